@@ -1,0 +1,48 @@
+package org.wgrelay.server.metrics;
+
+/**
+ * One peer's counters, striped per worker like {@link RelayCounters}. The object lives
+ * as long as the peer is in the roster: forwarding tables rebuilt on change keep
+ * pointing at the same instance, so counts survive link and endpoint changes.
+ */
+public final class PeerStats {
+    private static final PeerCounter[] ALL = PeerCounter.values();
+    private final StripedCounters counters;
+
+    public PeerStats(int workers) {
+        this.counters = new StripedCounters(workers + 1, ALL.length);
+    }
+
+    /** The stripe for threads other than the workers. */
+    public int controlStripe() {
+        return counters.stripes() - 1;
+    }
+
+    /** Counts one shaped datagram received from the peer's endpoint. Owner of {@code stripe} only. */
+    public void received(int stripe, int bytes, long nowMillis) {
+        counters.increment(stripe, PeerCounter.RX_PACKETS.ordinal());
+        counters.add(stripe, PeerCounter.RX_BYTES.ordinal(), bytes);
+        counters.max(stripe, PeerCounter.LAST_SEEN_MILLIS.ordinal(), nowMillis);
+    }
+
+    /** Counts one datagram forwarded to the partner. Owner of {@code stripe} only. */
+    public void forwarded(int stripe, int bytes) {
+        counters.increment(stripe, PeerCounter.FWD_PACKETS.ordinal());
+        counters.add(stripe, PeerCounter.FWD_BYTES.ordinal(), bytes);
+    }
+
+    public void increment(int stripe, PeerCounter counter) {
+        counters.increment(stripe, counter.ordinal());
+    }
+
+    public long get(PeerCounter counter) {
+        return counter == PeerCounter.LAST_SEEN_MILLIS
+                ? counters.maxOf(counter.ordinal())
+                : counters.sum(counter.ordinal());
+    }
+
+    /** Epoch millis of the last datagram from the peer, or 0 if none yet. */
+    public long lastSeenMillis() {
+        return Math.max(0, counters.maxOf(PeerCounter.LAST_SEEN_MILLIS.ordinal()));
+    }
+}

@@ -1,0 +1,33 @@
+package org.wgrelay.server.pipeline;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DatagramPacket;
+import org.wgrelay.server.metrics.PeerCounter;
+import org.wgrelay.server.metrics.RelayCounter;
+import org.wgrelay.server.table.Route;
+
+/**
+ * Pipeline stage 4 (SPEC rule 4): a registered peer without a link has nowhere to
+ * send to; its datagrams are dropped with {@code drop_no_link}, counted both in the
+ * aggregate and as the peer's own. The partner was resolved when the table was built.
+ */
+public final class LinkLookup extends ChannelInboundHandlerAdapter {
+    private final WorkerState worker;
+
+    public LinkLookup(WorkerState worker) {
+        this.worker = worker;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Route route = worker.route;
+        if (!route.linked()) {
+            worker.counters().increment(worker.stripe(), RelayCounter.DROP_NO_LINK);
+            route.stats().increment(worker.stripe(), PeerCounter.DROP_NO_LINK);
+            ((DatagramPacket) msg).release();
+            return;
+        }
+        ctx.fireChannelRead(msg);
+    }
+}

@@ -1,0 +1,134 @@
+package org.wgrelay.server.roster;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.wgrelay.server.metrics.PeerStats;
+import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.table.ForwardingTable;
+import org.wgrelay.server.table.ForwardingTableHolder;
+
+/**
+ * The one writer of the roster. Every change — control verbs, roaming commits — goes
+ * through {@link #apply}, one at a time: validate against the current roster, persist
+ * the new roster atomically, then publish a new forwarding table with one volatile
+ * write, then tell the listeners. A rejected or unpersistable change changes nothing.
+ *
+ * <p>Also owns each peer's {@link PeerStats}: created when the peer is added, kept
+ * across endpoint and link changes, dropped when the peer is removed.
+ *
+ * <p>Thread-safety: {@link #apply} is serialised by this object's monitor; it runs on
+ * a cold path, never on a worker's forward path. Readers use the volatile snapshots.
+ */
+public final class RosterService {
+    private static final Logger LOG = LoggerFactory.getLogger(RosterService.class);
+
+    private final RosterFile file;
+    private final ForwardingTableHolder tables;
+    private final int workers;
+    private final Map<String, PeerStats> stats = new HashMap<>();
+    private final List<RosterListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile Roster roster;
+
+    /** Starts from {@code initial} (already loaded) and publishes its table. */
+    public RosterService(Roster initial, RosterFile file, ForwardingTableHolder tables, int workers) {
+        this.file = file;
+        this.tables = tables;
+        this.workers = workers;
+        synchronized (this) {
+            this.roster = initial;
+            syncStats(initial);
+            tables.publish(ForwardingTable.build(initial, stats::get));
+        }
+    }
+
+    public Roster roster() {
+        return roster;
+    }
+
+    public ForwardingTable table() {
+        return tables.current();
+    }
+
+    public RosterFile file() {
+        return file;
+    }
+
+    public void addListener(RosterListener listener) {
+        listeners.add(listener);
+    }
+
+    /**
+     * Applies one change. The function receives the current roster and returns the
+     * outcome of asking it for the change (see the {@link Roster} methods).
+     */
+    public synchronized RosterChange apply(Function<Roster, RosterChange> change) {
+        Roster before = roster;
+        RosterChange result = change.apply(before);
+        if (!result.ok() || result.roster().equals(before)) {
+            return result;
+        }
+        try {
+            file.write(result.roster());
+        } catch (RosterFileException e) {
+            LOG.error("roster change not applied: {}", e.getMessage());
+            return new RosterChange(RosterOutcome.PERSIST_FAILED,
+                    "the roster could not be saved, nothing changed: " + e.getMessage(), before);
+        }
+        roster = result.roster();
+        syncStats(roster);
+        tables.publish(ForwardingTable.build(roster, stats::get));
+        for (RosterListener listener : listeners) {
+            try {
+                listener.rosterChanged(before, result);
+            } catch (RuntimeException e) {
+                LOG.error("roster listener failed", e);
+            }
+        }
+        return result;
+    }
+
+    public RosterChange addPeer(String name, Endpoint endpoint, String pubkey, String label) {
+        return apply(r -> r.addPeer(name, endpoint, pubkey, label));
+    }
+
+    public RosterChange updateEndpoint(String name, Endpoint endpoint) {
+        return apply(r -> r.updateEndpoint(name, endpoint));
+    }
+
+    public RosterChange setPubkey(String name, String pubkey) {
+        return apply(r -> r.setPubkey(name, pubkey));
+    }
+
+    public RosterChange setNic(String name, String nic) {
+        return apply(r -> r.setNic(name, nic));
+    }
+
+    public RosterChange removePeer(String name) {
+        return apply(r -> r.removePeer(name));
+    }
+
+    public RosterChange addLink(String a, String b) {
+        return apply(r -> r.addLink(a, b));
+    }
+
+    public RosterChange removeLink(String a, String b) {
+        return apply(r -> r.removeLink(a, b));
+    }
+
+    /** The counters of a registered peer, or null. */
+    public synchronized PeerStats statsOf(String peerName) {
+        return stats.get(peerName);
+    }
+
+    private void syncStats(Roster current) {
+        stats.keySet().removeIf(name -> current.peer(name) == null);
+        for (PeerEntry p : current.peers()) {
+            stats.computeIfAbsent(p.name(), n -> new PeerStats(workers));
+        }
+    }
+}

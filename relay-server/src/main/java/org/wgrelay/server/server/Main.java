@@ -1,0 +1,40 @@
+package org.wgrelay.server.server;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code wg-relay} command: {@code serve}, {@code --help}, {@code --version}. */
+@Command(name = "wg-relay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Transparent UDP relay for stock WireGuard.",
+        subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit status. */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        // One clear line on stderr for a bad option, no usage dump (SPEC).
+        cli.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("wg-relay: " + ex.getMessage()
+                    + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            return 2;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"wg-relay " + (v == null ? "dev" : v)};
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package org.wgrelay.server.table;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.Objects;
+
+/**
+ * A peer's UDP endpoint: a literal IP address and a port. Parsed from and written as
+ * SPEC's {@code ip:port} or {@code [v6addr]:port}; never resolves host names.
+ * IPv4-mapped IPv6 addresses are normalised to IPv4 so that one peer has one key.
+ */
+public final class Endpoint {
+    private final InetAddress address;
+    private final int port;
+    private final InetSocketAddress socketAddress;
+
+    private Endpoint(InetAddress address, int port) {
+        this.address = address;
+        this.port = port;
+        this.socketAddress = new InetSocketAddress(address, port);
+    }
+
+    public static Endpoint of(InetAddress address, int port) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port out of range 1..65535: " + port);
+        }
+        return new Endpoint(normalise(address), port);
+    }
+
+    /**
+     * Parses {@code a.b.c.d:port} or {@code [v6]:port}.
+     *
+     * @throws IllegalArgumentException with a sentence saying what is wrong
+     */
+    public static Endpoint parse(String text) {
+        if (text == null || text.isEmpty()) {
+            throw new IllegalArgumentException("endpoint is empty; expected ip:port");
+        }
+        String host;
+        String portText;
+        if (text.startsWith("[")) {
+            int close = text.indexOf(']');
+            if (close < 0 || close + 1 >= text.length() || text.charAt(close + 1) != ':') {
+                throw new IllegalArgumentException("bad IPv6 endpoint '" + text + "'; expected [addr]:port");
+            }
+            host = text.substring(1, close);
+            portText = text.substring(close + 2);
+            if (host.indexOf(':') < 0) {
+                throw new IllegalArgumentException("'" + host + "' in brackets is not an IPv6 address");
+            }
+        } else {
+            int colon = text.lastIndexOf(':');
+            if (colon <= 0 || text.indexOf(':') != colon) {
+                throw new IllegalArgumentException(
+                        "bad endpoint '" + text + "'; expected ip:port (IPv6 as [addr]:port)");
+            }
+            host = text.substring(0, colon);
+            portText = text.substring(colon + 1);
+            if (!isIpv4Literal(host)) {
+                throw new IllegalArgumentException("'" + host + "' is not an IPv4 address literal");
+            }
+        }
+        int port = parsePort(portText, text);
+        return of(parseLiteral(host, text), port);
+    }
+
+    private static int parsePort(String portText, String whole) {
+        if (portText.isEmpty() || portText.length() > 5 || !portText.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new IllegalArgumentException("bad port in '" + whole + "'; expected 1..65535");
+        }
+        int port = Integer.parseInt(portText);
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port " + port + " in '" + whole + "' is out of range 1..65535");
+        }
+        return port;
+    }
+
+    private static boolean isIpv4Literal(String host) {
+        String[] parts = host.split("\\.", -1);
+        if (parts.length != 4) {
+            return false;
+        }
+        for (String part : parts) {
+            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                return false;
+            }
+            if (Integer.parseInt(part) > 255) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static InetAddress parseLiteral(String host, String whole) {
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            boolean ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
+            if (!ok) {
+                // Refuse anything that InetAddress would try to resolve (names, scope ids).
+                throw new IllegalArgumentException("'" + host + "' in '" + whole + "' is not an IP address literal");
+            }
+        }
+        try {
+            return InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("'" + host + "' in '" + whole + "' is not an IP address literal");
+        }
+    }
+
+    /** Maps an IPv4-mapped IPv6 address to its IPv4 form. Cold path: allocates. */
+    public static InetAddress normalise(InetAddress address) {
+        if (address instanceof Inet6Address) {
+            byte[] b = address.getAddress();
+            boolean mapped = true;
+            for (int i = 0; i < 10; i++) {
+                mapped &= b[i] == 0;
+            }
+            mapped &= b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+            if (mapped) {
+                try {
+                    return InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]});
+                } catch (UnknownHostException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        }
+        return address;
+    }
+
+    public InetAddress address() {
+        return address;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public boolean isIpv4() {
+        return address instanceof Inet4Address;
+    }
+
+    /** The preallocated socket address that the forwarder sends to. */
+    public InetSocketAddress socketAddress() {
+        return socketAddress;
+    }
+
+    /** SPEC's spelling: {@code ip:port}, IPv6 as {@code [addr]:port}. */
+    @Override
+    public String toString() {
+        return format(address, port);
+    }
+
+    public static String format(InetAddress address, int port) {
+        String host = address.getHostAddress();
+        int percent = host.indexOf('%');
+        if (percent >= 0) {
+            host = host.substring(0, percent);
+        }
+        return address instanceof Inet6Address ? "[" + host + "]:" + port : host + ":" + port;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Endpoint && ((Endpoint) o).port == port && ((Endpoint) o).address.equals(address);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(address, port);
+    }
+}

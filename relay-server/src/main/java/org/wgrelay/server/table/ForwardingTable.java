@@ -1,0 +1,117 @@
+package org.wgrelay.server.table;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import org.wgrelay.server.metrics.PeerStats;
+import org.wgrelay.server.roster.PeerEntry;
+import org.wgrelay.server.roster.Roster;
+
+/**
+ * The immutable source-endpoint → route table the forward path reads. Built from a
+ * roster on every change and published as a whole (see {@link ForwardingTableHolder});
+ * a worker reads the current table once per packet and never locks.
+ *
+ * <p>IPv4 endpoints are keyed by a primitive in {@link Ipv4RouteMap}; IPv6 endpoints
+ * by their {@code InetSocketAddress}, whose hash and equality read the address bytes
+ * in place, so neither lookup allocates.
+ */
+public final class ForwardingTable {
+    public static final ForwardingTable EMPTY = build(Roster.EMPTY, name -> {
+        throw new AssertionError("empty roster has no peers");
+    });
+
+    /** Gives the counters of a peer by name; the same object for the peer's lifetime. */
+    @FunctionalInterface
+    public interface StatsSource {
+        PeerStats statsFor(String peerName);
+    }
+
+    private final Ipv4RouteMap ipv4;
+    private final Map<InetSocketAddress, Route> ipv6;
+    private final Map<String, Route> byName;
+    private final int linkCount;
+
+    private ForwardingTable(Ipv4RouteMap ipv4, Map<InetSocketAddress, Route> ipv6, Map<String, Route> byName, int links) {
+        this.ipv4 = ipv4;
+        this.ipv6 = ipv6;
+        this.byName = byName;
+        this.linkCount = links;
+    }
+
+    public static ForwardingTable build(Roster roster, StatsSource stats) {
+        Collection<PeerEntry> peers = roster.peers();
+        long[] keys = new long[peers.size()];
+        Route[] routes = new Route[peers.size()];
+        int v4 = 0;
+        Map<InetSocketAddress, Route> v6 = new HashMap<>();
+        Map<String, Route> byName = new HashMap<>();
+        for (PeerEntry peer : peers) {
+            String partnerName = roster.partnerOf(peer.name());
+            Route route = new Route(peer, stats.statsFor(peer.name()),
+                    partnerName == null ? null : roster.peer(partnerName));
+            byName.put(peer.name(), route);
+            Endpoint ep = peer.endpoint();
+            if (ep.isIpv4()) {
+                keys[v4] = Ipv4RouteMap.key(ep.address().hashCode(), ep.port());
+                routes[v4++] = route;
+            } else {
+                v6.put(ep.socketAddress(), route);
+            }
+        }
+        return new ForwardingTable(new Ipv4RouteMap(keys, routes, v4), v6, byName, roster.linkCount());
+    }
+
+    /**
+     * The route for a datagram's sender, or null for an unknown source. Allocates
+     * nothing for IPv4 and IPv6 senders. An IPv4-mapped IPv6 sender (possible on a
+     * dual-stack socket) is matched against its IPv4 form.
+     */
+    public Route lookup(InetSocketAddress sender) {
+        InetAddress address = sender.getAddress();
+        if (address instanceof Inet4Address) {
+            // Inet4Address.hashCode() is the address itself: no copy of the bytes.
+            return ipv4.get(Ipv4RouteMap.key(address.hashCode(), sender.getPort()));
+        }
+        if (address == null) {
+            return null;
+        }
+        Route route = ipv6.isEmpty() ? null : ipv6.get(sender);
+        if (route == null && isIpv4Mapped(address)) {
+            // Java normally hands out IPv4-mapped addresses as Inet4Address already;
+            // this covers any path that does not. Rare, so the allocation is acceptable.
+            InetAddress v4 = Endpoint.normalise(address);
+            return ipv4.get(Ipv4RouteMap.key(v4.hashCode(), sender.getPort()));
+        }
+        return route;
+    }
+
+    private static boolean isIpv4Mapped(InetAddress address) {
+        byte[] b = address.getAddress();
+        if (b.length != 16) {
+            return false;
+        }
+        for (int i = 0; i < 10; i++) {
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        return b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+    }
+
+    /** The route of a peer by name (cold path: control verbs, roaming). */
+    public Route routeOf(String peerName) {
+        return byName.get(peerName);
+    }
+
+    public int peerCount() {
+        return byName.size();
+    }
+
+    public int linkCount() {
+        return linkCount;
+    }
+}
