@@ -14,6 +14,8 @@ import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterFile;
 import org.wgrelay.server.roster.RosterFileException;
 import org.wgrelay.server.roster.RosterService;
+import org.wgrelay.server.status.RelayStatus;
+import org.wgrelay.server.table.Endpoint;
 import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.table.ForwardingTableHolder;
 
@@ -61,18 +63,13 @@ public final class RelayDaemon implements AutoCloseable {
 
     /** SPEC's startup line. */
     public String startupLine() {
-        return "wg-relay listening on udp " + HostPort.parse(formatHost() + ":" + udp.boundPort())
+        return "wg-relay listening on udp " + Endpoint.format(config.bind(), udp.boundPort())
                 + " workers=" + config.workers()
                 + " peers=" + roster.roster().peerCount()
                 + " links=" + roster.roster().linkCount()
                 + " xdp=off"
                 + " control=" + config.control()
                 + " metrics=" + config.metrics();
-    }
-
-    private String formatHost() {
-        String host = config.bind().getHostAddress();
-        return host.indexOf(':') >= 0 ? "[" + host + "]" : host;
     }
 
     public ServeConfig config() {
@@ -97,6 +94,11 @@ public final class RelayDaemon implements AutoCloseable {
 
     public int udpPort() {
         return udp.boundPort();
+    }
+
+    /** The counters as SPEC's verbs report them; valid once started. */
+    public RelayStatus status() {
+        return new RelayStatus(roster, counters, udp.boundPort());
     }
 
     /** Stops accepting, lets queued sends go out, stops the timers. The roster is always on disk. */

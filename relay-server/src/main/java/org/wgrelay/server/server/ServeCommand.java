@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.wgrelay.server.roster.RosterFileException;
+import org.wgrelay.server.table.Endpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
@@ -101,7 +102,7 @@ public final class ServeCommand implements Callable<Integer> {
         try {
             daemon.start();
         } catch (Exception e) {
-            System.err.println("wg-relay: cannot bind udp " + HostPort.parse(hostLiteral(config.bind()) + ":" + config.port())
+            System.err.println("wg-relay: cannot bind udp " + Endpoint.format(config.bind(), config.port())
                     + ": " + e.getMessage());
             daemon.close();
             return EXIT_REFUSED;
@@ -195,10 +196,5 @@ public final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--control-token-file " + file + " is empty");
         }
         return token;
-    }
-
-    private static String hostLiteral(InetAddress a) {
-        String h = a.getHostAddress();
-        return h.indexOf(':') >= 0 ? "[" + h + "]" : h;
     }
 }

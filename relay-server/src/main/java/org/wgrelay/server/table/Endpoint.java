@@ -154,12 +154,51 @@ public final class Endpoint {
     }
 
     public static String format(InetAddress address, int port) {
-        String host = address.getHostAddress();
-        int percent = host.indexOf('%');
-        if (percent >= 0) {
-            host = host.substring(0, percent);
-        }
+        String host = hostText(address);
         return address instanceof Inet6Address ? "[" + host + "]:" + port : host + ":" + port;
+    }
+
+    /** The address alone: dotted IPv4, or IPv6 in RFC 5952's compressed form ({@code ::1}). */
+    public static String hostText(InetAddress address) {
+        if (!(address instanceof Inet6Address)) {
+            return address.getHostAddress();
+        }
+        byte[] b = address.getAddress();
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
+        }
+        // The longest run of two or more zero groups becomes "::" (the first such run on a tie).
+        int bestStart = -1;
+        int bestLen = 1;
+        for (int i = 0; i < 8; ) {
+            if (groups[i] != 0) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLen) {
+                bestStart = i;
+                bestLen = j - i;
+            }
+            i = j;
+        }
+        StringBuilder sb = new StringBuilder(39);
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                sb.append("::");
+                i += bestLen - 1;
+                continue;
+            }
+            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
+                sb.append(':');
+            }
+            sb.append(Integer.toHexString(groups[i]));
+        }
+        return sb.toString();
     }
 
     @Override

@@ -1,0 +1,97 @@
+package org.wgrelay.server.status;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.wgrelay.server.metrics.DropSourceTable;
+import org.wgrelay.server.metrics.PeerCounter;
+import org.wgrelay.server.metrics.PeerStats;
+import org.wgrelay.server.metrics.RelayCounter;
+import org.wgrelay.server.metrics.RelayCounters;
+import org.wgrelay.server.roster.PeerEntry;
+import org.wgrelay.server.roster.Roster;
+import org.wgrelay.server.roster.RosterService;
+import java.net.InetAddress;
+import org.wgrelay.server.table.Endpoint;
+
+/**
+ * The numbers behind SPEC's {@code wg show}, {@code wg peer list} and
+ * {@code wg show drop_sources}, as ordered maps with SPEC's keys — one place that
+ * reads the counters, so the control verbs and the metrics cannot disagree.
+ * Cold path: allocates freely, reads counters without disturbing the workers.
+ */
+public final class RelayStatus {
+    private final RosterService roster;
+    private final RelayCounters counters;
+    private final int port;
+
+    public RelayStatus(RosterService roster, RelayCounters counters, int port) {
+        this.roster = roster;
+        this.counters = counters;
+        this.port = port;
+    }
+
+    /** {@code wg show}: the aggregate counters and the relay's shape. XDP keys come with XDP. */
+    public Map<String, Object> show() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (RelayCounter c : RelayCounter.values()) {
+            if (c != RelayCounter.TX_ERRORS) {
+                m.put(c.key(), counters.get(c));
+            }
+        }
+        Roster r = roster.roster();
+        m.put("port", port);
+        m.put("peer_count", r.peerCount());
+        m.put("link_count", r.linkCount());
+        m.put("xdp_attached", false);
+        m.put("xdp_mode", "off");
+        return m;
+    }
+
+    /** {@code wg peer list}: one map per peer in registration order. */
+    public List<Map<String, Object>> peers() {
+        Roster r = roster.roster();
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (PeerEntry p : r.peers()) {
+            PeerStats stats = roster.statsOf(p.name());
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", p.name());
+            m.put("endpoint", p.endpoint().toString());
+            m.put("pubkey", p.pubkey());
+            m.put("label", p.label());
+            m.put("linked_to", r.partnerOf(p.name()));
+            m.put("nic", p.nic());
+            long lastSeen = stats == null ? 0 : stats.lastSeenMillis();
+            m.put("last_seen", lastSeen == 0 ? null : Instant.ofEpochMilli(lastSeen).toString());
+            for (PeerCounter c : PeerCounter.values()) {
+                if (c != PeerCounter.LAST_SEEN_MILLIS) {
+                    m.put(c.key(), stats == null ? 0L : stats.get(c));
+                }
+            }
+            m.put("candidate_endpoint", null);
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** {@code wg show drop_sources}: rows from the merged per-worker tables. */
+    public static List<Map<String, Object>> dropSources(List<DropSourceTable.Row> rows) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (DropSourceTable.Row row : rows) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("ip", hostOnly(row.ip()));
+            m.put("drop_unknown_src", row.unknownSource());
+            m.put("drop_not_wg_shaped", row.notWgShaped());
+            m.put("drop_handshake_no_pubkey_match", row.noPubkeyMatch());
+            m.put("last_seen", row.lastSeenMillis() == 0 ? null : Instant.ofEpochMilli(row.lastSeenMillis()).toString());
+            out.add(m);
+        }
+        return out;
+    }
+
+    private static String hostOnly(InetAddress ip) {
+        return Endpoint.hostText(ip);
+    }
+}
