@@ -9,10 +9,9 @@ packages=(openjdk-17-jdk-headless maven)
 commands=(javac mvn)
 if [ "${1:-}" = "--tests" ]; then
   # wireguard-go + wg: real WireGuard peers; iproute2: namespaces and veth;
-  # netcat-openbsd: the 64 MiB integrity transfer; procps: pgrep/pkill in cleanup;
-  # iputils-ping: ping through the tunnel.
-  packages+=(wireguard-go wireguard-tools iproute2 netcat-openbsd procps iputils-ping)
-  commands+=(wireguard-go wg ip nc pgrep ping)
+  # iputils-ping: ping through the tunnel; procps: pgrep in the leftover checks.
+  packages+=(wireguard-go wireguard-tools iproute2 iputils-ping procps)
+  commands+=(wireguard-go wg ip ping pgrep)
 fi
 
 missing=()

@@ -1,0 +1,93 @@
+package org.wgrelay.it.netns;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.wgrelay.server.server.Main;
+
+/**
+ * The wg-relay daemon ({@code Main serve}) as a child JVM inside a namespace. {@link Main} is
+ * referenced by class, so moving it breaks the build rather than the run.
+ *
+ * <p>{@link #start} returns once the daemon printed its startup line (SPEC, "Daemon command
+ * line"), or throws with its output when it exits or stays silent past the deadline. {@link #stop}
+ * sends SIGTERM and records the exit code, which the SPEC requires to be 0.
+ */
+public final class RelayProcess implements AutoCloseable {
+
+    /** The SPEC's startup line starts with this. */
+    public static final String STARTUP_PREFIX = "wg-relay listening on udp ";
+
+    private static final Duration STOP_GRACE = Duration.ofSeconds(15);
+
+    private final ChildProcess child;
+    private final String startupLine;
+
+    private RelayProcess(ChildProcess child, String startupLine) {
+        this.child = child;
+        this.startupLine = startupLine;
+    }
+
+    /**
+     * Starts {@code serve --bind bind --port port --roster roster --workers workers} with control
+     * and metrics listeners on ephemeral loopback ports of the namespace, plus {@code extraArgs}.
+     */
+    public static RelayProcess start(Netns ns, String bind, int port, Path roster,
+            int workers, Duration startupDeadline, String... extraArgs) {
+        List<String> args = new ArrayList<>(List.of("serve",
+                "--bind", bind,
+                "--port", Integer.toString(port),
+                "--roster", roster.toString(),
+                "--workers", Integer.toString(workers),
+                "--control", "127.0.0.1:0",
+                "--metrics", "127.0.0.1:0"));
+        args.addAll(List.of(extraArgs));
+        List<String> argv = JavaCommand.of(List.of("-Xmx512m", "-XX:+ExitOnOutOfMemoryError"),
+                Main.class.getName(), args.toArray(String[]::new));
+        ChildProcess child = ns.spawn("wg-relay", argv, Map.of());
+        try {
+            String line = child.awaitLine(l -> l.contains(STARTUP_PREFIX), startupDeadline);
+            return new RelayProcess(child, line);
+        } catch (RuntimeException e) {
+            child.close();
+            throw e;
+        }
+    }
+
+    /** The startup line as printed (possibly behind a logger prefix). */
+    public String startupLine() {
+        return startupLine;
+    }
+
+    public boolean isAlive() {
+        return child.isAlive();
+    }
+
+    /** Everything the daemon printed so far, stdout and stderr merged. */
+    public String output() {
+        return child.output();
+    }
+
+    /** SIGTERM, wait, SIGKILL after the grace period; returns (and records) the exit code. */
+    public int stop() {
+        return child.stop(STOP_GRACE);
+    }
+
+    /** The exit code recorded by {@link #stop} or {@link #close}, if either ran. */
+    public Optional<Integer> exitCode() {
+        return child.stoppedWith();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    @Override
+    public String toString() {
+        return child.toString();
+    }
+}
