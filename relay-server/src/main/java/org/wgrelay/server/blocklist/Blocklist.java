@@ -76,6 +76,11 @@ public final class Blocklist {
         return live;
     }
 
+    /** True when nothing is listed; one volatile read. */
+    public boolean isEmpty() {
+        return entries.isEmpty();
+    }
+
     public int size() {
         return entries.size();
     }

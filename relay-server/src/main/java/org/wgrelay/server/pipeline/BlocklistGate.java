@@ -10,6 +10,10 @@ import org.wgrelay.server.metrics.RelayCounter;
  * Pipeline stage 1 (SPEC rule 1): datagrams from a blocklisted source IP are dropped
  * before anything else looks at them, so a blocked forger costs one map read.
  * Counts {@code drop_blocklisted}; owns and releases what it drops.
+ *
+ * <p>IPv4 senders on a dual-stack socket arrive as {@code Inet4Address}: Netty's epoll
+ * transport builds sender addresses with {@code InetAddress.getByAddress}, which turns
+ * IPv4-mapped addresses into IPv4 ones, so the blocklist's IPv4 keys match them.
  */
 public final class BlocklistGate extends ChannelInboundHandlerAdapter {
     private final Blocklist blocklist;
@@ -24,7 +28,8 @@ public final class BlocklistGate extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof DatagramPacket) {
             DatagramPacket packet = (DatagramPacket) msg;
-            if (blocklist.isBlocked(packet.sender().getAddress(), worker.nowMillis())) {
+            // The emptiness check first spares the common case the clock read.
+            if (!blocklist.isEmpty() && blocklist.isBlocked(packet.sender().getAddress(), worker.nowMillis())) {
                 worker.counters().increment(worker.stripe(), RelayCounter.DROP_BLOCKLISTED);
                 packet.release();
                 return;

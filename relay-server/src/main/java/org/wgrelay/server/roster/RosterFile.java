@@ -12,6 +12,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.wgrelay.server.table.Endpoint;
 
 /**
@@ -27,6 +29,7 @@ import org.wgrelay.server.table.Endpoint;
  * </pre>
  */
 public final class RosterFile {
+    private static final Logger LOG = LoggerFactory.getLogger(RosterFile.class);
     /** Larger than any sane roster (10,000 peers is about 1 MiB); refuses to read /dev/zero. */
     static final long MAX_FILE_BYTES = 64L * 1024 * 1024;
 
@@ -185,7 +188,6 @@ public final class RosterFile {
             }
             mover.move(tmp, path);
             tmp = null;
-            fsyncDirectory(dir);
         } catch (IOException e) {
             throw new RosterFileException(path + ": cannot write roster: " + e.getMessage(), e);
         } finally {
@@ -196,6 +198,14 @@ public final class RosterFile {
                     // The stray temporary file is harmless: the loader never reads it.
                 }
             }
+        }
+        try {
+            fsyncDirectory(dir);
+        } catch (IOException e) {
+            // The rename is done and the new roster is what a restart loads; reporting a
+            // failure now would tell the operator "nothing changed" when it did. Only the
+            // rename's durability across a power cut is in doubt.
+            LOG.warn("roster {} written, but syncing its directory failed: {}", path, e.toString());
         }
     }
 

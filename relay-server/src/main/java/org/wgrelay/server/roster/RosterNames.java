@@ -52,7 +52,11 @@ public final class RosterNames {
             return "label is longer than " + MAX_LABEL_LENGTH + " characters";
         }
         for (int i = 0; i < label.length(); i++) {
-            if (Character.isISOControl(label.charAt(i)) && !Character.isWhitespace(label.charAt(i))) {
+            char c = label.charAt(i);
+            // Tab, line breaks, vertical tab and form feed fold to a space; every other
+            // control character (including U+001C..U+001F, which Java calls white space) is refused.
+            boolean foldable = c == '\t' || c == '\n' || c == '\r' || c == '\u000B' || c == '\f';
+            if (Character.isISOControl(c) && !foldable) {
                 return "label contains a control character";
             }
         }

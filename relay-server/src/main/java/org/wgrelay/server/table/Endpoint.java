@@ -39,41 +39,53 @@ public final class Endpoint {
         if (text == null || text.isEmpty()) {
             throw new IllegalArgumentException("endpoint is empty; expected ip:port");
         }
+        if (text.length() > MAX_TEXT_LENGTH) {
+            throw new IllegalArgumentException("endpoint '" + quote(text) + "' is too long; expected ip:port");
+        }
         String host;
         String portText;
         if (text.startsWith("[")) {
             int close = text.indexOf(']');
             if (close < 0 || close + 1 >= text.length() || text.charAt(close + 1) != ':') {
-                throw new IllegalArgumentException("bad IPv6 endpoint '" + text + "'; expected [addr]:port");
+                throw new IllegalArgumentException("bad IPv6 endpoint '" + quote(text) + "'; expected [addr]:port");
             }
             host = text.substring(1, close);
             portText = text.substring(close + 2);
             if (host.indexOf(':') < 0) {
-                throw new IllegalArgumentException("'" + host + "' in brackets is not an IPv6 address");
+                throw new IllegalArgumentException("'" + quote(host) + "' in brackets is not an IPv6 address");
             }
         } else {
             int colon = text.lastIndexOf(':');
             if (colon <= 0 || text.indexOf(':') != colon) {
                 throw new IllegalArgumentException(
-                        "bad endpoint '" + text + "'; expected ip:port (IPv6 as [addr]:port)");
+                        "bad endpoint '" + quote(text) + "'; expected ip:port (IPv6 as [addr]:port)");
             }
             host = text.substring(0, colon);
             portText = text.substring(colon + 1);
             if (!isIpv4Literal(host)) {
-                throw new IllegalArgumentException("'" + host + "' is not an IPv4 address literal");
+                throw new IllegalArgumentException("'" + quote(host) + "' is not an IPv4 address literal");
             }
         }
         int port = parsePort(portText, text);
         return of(parseLiteral(host, text), port);
     }
 
+    /** Longer than any IPv6 endpoint ({@code [v6 with zone]:65535}); refuses junk early. */
+    private static final int MAX_TEXT_LENGTH = 64;
+
+    /** Input as it may appear in an error message: cut short, control characters masked. */
+    private static String quote(String s) {
+        String cut = s.length() > 80 ? s.substring(0, 80) + "..." : s;
+        return cut.replaceAll("\\p{Cntrl}", "?");
+    }
+
     private static int parsePort(String portText, String whole) {
         if (portText.isEmpty() || portText.length() > 5 || !portText.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw new IllegalArgumentException("bad port in '" + whole + "'; expected 1..65535");
+            throw new IllegalArgumentException("bad port in '" + quote(whole) + "'; expected 1..65535");
         }
         int port = Integer.parseInt(portText);
         if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("port " + port + " in '" + whole + "' is out of range 1..65535");
+            throw new IllegalArgumentException("port " + port + " in '" + quote(whole) + "' is out of range 1..65535");
         }
         return port;
     }
@@ -100,13 +112,13 @@ public final class Endpoint {
             boolean ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
             if (!ok) {
                 // Refuse anything that InetAddress would try to resolve (names, scope ids).
-                throw new IllegalArgumentException("'" + host + "' in '" + whole + "' is not an IP address literal");
+                throw new IllegalArgumentException("'" + quote(host) + "' in '" + quote(whole) + "' is not an IP address literal");
             }
         }
         try {
             return InetAddress.getByName(host);
         } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("'" + host + "' in '" + whole + "' is not an IP address literal");
+            throw new IllegalArgumentException("'" + quote(host) + "' in '" + quote(whole) + "' is not an IP address literal");
         }
     }
 

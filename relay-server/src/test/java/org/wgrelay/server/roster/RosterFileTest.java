@@ -21,7 +21,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -506,11 +505,6 @@ class RosterFileTest {
         assertNull(svc.statsOf("alice"));
     }
 
-    @Disabled("BUG (low): RosterFile.write fsyncs the directory after the rename; if that fsync (or opening the"
-            + " directory) fails, RosterService answers PERSIST_FAILED 'nothing changed' although the new roster is"
-            + " already in place on disk, so the next start silently applies a change the operator was told failed."
-            + " Fix: once the rename succeeded, log the directory fsync failure and report success (the rename is"
-            + " done), or roll the file back before reporting failure.")
     @Test
     void aChangeReportedAsNotSavedIsNeverLeftOnDisk() throws Exception {
         Path rosterDir = dir.resolve("etc");

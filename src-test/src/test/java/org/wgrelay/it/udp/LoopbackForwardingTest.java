@@ -128,7 +128,10 @@ class LoopbackForwardingTest {
             send(carol, WgDatagrams.transport(64, random), relayAddr);      // drop_no_link
             send(blocked, WgDatagrams.transport(64, random), relayAddr);    // drop_blocklisted
 
-            await("seven datagrams", () -> relay.show("rx_packets") == 7);
+            // rx_packets is counted before the verdict, so wait for the verdicts themselves.
+            await("seven verdicts", () -> relay.show("drop_unknown_src") + relay.show("drop_handshake_no_pubkey_match")
+                    + relay.show("drop_not_wg_shaped") + relay.show("drop_no_link") + relay.show("drop_blocklisted") == 7);
+            assertEquals(7, relay.show("rx_packets"));
             assertEquals(2, relay.show("drop_unknown_src"));
             assertEquals(1, relay.show("drop_handshake_no_pubkey_match"));
             assertEquals(2, relay.show("drop_not_wg_shaped"));
@@ -228,6 +231,13 @@ class LoopbackForwardingTest {
             got = receive(v4);
             assertArrayEquals(back, Arrays.copyOf(got.getData(), got.getLength()));
             assertEquals("[::1]:" + v6.getLocalPort(), peer("six").get("endpoint"));
+
+            // The blocklist's IPv4 entries match IPv4 senders on the dual-stack socket too.
+            relay.daemon.blocklist().block(InetAddress.getByName("127.0.0.5"), relay.clock.get() + 60_000, 2);
+            try (DatagramSocket blocked = socket("127.0.0.5")) {
+                send(blocked, WgDatagrams.transport(64, random), relay.udpAddress("127.0.0.1"));
+            }
+            await("drop_blocklisted on the dual-stack socket", () -> relay.show("drop_blocklisted") == 1);
         }
     }
 
