@@ -1,12 +1,13 @@
 package org.wgrelay.server.server;
 
+import org.wgrelay.control.cli.CtlCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code wg-relay} command: {@code serve}, {@code --help}, {@code --version}. */
 @Command(name = "wg-relay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Transparent UDP relay for stock WireGuard.",
-        subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, CtlCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
@@ -16,6 +17,8 @@ public final class Main implements Runnable {
     /** Runs the command line and returns the exit status. */
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
+        // Labels and other verb arguments may start with '-'; only ctl's own options are options.
+        cli.getSubcommands().get("ctl").setUnmatchedOptionsArePositionalParams(true);
         // One clear line on stderr for a bad option, no usage dump (SPEC).
         cli.setParameterExceptionHandler((ex, a) -> {
             ex.getCommandLine().getErr().println("wg-relay: " + ex.getMessage()

@@ -5,7 +5,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
+import org.wgrelay.control.server.ControlServer;
+import org.wgrelay.server.control.ControlContext;
+import org.wgrelay.server.control.RelayVerbs;
+import org.wgrelay.server.control.StateEvents;
+import org.wgrelay.server.metrics.MetricsServer;
+import org.wgrelay.server.metrics.RelayMeters;
 import org.slf4j.LoggerFactory;
 import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.metrics.RelayCounters;
@@ -36,6 +44,13 @@ public final class RelayDaemon implements AutoCloseable {
     private final RosterService roster;
     private final RelayServer udp;
     private final ScheduledExecutorService timers;
+    private final PrometheusMeterRegistry meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final RelayMeters meters;
+    private volatile RelayStatus status;
+    private volatile ControlServer control;
+    private volatile MetricsServer metrics;
+    /** Ready for /readyz: sockets bound, roster loaded (and, later, XDP attached when configured). */
+    private volatile boolean ready;
 
     /** Loads the roster; nothing is bound until {@link #start}. */
     public RelayDaemon(ServeConfig config, LongSupplier clockMillis) throws RosterFileException {
@@ -52,13 +67,54 @@ public final class RelayDaemon implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.meters = new RelayMeters(meterRegistry, roster, counters, blocklist, () -> 0);
+        roster.addListener(meters);
     }
 
+    /**
+     * Binds the UDP sockets, then the control and metrics listeners; throws (having
+     * closed what it opened) if any bind fails.
+     */
     public void start() throws InterruptedException {
-        udp.start();
+        try {
+            bind("udp " + Endpoint.format(config.bind(), config.port()), udp::start);
+            status = new RelayStatus(roster, counters, udp.boundPort());
+            ControlContext context = new ControlContext(config, roster, status, udp, blocklist,
+                    (event, data) -> publish(event, data), clockMillis);
+            control = new ControlServer(config.control().socketAddress(), RelayVerbs.registry(context),
+                    config.controlToken());
+            roster.addListener(new StateEvents(this::publish));
+            bind("control " + config.control(), control::start);
+            metrics = new MetricsServer(config.metrics().socketAddress(), meterRegistry, () -> ready);
+            bind("metrics " + config.metrics(), metrics::start);
+        } catch (InterruptedException | RuntimeException e) {
+            close();
+            throw e;
+        }
         // Expired blocklist entries stop blocking at once (the gate compares times);
         // the sweep only keeps the table small.
         timers.scheduleAtFixedRate(() -> blocklist.sweep(clockMillis.getAsLong()), 1, 1, TimeUnit.SECONDS);
+        ready = true;
+    }
+
+    private interface Binder {
+        void bind() throws InterruptedException;
+    }
+
+    /** Runs one listener's bind, naming the listener in the error when it fails. */
+    private static void bind(String what, Binder binder) throws InterruptedException {
+        try {
+            binder.bind();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot bind " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void publish(String event, Object data) {
+        ControlServer c = control;
+        if (c != null) {
+            c.publish(event, data);
+        }
     }
 
     /** SPEC's startup line. */
@@ -68,8 +124,8 @@ public final class RelayDaemon implements AutoCloseable {
                 + " peers=" + roster.roster().peerCount()
                 + " links=" + roster.roster().linkCount()
                 + " xdp=off"
-                + " control=" + config.control()
-                + " metrics=" + config.metrics();
+                + " control=" + new HostPort(config.control().host(), control.boundPort())
+                + " metrics=" + new HostPort(config.metrics().host(), metrics.boundPort());
     }
 
     public ServeConfig config() {
@@ -98,13 +154,32 @@ public final class RelayDaemon implements AutoCloseable {
 
     /** The counters as SPEC's verbs report them; valid once started. */
     public RelayStatus status() {
-        return new RelayStatus(roster, counters, udp.boundPort());
+        return status;
+    }
+
+    public int controlPort() {
+        return control.boundPort();
+    }
+
+    public int metricsPort() {
+        return metrics.boundPort();
+    }
+
+    public boolean ready() {
+        return ready;
     }
 
     /** Stops accepting, lets queued sends go out, stops the timers. The roster is always on disk. */
     @Override
     public void close() {
+        ready = false;
         timers.shutdownNow();
+        if (control != null) {
+            control.close();
+        }
+        if (metrics != null) {
+            metrics.close();
+        }
         udp.close();
         LOG.info("wg-relay stopped");
     }

@@ -102,8 +102,7 @@ public final class ServeCommand implements Callable<Integer> {
         try {
             daemon.start();
         } catch (Exception e) {
-            System.err.println("wg-relay: cannot bind udp " + Endpoint.format(config.bind(), config.port())
-                    + ": " + e.getMessage());
+            System.err.println("wg-relay: cannot start: " + e.getMessage());
             daemon.close();
             return EXIT_REFUSED;
         }

@@ -55,25 +55,36 @@ public final class RelayStatus {
         Roster r = roster.roster();
         List<Map<String, Object>> out = new ArrayList<>();
         for (PeerEntry p : r.peers()) {
-            PeerStats stats = roster.statsOf(p.name());
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("name", p.name());
-            m.put("endpoint", p.endpoint().toString());
-            m.put("pubkey", p.pubkey());
-            m.put("label", p.label());
-            m.put("linked_to", r.partnerOf(p.name()));
-            m.put("nic", p.nic());
-            long lastSeen = stats == null ? 0 : stats.lastSeenMillis();
-            m.put("last_seen", lastSeen == 0 ? null : Instant.ofEpochMilli(lastSeen).toString());
-            for (PeerCounter c : PeerCounter.values()) {
-                if (c != PeerCounter.LAST_SEEN_MILLIS) {
-                    m.put(c.key(), stats == null ? 0L : stats.get(c));
-                }
-            }
-            m.put("candidate_endpoint", null);
-            out.add(m);
+            out.add(row(r, p));
         }
         return out;
+    }
+
+    /** One peer's {@code wg peer list} row, or null when there is no such peer. */
+    public Map<String, Object> peer(String name) {
+        Roster r = roster.roster();
+        PeerEntry p = r.peer(name);
+        return p == null ? null : row(r, p);
+    }
+
+    private Map<String, Object> row(Roster r, PeerEntry p) {
+        PeerStats stats = roster.statsOf(p.name());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", p.name());
+        m.put("endpoint", p.endpoint().toString());
+        m.put("pubkey", p.pubkey());
+        m.put("label", p.label());
+        m.put("linked_to", r.partnerOf(p.name()));
+        m.put("nic", p.nic());
+        long lastSeen = stats == null ? 0 : stats.lastSeenMillis();
+        m.put("last_seen", lastSeen == 0 ? null : Instant.ofEpochMilli(lastSeen).toString());
+        for (PeerCounter c : PeerCounter.values()) {
+            if (c != PeerCounter.LAST_SEEN_MILLIS) {
+                m.put(c.key(), stats == null ? 0L : stats.get(c));
+            }
+        }
+        m.put("candidate_endpoint", null);
+        return m;
     }
 
     /** {@code wg show drop_sources}: rows from the merged per-worker tables. */

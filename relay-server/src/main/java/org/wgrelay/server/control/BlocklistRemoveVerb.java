@@ -1,0 +1,36 @@
+package org.wgrelay.server.control;
+
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Map;
+import org.wgrelay.control.protocol.ControlException;
+import org.wgrelay.control.verb.VerbCatalog;
+import org.wgrelay.control.verb.VerbSpec;
+import org.wgrelay.server.table.Endpoint;
+
+/** {@code wg blocklist remove ip}. */
+final class BlocklistRemoveVerb implements RelayVerb {
+    static final String BLOCKLIST_UNKNOWN = "wg_blocklist_unknown";
+
+    private final ControlContext ctx;
+
+    BlocklistRemoveVerb(ControlContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public VerbSpec spec() {
+        return VerbCatalog.BLOCKLIST_REMOVE;
+    }
+
+    @Override
+    public Object handle(List<String> args) throws ControlException {
+        InetAddress ip = Outcomes.ip(args.get(0));
+        if (!ctx.blocklist().unblock(ip)) {
+            throw new ControlException(BLOCKLIST_UNKNOWN, Endpoint.hostText(ip) + " is not on the blocklist");
+        }
+        Map<String, Object> result = Map.of("ip", Endpoint.hostText(ip));
+        ctx.events().publish("state.wg.blocklist_removed", result);
+        return Map.of("removed", Endpoint.hostText(ip));
+    }
+}

@@ -1,0 +1,31 @@
+package org.wgrelay.server.control;
+
+import java.util.List;
+import java.util.Map;
+import org.wgrelay.control.protocol.ControlException;
+import org.wgrelay.control.verb.VerbCatalog;
+import org.wgrelay.control.verb.VerbSpec;
+
+/** {@code wg peer update name ip:port}: moves a peer's endpoint. */
+final class PeerUpdateVerb implements RelayVerb {
+    private final ControlContext ctx;
+
+    PeerUpdateVerb(ControlContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public VerbSpec spec() {
+        return VerbCatalog.PEER_UPDATE;
+    }
+
+    @Override
+    public Object handle(List<String> args) throws ControlException {
+        if (ctx.roster().roster().peer(args.get(0)) == null) {
+            // SPEC lists wg_peer_unknown first: an unknown peer wins over a bad endpoint.
+            Outcomes.require(ctx.roster().updateEndpoint(args.get(0), null));
+        }
+        Outcomes.require(ctx.roster().updateEndpoint(args.get(0), Outcomes.endpoint(args.get(1))));
+        return Map.of("peer", ctx.status().peer(args.get(0)));
+    }
+}

@@ -1,0 +1,67 @@
+package org.wgrelay.server.control;
+
+import java.util.List;
+import java.util.Map;
+import org.wgrelay.control.protocol.ControlException;
+import org.wgrelay.control.verb.VerbCatalog;
+import org.wgrelay.control.verb.VerbSpec;
+import org.wgrelay.server.roster.PeerEntry;
+import org.wgrelay.server.roster.Roster;
+import org.wgrelay.server.roster.RosterOutcome;
+import org.wgrelay.server.table.Endpoint;
+
+/**
+ * {@code wg show config name [relay ip:port]}: the wg-quick {@code [Peer]} block the
+ * named peer pastes into its own config for each of its links — the partner's key,
+ * and the relay as the endpoint. Without a relay endpoint argument, a relay bound to
+ * a wildcard address writes the placeholder {@code <relay-public-ip>:<port>}.
+ */
+final class ShowConfigVerb implements RelayVerb {
+    /** Keeps the peer's NAT mapping, and so its registered endpoint, alive. */
+    static final int KEEPALIVE_SECONDS = 25;
+
+    private final ControlContext ctx;
+
+    ShowConfigVerb(ControlContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public VerbSpec spec() {
+        return VerbCatalog.SHOW_CONFIG;
+    }
+
+    @Override
+    public Object handle(List<String> args) throws ControlException {
+        Roster roster = ctx.roster().roster();
+        String name = args.get(0);
+        PeerEntry peer = roster.peer(name);
+        if (peer == null) {
+            throw new ControlException(RosterOutcome.PEER_UNKNOWN.code(), "no peer named '" + name + "'");
+        }
+        String relay = args.size() > 1 ? Outcomes.endpoint(args.get(1)).toString() : defaultRelayEndpoint();
+        String partnerName = roster.partnerOf(name);
+        StringBuilder config = new StringBuilder();
+        if (partnerName == null) {
+            config.append("# ").append(name).append(" has no link yet: nothing to configure\n");
+        } else {
+            PeerEntry partner = roster.peer(partnerName);
+            config.append("[Peer]\n")
+                    .append("# ").append(partner.name()).append(", through wg-relay\n")
+                    .append("PublicKey = ").append(partner.pubkey() == null
+                            ? "<" + partner.name() + "-public-key>" : partner.pubkey()).append('\n')
+                    .append("AllowedIPs = <").append(partner.name()).append("-tunnel-address>/32\n")
+                    .append("Endpoint = ").append(relay).append('\n')
+                    .append("PersistentKeepalive = ").append(KEEPALIVE_SECONDS).append('\n');
+        }
+        return Map.of("config", config.toString());
+    }
+
+    private String defaultRelayEndpoint() {
+        int port = ctx.udp().boundPort();
+        if (ctx.config().bind().isAnyLocalAddress()) {
+            return "<relay-public-ip>:" + port;
+        }
+        return Endpoint.format(ctx.config().bind(), port);
+    }
+}

@@ -1,0 +1,117 @@
+package org.wgrelay.server.metrics;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntSupplier;
+import org.wgrelay.server.blocklist.Blocklist;
+import org.wgrelay.server.roster.PeerEntry;
+import org.wgrelay.server.roster.Roster;
+import org.wgrelay.server.roster.RosterChange;
+import org.wgrelay.server.roster.RosterListener;
+import org.wgrelay.server.roster.RosterService;
+
+/**
+ * SPEC's Prometheus metrics as Micrometer meters that read the striped counters at
+ * scrape time — the hot path never sees Micrometer. Per-peer series follow the roster:
+ * registered when a peer is added, removed when it is removed, so no stale series.
+ *
+ * <p>Micrometer holds a function meter's object weakly; this class keeps the strong
+ * references ({@code counters}, {@code peerStats}).
+ */
+public final class RelayMeters implements RosterListener {
+    private final MeterRegistry registry;
+    private final RosterService roster;
+    private final RelayCounters counters;
+    private final Map<String, PeerStats> peerStats = new HashMap<>();
+    private final Map<String, List<Meter>> peerMeters = new HashMap<>();
+
+    public RelayMeters(MeterRegistry registry, RosterService roster, RelayCounters counters, Blocklist blocklist,
+            IntSupplier xdpAttached) {
+        this.registry = registry;
+        this.roster = roster;
+        this.counters = counters;
+        FunctionCounter.builder("wgrelay.rx.packets", counters, c -> c.get(RelayCounter.RX_PACKETS))
+                .description("Datagrams received on the relay port, dropped ones included").register(registry);
+        FunctionCounter.builder("wgrelay.forwarded.packets", counters, c -> c.get(RelayCounter.FWD_PACKETS))
+                .description("Datagrams forwarded to a link partner").register(registry);
+        for (RelayCounter c : RelayCounter.values()) {
+            if (c.isDrop()) {
+                FunctionCounter.builder("wgrelay.dropped.packets", counters, cs -> cs.get(c))
+                        .tag("reason", c.key().substring("drop_".length()))
+                        .description("Datagrams dropped, by reason").register(registry);
+            }
+        }
+        Gauge.builder("wgrelay.peers", roster, r -> r.roster().peerCount()).description("Registered peers")
+                .register(registry);
+        Gauge.builder("wgrelay.links", roster, r -> r.roster().linkCount()).description("Links").register(registry);
+        Gauge.builder("wgrelay.blocklist.entries", blocklist, Blocklist::size)
+                .description("Blocked source IPs").register(registry);
+        Gauge.builder("wgrelay.xdp.attached", xdpAttached, IntSupplier::getAsInt)
+                .description("1 when the XDP fast path is attached").register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        syncPeers(roster.roster());
+    }
+
+    @Override
+    public synchronized void rosterChanged(Roster before, RosterChange change) {
+        syncPeers(change.roster());
+    }
+
+    private synchronized void syncPeers(Roster current) {
+        for (String name : new ArrayList<>(peerStats.keySet())) {
+            PeerStats now = current.peer(name) == null ? null : roster.statsOf(name);
+            if (now != peerStats.get(name)) {
+                peerMeters.remove(name).forEach(registry::remove);
+                peerStats.remove(name);
+            }
+        }
+        for (PeerEntry p : current.peers()) {
+            if (!peerStats.containsKey(p.name())) {
+                PeerStats stats = roster.statsOf(p.name());
+                if (stats != null) {
+                    peerStats.put(p.name(), stats);
+                    peerMeters.put(p.name(), register(p.name(), stats));
+                }
+            }
+        }
+    }
+
+    private List<Meter> register(String peer, PeerStats stats) {
+        List<Meter> meters = new ArrayList<>();
+        meters.add(FunctionCounter.builder("wgrelay.peer.rx.bytes", stats, s -> s.get(PeerCounter.RX_BYTES))
+                .tag("peer", peer).description("UDP payload bytes received from the peer").register(registry));
+        meters.add(FunctionCounter.builder("wgrelay.peer.forwarded.bytes", stats, s -> s.get(PeerCounter.FWD_BYTES))
+                .tag("peer", peer).description("UDP payload bytes from the peer forwarded to its partner")
+                .register(registry));
+        meters.add(FunctionCounter.builder("wgrelay.peer.dropped.packets", stats, s -> s.get(PeerCounter.DROP_NO_LINK))
+                .tag("peer", peer).tag("reason", "no_link").description("The peer's datagrams dropped, by reason")
+                .register(registry));
+        meters.add(FunctionCounter.builder("wgrelay.peer.dropped.packets", stats,
+                        s -> s.get(PeerCounter.DROP_PUBKEY_MISMATCH))
+                .tag("peer", peer).tag("reason", "pubkey_mismatch")
+                .description("The peer's datagrams dropped, by reason").register(registry));
+        return meters;
+    }
+
+    /** The aggregate counters this binder reads (kept strongly referenced here). */
+    RelayCounters counters() {
+        return counters;
+    }
+}
