@@ -36,6 +36,19 @@ public final class TestPackets {
         return datagram(typeWord, length, 31L * typeWord + length);
     }
 
+    /**
+     * Writes a valid MAC1 for {@code responderPubkeyBase64} into a handshake datagram
+     * (SPEC "MAC1"), so rule 5 lets it through; returns the same buffer.
+     */
+    public static ByteBuf withMac1(ByteBuf handshake, String responderPubkeyBase64) {
+        byte[] key = org.wgrelay.server.wire.Mac1.keyFor(java.util.Base64.getDecoder().decode(responderPubkeyBase64));
+        int len = handshake.readableBytes();
+        byte[] covered = new byte[len - 32];
+        handshake.getBytes(handshake.readerIndex(), covered);
+        handshake.setBytes(handshake.readerIndex() + len - 32, org.wgrelay.server.wire.Mac1.compute(key, covered, covered.length));
+        return handshake;
+    }
+
     /** The shape SPEC rule 2 gives a type word and length: the type, or 0 when unshaped. */
     public static int expectedShape(int typeWord, int length) {
         switch (typeWord) {

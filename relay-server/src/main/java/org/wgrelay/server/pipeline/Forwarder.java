@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
+import java.net.InetSocketAddress;
 import org.wgrelay.server.metrics.RelayCounter;
 import org.wgrelay.server.table.Route;
 
@@ -31,6 +32,7 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         DatagramPacket packet = (DatagramPacket) msg;
         Route route = worker.route;
         if (!ctx.channel().isWritable()) {
+            worker.destinationOverride = null;
             worker.counters().increment(worker.stripe(), RelayCounter.TX_ERRORS);
             packet.release();
             return;
@@ -39,8 +41,10 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         int bytes = content.readableBytes();
         worker.counters().increment(worker.stripe(), RelayCounter.FWD_PACKETS);
         route.stats().forwarded(worker.stripe(), bytes);
+        InetSocketAddress to = worker.destinationOverride != null ? worker.destinationOverride : route.partnerAddress();
+        worker.destinationOverride = null;
         worker.forwardWriteInFlight = true;
-        ctx.write(new DatagramPacket(content, route.partnerAddress()), ctx.voidPromise());
+        ctx.write(new DatagramPacket(content, to), ctx.voidPromise());
         worker.forwardWriteInFlight = false;
     }
 

@@ -4,6 +4,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import org.wgrelay.server.blocklist.Blocklist;
+import org.wgrelay.server.roaming.RoamingEngine;
+import org.wgrelay.server.roaming.RoamingUnknownSources;
 import org.wgrelay.server.table.ForwardingTableHolder;
 
 /**
@@ -16,32 +18,54 @@ public final class RelayChannelInitializer extends ChannelInitializer<Channel> {
     private final WorkerState worker;
     private final ForwardingTableHolder tables;
     private final Blocklist blocklist;
-    private final UnknownSourcePolicy unknownSources;
+    private final RoamingEngine roaming;
     private final boolean traceForwardHashes;
 
+    /**
+     * @param roaming the roaming engine; with it, unknown sources go to it (rule 3) and the
+     *     forward path feeds it (rules 8, 9); null for a relay without roaming
+     */
     public RelayChannelInitializer(WorkerState worker, ForwardingTableHolder tables, Blocklist blocklist,
-            UnknownSourcePolicy unknownSources, boolean traceForwardHashes) {
+            RoamingEngine roaming, boolean traceForwardHashes) {
         this.worker = worker;
         this.tables = tables;
         this.blocklist = blocklist;
-        this.unknownSources = unknownSources;
+        this.roaming = roaming;
         this.traceForwardHashes = traceForwardHashes;
     }
 
     @Override
     protected void initChannel(Channel ch) {
-        addStages(ch.pipeline(), worker, tables, blocklist, unknownSources, traceForwardHashes);
+        addStages(ch.pipeline(), worker, tables, blocklist, roaming, traceForwardHashes);
+    }
+
+    /** The stages with roaming; see {@link #addStages(ChannelPipeline, WorkerState, ForwardingTableHolder, Blocklist, UnknownSourcePolicy, RoamingEngine, boolean)}. */
+    public static void addStages(ChannelPipeline p, WorkerState worker, ForwardingTableHolder tables,
+            Blocklist blocklist, RoamingEngine roaming, boolean traceForwardHashes) {
+        addStages(p, worker, tables, blocklist,
+                roaming == null ? new DropUnknownSources() : new RoamingUnknownSources(roaming), roaming,
+                traceForwardHashes);
+    }
+
+    /** The stages without roaming: unknown sources go to {@code unknownSources}. For tests. */
+    public static void addStages(ChannelPipeline p, WorkerState worker, ForwardingTableHolder tables,
+            Blocklist blocklist, UnknownSourcePolicy unknownSources, boolean traceForwardHashes) {
+        addStages(p, worker, tables, blocklist, unknownSources, null, traceForwardHashes);
     }
 
     /** Adds the stages in SPEC's order; also used by tests on an {@code EmbeddedChannel}. */
     public static void addStages(ChannelPipeline p, WorkerState worker, ForwardingTableHolder tables,
-            Blocklist blocklist, UnknownSourcePolicy unknownSources, boolean traceForwardHashes) {
+            Blocklist blocklist, UnknownSourcePolicy unknownSources, RoamingEngine roaming,
+            boolean traceForwardHashes) {
         p.addLast("rx-counter", new RxCounter(worker));
         p.addLast("blocklist-gate", new BlocklistGate(blocklist, worker));      // rule 1
         p.addLast("shape-filter", new ShapeFilter(worker));                     // rule 2
         p.addLast("source-lookup", new SourceLookup(tables, unknownSources, worker)); // rule 3
         p.addLast("link-lookup", new LinkLookup(worker));                       // rule 4
-        // Rule 5 (MAC1 verification of handshakes) goes here.
+        p.addLast("mac1-verifier", new Mac1Verifier(worker));                   // rule 5
+        if (roaming != null) {
+            p.addLast("roaming-watch", new RoamingWatch(roaming, worker));      // rules 8, 9, voiding
+        }
         if (traceForwardHashes) {
             p.addLast("trace-hasher", new TraceHasher(worker));                 // rule 6 and 7's egress line
         }

@@ -1,9 +1,12 @@
 package org.wgrelay.server.pipeline;
 
+import java.net.InetSocketAddress;
 import java.util.function.LongSupplier;
 import org.wgrelay.server.metrics.DropSourceTable;
 import org.wgrelay.server.metrics.RelayCounters;
+import org.wgrelay.server.roaming.HandshakeBudget;
 import org.wgrelay.server.table.Route;
+import org.wgrelay.server.wire.Mac1;
 
 /**
  * The state one worker's pipeline shares between its handlers. Every field is owned
@@ -18,6 +21,8 @@ public final class WorkerState {
     private final RelayCounters counters;
     private final DropSourceTable dropSources = new DropSourceTable();
     private final LongSupplier clockMillis;
+    private final Mac1 mac1 = new Mac1();
+    private final HandshakeBudget handshakeBudget = new HandshakeBudget();
 
     /** WireGuard message type of the current datagram, set by {@link ShapeFilter}. */
     int type;
@@ -25,6 +30,11 @@ public final class WorkerState {
     Route route;
     /** Set by {@link Forwarder} just before it writes the forwarded datagram, for {@link TraceHasher}. */
     boolean forwardWriteInFlight;
+    /**
+     * Where the current datagram goes instead of the partner's committed endpoint, or
+     * null; set by {@link RoamingWatch} while the partner's roaming candidate commits.
+     */
+    InetSocketAddress destinationOverride;
 
     public WorkerState(int stripe, RelayCounters counters, LongSupplier clockMillis) {
         this.stripe = stripe;
@@ -44,6 +54,16 @@ public final class WorkerState {
     /** This worker's per-source drop table; touch only on this worker's event loop. */
     public DropSourceTable dropSources() {
         return dropSources;
+    }
+
+    /** This worker's MAC1 checker (keeps scratch buffers; not shared). */
+    public Mac1 mac1() {
+        return mac1;
+    }
+
+    /** This worker's bound on unknown-source MAC1 searches. */
+    public HandshakeBudget handshakeBudget() {
+        return handshakeBudget;
     }
 
     public long nowMillis() {

@@ -11,6 +11,7 @@ import org.wgrelay.server.metrics.PeerStats;
 import org.wgrelay.server.table.Endpoint;
 import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.table.ForwardingTableHolder;
+import org.wgrelay.server.table.PeerRuntime;
 
 /**
  * The one writer of the roster. Every change — control verbs, roaming commits — goes
@@ -18,8 +19,9 @@ import org.wgrelay.server.table.ForwardingTableHolder;
  * the new roster atomically, then publish a new forwarding table with one volatile
  * write, then tell the listeners. A rejected or unpersistable change changes nothing.
  *
- * <p>Also owns each peer's {@link PeerStats}: created when the peer is added, kept
- * across endpoint and link changes, dropped when the peer is removed.
+ * <p>Also owns each peer's {@link PeerRuntime} (counters, roaming slot, MAC1 key):
+ * created when the peer is added, kept across endpoint, key and link changes, dropped
+ * when the peer is removed.
  *
  * <p>Thread-safety: {@link #apply} is serialised by this object's monitor; it runs on
  * a cold path, never on a worker's forward path. Readers use the volatile snapshots.
@@ -30,7 +32,7 @@ public final class RosterService {
     private final RosterFile file;
     private final ForwardingTableHolder tables;
     private final int workers;
-    private final Map<String, PeerStats> stats = new HashMap<>();
+    private final Map<String, PeerRuntime> runtimes = new HashMap<>();
     private final List<RosterListener> listeners = new CopyOnWriteArrayList<>();
     private volatile Roster roster;
 
@@ -42,7 +44,7 @@ public final class RosterService {
         synchronized (this) {
             this.roster = initial;
             syncStats(initial);
-            tables.publish(ForwardingTable.build(initial, stats::get));
+            tables.publish(ForwardingTable.build(initial, runtimes::get));
         }
     }
 
@@ -81,7 +83,7 @@ public final class RosterService {
         }
         roster = result.roster();
         syncStats(roster);
-        tables.publish(ForwardingTable.build(roster, stats::get));
+        tables.publish(ForwardingTable.build(roster, runtimes::get));
         for (RosterListener listener : listeners) {
             try {
                 listener.rosterChanged(before, result);
@@ -122,13 +124,19 @@ public final class RosterService {
 
     /** The counters of a registered peer, or null. */
     public synchronized PeerStats statsOf(String peerName) {
-        return stats.get(peerName);
+        PeerRuntime r = runtimes.get(peerName);
+        return r == null ? null : r.stats();
+    }
+
+    /** The runtime (counters, roaming slot, MAC1 key) of a registered peer, or null. */
+    public synchronized PeerRuntime runtimeOf(String peerName) {
+        return runtimes.get(peerName);
     }
 
     private void syncStats(Roster current) {
-        stats.keySet().removeIf(name -> current.peer(name) == null);
+        runtimes.keySet().removeIf(name -> current.peer(name) == null);
         for (PeerEntry p : current.peers()) {
-            stats.computeIfAbsent(p.name(), n -> new PeerStats(workers));
+            runtimes.computeIfAbsent(p.name(), n -> new PeerRuntime(new PeerStats(workers)));
         }
     }
 }

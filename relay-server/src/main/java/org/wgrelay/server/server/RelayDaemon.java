@@ -17,7 +17,9 @@ import org.wgrelay.server.metrics.RelayMeters;
 import org.slf4j.LoggerFactory;
 import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.metrics.RelayCounters;
-import org.wgrelay.server.pipeline.DropUnknownSources;
+import org.wgrelay.server.roaming.Candidate;
+import org.wgrelay.server.roaming.RoamingEngine;
+import org.wgrelay.server.roaming.StrikeTable;
 import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterFile;
 import org.wgrelay.server.roster.RosterFileException;
@@ -44,6 +46,7 @@ public final class RelayDaemon implements AutoCloseable {
     private final RosterService roster;
     private final RelayServer udp;
     private final ScheduledExecutorService timers;
+    private final RoamingEngine roaming;
     private final PrometheusMeterRegistry meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final RelayMeters meters;
     private volatile RelayStatus status;
@@ -60,13 +63,17 @@ public final class RelayDaemon implements AutoCloseable {
         RosterFile file = new RosterFile(config.roster());
         Roster initial = file.load();
         this.roster = new RosterService(initial, file, tables, config.workers());
-        this.udp = new RelayServer(new InetSocketAddress(config.bind(), config.port()), config.workers(), tables,
-                blocklist, counters, new DropUnknownSources(), config.traceForwardHashes(), clockMillis);
+        // The timer thread is the control thread: roaming commits and expiries run on it,
+        // so it is the one writer of the counters' control stripe.
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "wg-relay-timers");
             t.setDaemon(true);
             return t;
         });
+        this.roaming = new RoamingEngine(tables, roster, blocklist, new StrikeTable(), counters, clockMillis,
+                this::publish, timers);
+        this.udp = new RelayServer(new InetSocketAddress(config.bind(), config.port()), config.workers(), tables,
+                blocklist, counters, roaming, config.traceForwardHashes(), clockMillis);
         this.meters = new RelayMeters(meterRegistry, roster, counters, blocklist, () -> 0);
         roster.addListener(meters);
     }
@@ -78,7 +85,10 @@ public final class RelayDaemon implements AutoCloseable {
     public void start() throws InterruptedException {
         try {
             bind("udp " + Endpoint.format(config.bind(), config.port()), udp::start);
-            status = new RelayStatus(roster, counters, udp.boundPort());
+            status = new RelayStatus(roster, counters, udp.boundPort(), peer -> {
+                Candidate c = roaming.candidateOf(peer);
+                return c == null ? null : c.endpoint().toString();
+            });
             ControlContext context = new ControlContext(config, roster, status, udp, blocklist,
                     (event, data) -> publish(event, data), clockMillis);
             control = new ControlServer(config.control().socketAddress(), RelayVerbs.registry(context),
@@ -93,7 +103,8 @@ public final class RelayDaemon implements AutoCloseable {
         }
         // Expired blocklist entries stop blocking at once (the gate compares times);
         // the sweep only keeps the table small.
-        timers.scheduleAtFixedRate(() -> blocklist.sweep(clockMillis.getAsLong()), 1, 1, TimeUnit.SECONDS);
+        // Candidate expiry and strike/blocklist sweeps run at least once a second, idle or not.
+        timers.scheduleAtFixedRate(this::sweep, 1, 1, TimeUnit.SECONDS);
         ready = true;
     }
 
@@ -108,6 +119,28 @@ public final class RelayDaemon implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new IllegalStateException("cannot bind " + what + ": " + e.getMessage(), e);
         }
+    }
+
+    private void sweep() {
+        try {
+            roaming.sweep();
+            blocklist.sweep(clockMillis.getAsLong());
+        } catch (RuntimeException e) {
+            LOG.error("timer sweep failed", e); // keep the timer alive
+        }
+    }
+
+    /** Runs the timers' work now (tests drive the clock and call this instead of waiting). */
+    public void sweepNow() throws InterruptedException {
+        try {
+            timers.submit(this::sweep).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    public RoamingEngine roaming() {
+        return roaming;
     }
 
     private void publish(String event, Object data) {

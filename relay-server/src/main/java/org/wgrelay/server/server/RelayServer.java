@@ -25,8 +25,8 @@ import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.metrics.DropSourceTable;
 import org.wgrelay.server.metrics.RelayCounters;
 import org.wgrelay.server.pipeline.RelayChannelInitializer;
-import org.wgrelay.server.pipeline.UnknownSourcePolicy;
 import org.wgrelay.server.pipeline.WorkerState;
+import org.wgrelay.server.roaming.RoamingEngine;
 import org.wgrelay.server.table.ForwardingTableHolder;
 
 /**
@@ -53,7 +53,7 @@ public final class RelayServer implements AutoCloseable {
     private final ForwardingTableHolder tables;
     private final Blocklist blocklist;
     private final RelayCounters counters;
-    private final UnknownSourcePolicy unknownSources;
+    private final RoamingEngine roaming;
     private final boolean traceForwardHashes;
     private final LongSupplier clockMillis;
 
@@ -62,14 +62,14 @@ public final class RelayServer implements AutoCloseable {
     private EventLoopGroup group;
 
     public RelayServer(InetSocketAddress bindAddress, int workers, ForwardingTableHolder tables, Blocklist blocklist,
-            RelayCounters counters, UnknownSourcePolicy unknownSources, boolean traceForwardHashes,
+            RelayCounters counters, RoamingEngine roaming, boolean traceForwardHashes,
             LongSupplier clockMillis) {
         this.bindAddress = bindAddress;
         this.workers = workers;
         this.tables = tables;
         this.blocklist = blocklist;
         this.counters = counters;
-        this.unknownSources = unknownSources;
+        this.roaming = roaming;
         this.traceForwardHashes = traceForwardHashes;
         this.clockMillis = clockMillis;
     }
@@ -98,7 +98,7 @@ public final class RelayServer implements AutoCloseable {
                                 new FixedRecvByteBufAllocator(MAX_DATAGRAM_BYTES * DATAGRAMS_PER_READ))
                         .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
                                 new WriteBufferWaterMark(2 * 1024 * 1024, 4 * 1024 * 1024))
-                        .handler(new RelayChannelInitializer(worker, tables, blocklist, unknownSources,
+                        .handler(new RelayChannelInitializer(worker, tables, blocklist, roaming,
                                 traceForwardHashes));
                 // Each bind registers with the next event loop of the group: one socket per loop.
                 Channel ch = b.bind(bindAddress).sync().channel();

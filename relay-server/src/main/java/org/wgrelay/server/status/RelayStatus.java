@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.wgrelay.server.metrics.DropSourceTable;
 import org.wgrelay.server.metrics.PeerCounter;
 import org.wgrelay.server.metrics.PeerStats;
@@ -26,11 +27,14 @@ public final class RelayStatus {
     private final RosterService roster;
     private final RelayCounters counters;
     private final int port;
+    private final Function<String, String> candidateEndpoint;
 
-    public RelayStatus(RosterService roster, RelayCounters counters, int port) {
+    /** @param candidateEndpoint a peer's live roaming candidate as {@code ip:port}, or null */
+    public RelayStatus(RosterService roster, RelayCounters counters, int port, Function<String, String> candidateEndpoint) {
         this.roster = roster;
         this.counters = counters;
         this.port = port;
+        this.candidateEndpoint = candidateEndpoint;
     }
 
     /** {@code wg show}: the aggregate counters and the relay's shape. XDP keys come with XDP. */
@@ -83,7 +87,7 @@ public final class RelayStatus {
                 m.put(c.key(), stats == null ? 0L : stats.get(c));
             }
         }
-        m.put("candidate_endpoint", null);
+        m.put("candidate_endpoint", candidateEndpoint.apply(p.name()));
         return m;
     }
 

@@ -3,10 +3,11 @@ package org.wgrelay.server.table;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import org.wgrelay.server.metrics.PeerStats;
 import org.wgrelay.server.roster.PeerEntry;
 import org.wgrelay.server.roster.Roster;
 
@@ -24,36 +25,44 @@ public final class ForwardingTable {
         throw new AssertionError("empty roster has no peers");
     });
 
-    /** Gives the counters of a peer by name; the same object for the peer's lifetime. */
+    /** Gives a peer's runtime by name; the same object for the peer's lifetime. */
     @FunctionalInterface
-    public interface StatsSource {
-        PeerStats statsFor(String peerName);
+    public interface RuntimeSource {
+        PeerRuntime runtimeOf(String peerName);
     }
 
     private final Ipv4RouteMap ipv4;
     private final Map<InetSocketAddress, Route> ipv6;
     private final Map<String, Route> byName;
+    private final Route[] keyed;
     private final int linkCount;
 
-    private ForwardingTable(Ipv4RouteMap ipv4, Map<InetSocketAddress, Route> ipv6, Map<String, Route> byName, int links) {
+    private ForwardingTable(Ipv4RouteMap ipv4, Map<InetSocketAddress, Route> ipv6, Map<String, Route> byName,
+            Route[] keyed, int links) {
         this.ipv4 = ipv4;
         this.ipv6 = ipv6;
         this.byName = byName;
+        this.keyed = keyed;
         this.linkCount = links;
     }
 
-    public static ForwardingTable build(Roster roster, StatsSource stats) {
+    public static ForwardingTable build(Roster roster, RuntimeSource runtimes) {
         Collection<PeerEntry> peers = roster.peers();
         long[] keys = new long[peers.size()];
         Route[] routes = new Route[peers.size()];
         int v4 = 0;
         Map<InetSocketAddress, Route> v6 = new HashMap<>();
         Map<String, Route> byName = new HashMap<>();
+        List<Route> keyed = new ArrayList<>();
         for (PeerEntry peer : peers) {
             String partnerName = roster.partnerOf(peer.name());
-            Route route = new Route(peer, stats.statsFor(peer.name()),
-                    partnerName == null ? null : roster.peer(partnerName));
+            Route route = new Route(peer, runtimes.runtimeOf(peer.name()),
+                    partnerName == null ? null : roster.peer(partnerName),
+                    partnerName == null ? null : runtimes.runtimeOf(partnerName));
             byName.put(peer.name(), route);
+            if (route.mac1Key() != null && route.linked()) {
+                keyed.add(route);
+            }
             Endpoint ep = peer.endpoint();
             if (ep.isIpv4()) {
                 keys[v4] = Ipv4RouteMap.key(ep.address().hashCode(), ep.port());
@@ -62,7 +71,8 @@ public final class ForwardingTable {
                 v6.put(ep.socketAddress(), route);
             }
         }
-        return new ForwardingTable(new Ipv4RouteMap(keys, routes, v4), v6, byName, roster.linkCount());
+        return new ForwardingTable(new Ipv4RouteMap(keys, routes, v4), v6, byName, keyed.toArray(new Route[0]),
+                roster.linkCount());
     }
 
     /**
@@ -100,6 +110,19 @@ public final class ForwardingTable {
             }
         }
         return b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+    }
+
+    /**
+     * Number of linked peers with a stamped key: what an unknown source's initiation is
+     * checked against (SPEC rule 3: a MAC1 match on P names P's partner).
+     */
+    public int keyedLinkedCount() {
+        return keyed.length;
+    }
+
+    /** The i-th keyed, linked route (0 &lt;= i &lt; {@link #keyedLinkedCount()}). */
+    public Route keyedLinkedRoute(int i) {
+        return keyed[i];
     }
 
     /** The route of a peer by name (cold path: control verbs, roaming). */

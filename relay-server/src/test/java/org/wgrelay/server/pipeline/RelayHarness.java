@@ -25,6 +25,7 @@ import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterChange;
 import org.wgrelay.server.table.Endpoint;
 import org.wgrelay.server.table.ForwardingTable;
+import org.wgrelay.server.table.PeerRuntime;
 import org.wgrelay.server.table.ForwardingTableHolder;
 
 /**
@@ -41,6 +42,7 @@ final class RelayHarness {
     final WorkerState worker = new WorkerState(0, counters, clock::get);
     final Blocklist blocklist = new Blocklist();
     final Map<String, PeerStats> stats = new HashMap<>();
+    final Map<String, PeerRuntime> runtimes = new HashMap<>();
     final ForwardingTableHolder tables = new ForwardingTableHolder(ForwardingTable.EMPTY);
     final EmbeddedChannel channel = new EmbeddedChannel();
     Roster roster = Roster.EMPTY;
@@ -76,7 +78,7 @@ final class RelayHarness {
         RosterChange c = f.apply(roster);
         assertTrue(c.ok(), c.message());
         roster = c.roster();
-        tables.publish(ForwardingTable.build(roster, name -> stats.computeIfAbsent(name, n -> new PeerStats(1))));
+        tables.publish(ForwardingTable.build(roster, name -> runtimes.computeIfAbsent(name, n -> new PeerRuntime(stats.computeIfAbsent(n, m -> new PeerStats(1))))));
         return this;
     }
 

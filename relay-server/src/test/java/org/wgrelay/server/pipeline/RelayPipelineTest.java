@@ -487,7 +487,7 @@ class RelayPipelineTest {
     void buildsTheStagesInSpecOrderWithoutTracing() {
         List<String> names = new ArrayList<>(relay.channel.pipeline().names());
         names.removeIf(n -> n.startsWith("DefaultChannelPipeline$TailContext"));
-        assertEquals(List.of("rx-counter", "blocklist-gate", "shape-filter", "source-lookup", "link-lookup",
+        assertEquals(List.of("rx-counter", "blocklist-gate", "shape-filter", "source-lookup", "link-lookup", "mac1-verifier",
                 "forwarder", "io-error-log"), names);
         assertFalse(relay.channel.finishAndReleaseAll());
     }
@@ -498,7 +498,7 @@ class RelayPipelineTest {
         List<String> names = new ArrayList<>(traced.channel.pipeline().names());
         names.removeIf(n -> n.startsWith("DefaultChannelPipeline$TailContext"));
         assertEquals(List.of("rx-counter", "blocklist-gate", "shape-filter", "source-lookup", "link-lookup",
-                "trace-hasher", "forwarder", "io-error-log"), names);
+                "mac1-verifier", "trace-hasher", "forwarder", "io-error-log"), names);
         assertFalse(traced.channel.finishAndReleaseAll());
         assertFalse(relay.channel.finishAndReleaseAll());
     }
@@ -507,7 +507,7 @@ class RelayPipelineTest {
     void theChannelInitializerInstallsTheSameStagesAndForwards() {
         RelayHarness source = relay;
         EmbeddedChannel channel = new EmbeddedChannel(new RelayChannelInitializer(source.worker, source.tables,
-                source.blocklist, new DropUnknownSources(), false));
+                source.blocklist, null, false));
         assertNotNull(channel.pipeline().get("forwarder"));
         assertNull(channel.pipeline().get(RelayChannelInitializer.class), "the initializer removes itself");
 

@@ -94,7 +94,7 @@ class TraceLinesTest {
     @Test
     void namesAStampedDestinationKeyByItsFirst12CharactersAndAnUnstampedSourceAsDashes() throws Exception {
         RelayHarness relay = tracedRelay();
-        ByteBuf payload = TestPackets.datagram(2, 92, 5);
+        ByteBuf payload = TestPackets.withMac1(TestPackets.datagram(2, 92, 5), ALICE_KEY); // alice is stamped: rule 5
         String hash = sha256Prefix(ByteBufUtil.getBytes(payload));
 
         relay.receive(payload, BOB);
@@ -133,6 +133,9 @@ class TraceLinesTest {
         for (int i = 0; i < 8; i++) {
             int type = i % 4 + 1;
             ByteBuf payload = TestPackets.datagram(type, TestPackets.shapedLength(type) + (type == 4 ? i : 0), 100 + i);
+            if (i % 2 == 1 && type == 2) {
+                TestPackets.withMac1(payload, ALICE_KEY); // bob's handshakes go to stamped alice: rule 5
+            }
             hashes[i] = sha256Prefix(ByteBufUtil.getBytes(payload));
             relay.receive(payload, i % 2 == 0 ? ALICE : BOB);
         }

@@ -143,8 +143,10 @@ class ForwardingTableModelTest {
 
     private final Map<String, PeerStats> stats = new HashMap<>();
 
+    private final Map<String, PeerRuntime> runtimes = new HashMap<>();
+
     private ForwardingTable build(Roster roster) {
-        return ForwardingTable.build(roster, name -> stats.computeIfAbsent(name, n -> new PeerStats(1)));
+        return ForwardingTable.build(roster, name -> runtimes.computeIfAbsent(name, n -> new PeerRuntime(stats.computeIfAbsent(n, m -> new PeerStats(1)))));
     }
 
     private static List<Endpoint> endpointPool() {

@@ -1,0 +1,41 @@
+package org.wgrelay.server.pipeline;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DatagramPacket;
+import org.wgrelay.server.metrics.PeerCounter;
+import org.wgrelay.server.metrics.RelayCounter;
+import org.wgrelay.server.table.Route;
+import org.wgrelay.server.wire.WgMessage;
+
+/**
+ * Pipeline stage 5 (SPEC rule 5): a handshake (type 1 or 2) from a registered peer whose
+ * partner has a stamped public key must carry a MAC1 made with that key; otherwise it
+ * is not meant for the partner and is dropped ({@code drop_handshake_pubkey_mismatch},
+ * and the peer's {@code drop_pubkey_mismatch}). Transport data passes untouched: only
+ * handshakes pay for the check, with the key derived when it was stamped.
+ */
+public final class Mac1Verifier extends ChannelInboundHandlerAdapter {
+    private final WorkerState worker;
+
+    public Mac1Verifier(WorkerState worker) {
+        this.worker = worker;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        int type = worker.type;
+        if (type == WgMessage.TYPE_HANDSHAKE_INITIATION || type == WgMessage.TYPE_HANDSHAKE_RESPONSE) {
+            Route route = worker.route;
+            byte[] key = route.partnerMac1Key();
+            DatagramPacket packet = (DatagramPacket) msg;
+            if (key != null && !worker.mac1().verify(packet.content(), key)) {
+                worker.counters().increment(worker.stripe(), RelayCounter.DROP_HANDSHAKE_PUBKEY_MISMATCH);
+                route.stats().increment(worker.stripe(), PeerCounter.DROP_PUBKEY_MISMATCH);
+                packet.release();
+                return;
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+}
