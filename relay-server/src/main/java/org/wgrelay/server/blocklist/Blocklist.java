@@ -19,7 +19,19 @@ public final class Blocklist {
     /** One blocked IP: expiry in epoch millis and its lifetime strike count. */
     public record Entry(InetAddress ip, long expiresAtMillis, int totalStrikes) {}
 
+    /** Bounded under a flood of struck sources; when full, the entry expiring soonest goes. */
+    public static final int CAPACITY = 65_536;
+
+    private final int capacity;
     private volatile Map<InetAddress, Entry> entries = Collections.emptyMap();
+
+    public Blocklist() {
+        this(CAPACITY);
+    }
+
+    Blocklist(int capacity) {
+        this.capacity = capacity;
+    }
 
     /**
      * True when {@code ip} is blocked at {@code nowMillis}. Worker hot path: one
@@ -38,6 +50,15 @@ public final class Blocklist {
     public synchronized void block(InetAddress ip, long expiresAtMillis, int totalStrikes) {
         Map<InetAddress, Entry> next = new HashMap<>(entries);
         Entry old = next.get(ip);
+        if (old == null && next.size() >= capacity) {
+            Entry soonest = null;
+            for (Entry e : next.values()) {
+                if (soonest == null || e.expiresAtMillis < soonest.expiresAtMillis) {
+                    soonest = e;
+                }
+            }
+            next.remove(soonest.ip());
+        }
         long until = old == null ? expiresAtMillis : Math.max(old.expiresAtMillis, expiresAtMillis);
         next.put(ip, new Entry(ip, until, totalStrikes));
         entries = Collections.unmodifiableMap(next);

@@ -58,6 +58,8 @@ final class RoamingHarness implements AutoCloseable {
     final Path dir;
     final RosterService roster;
     final RoamingEngine engine;
+    final WorkerState state0 = new WorkerState(0, counters, clock::get);
+    final WorkerState state1 = new WorkerState(1, counters, clock::get);
     final EmbeddedChannel worker0;
     final EmbeddedChannel worker1;
     private final Random random = new Random(7);
@@ -70,14 +72,13 @@ final class RoamingHarness implements AutoCloseable {
         assertTrue(roster.addLink("alice", "bob").ok());
         engine = new RoamingEngine(tables, roster, blocklist, strikes, counters, clock::get,
                 (event, data) -> events.add(event + " " + data), Runnable::run);
-        worker0 = channel(0);
-        worker1 = channel(1);
+        worker0 = channel(state0);
+        worker1 = channel(state1);
     }
 
-    private EmbeddedChannel channel(int stripe) {
+    private EmbeddedChannel channel(WorkerState state) {
         EmbeddedChannel ch = new EmbeddedChannel();
-        RelayChannelInitializer.addStages(ch.pipeline(), new WorkerState(stripe, counters, clock::get), tables,
-                blocklist, engine, false);
+        RelayChannelInitializer.addStages(ch.pipeline(), state, tables, blocklist, engine, false);
         return ch;
     }
 

@@ -1,0 +1,109 @@
+package org.wgrelay.server.roaming;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.wgrelay.server.roaming.RoamingHarness.ALICE_KEY;
+import static org.wgrelay.server.roaming.RoamingHarness.BOB;
+import static org.wgrelay.server.roaming.RoamingHarness.BOB_KEY;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.DatagramPacket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CyclicBarrier;
+import org.junit.jupiter.api.Test;
+import org.wgrelay.server.metrics.DropSourceTable;
+import org.wgrelay.server.metrics.PeerCounter;
+import org.wgrelay.server.metrics.RelayCounter;
+
+/** Roaming under a flood of spoofed sources, and two workers racing over one candidate. */
+class RoamingUnderLoadTest {
+
+    private static InetSocketAddress spoofed(int n) throws Exception {
+        return new InetSocketAddress(InetAddress.getByAddress(
+                new byte[] {(byte) (100 + (n >>> 24)), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n}), 1000 + (n & 0x7fff));
+    }
+
+    @Test
+    void aMillionSpoofedSourcesLeaveEveryTableBounded() throws Exception {
+        try (RoamingHarness relay = new RoamingHarness()) {
+            // A valid initiation (MAC1 for bob's key), replayed from a million addresses, a ms apart.
+            ByteBuf init = relay.init(0x1234, BOB_KEY);
+            for (int i = 0; i < 1_000_000; i++) {
+                relay.receive(init.retainedDuplicate(), spoofed(i));
+                relay.receive(relay.transport(i), spoofed(i + 7));
+                relay.advance(1);
+                if (i % 1000 == 0) {
+                    relay.engine.sweep();
+                    relay.sent();
+                }
+            }
+            init.release();
+            relay.sent();
+
+            assertTrue(relay.engine.liveCandidates() <= 1, "at most one candidate per peer");
+            assertTrue(relay.strikes.size() <= StrikeTable.CAPACITY);
+            assertTrue(relay.blocklist.size() <= org.wgrelay.server.blocklist.Blocklist.CAPACITY);
+            assertEquals(2_000_000, relay.count(RelayCounter.RX_PACKETS));
+            // About one candidate per 30 s of the 1000 s flood; each expired one is a strike.
+            long failed = relay.count(RelayCounter.DROP_RELEARN_UNCONFIRMED);
+            assertTrue(failed >= 30 && failed <= 40, "failed candidates: " + failed);
+            assertEquals(RoamingHarness.ep(RoamingHarness.ALICE), relay.endpointOf("alice"));
+            assertEquals(DropSourceTable.CAPACITY, relay.state0.dropSources().size());
+        }
+    }
+
+    @Test
+    void whenTheOwnerVoidsAndThePartnerCommitsAtOnceExactlyOneWins() throws Exception {
+        int rounds = 300;
+        try (RoamingHarness relay = new RoamingHarness()) {
+            for (int round = 0; round < rounds; round++) {
+                InetSocketAddress current = relay.endpointOf("alice").socketAddress();
+                // A fresh address each round: a voided candidate is a strike, and two would block it.
+                InetSocketAddress next = new InetSocketAddress(
+                        InetAddress.getByAddress(new byte[] {(byte) 203, 0, (byte) (round / 250), (byte) (round % 250 + 1)}),
+                        30000 + round);
+                int initIndex = 0x100000 + round;
+                int bobIndex = 0x200000 + round;
+                relay.advance(RoamingEngine.RELEARN_COOLDOWN_MILLIS);
+                relay.receive(relay.worker0, relay.init(initIndex, BOB_KEY), next);
+                relay.receive(relay.worker1, relay.response(bobIndex, initIndex, ALICE_KEY), BOB);
+                relay.sent();
+                Candidate candidate = relay.engine.candidateOf("alice");
+                assertTrue(candidate != null && candidate.isAnswered(), "round " + round + ": " + candidate);
+                long relearnBefore = relay.peerCount("alice", PeerCounter.ENDPOINT_RELEARN);
+                long failedBefore = relay.count(RelayCounter.DROP_RELEARN_UNCONFIRMED);
+
+                // Worker 0: alice's committed endpoint sends on the answered session (voids).
+                // Worker 1: bob's data to the candidate's session (commits). Same instant.
+                CyclicBarrier start = new CyclicBarrier(2);
+                ByteBuf voiding = relay.transport(bobIndex);
+                ByteBuf committing = relay.transport(initIndex);
+                Thread owner = new Thread(() -> race(start, relay.worker0, voiding, current));
+                Thread partner = new Thread(() -> race(start, relay.worker1, committing, BOB));
+                owner.start();
+                partner.start();
+                owner.join();
+                partner.join();
+                relay.sent();
+
+                long relearned = relay.peerCount("alice", PeerCounter.ENDPOINT_RELEARN) - relearnBefore;
+                long failed = relay.count(RelayCounter.DROP_RELEARN_UNCONFIRMED) - failedBefore;
+                assertEquals(1, relearned + failed, "round " + round + ": exactly one of commit or void; " + candidate);
+                assertEquals(relearned == 1 ? RoamingHarness.ep(next) : RoamingHarness.ep(current),
+                        relay.endpointOf("alice"));
+                assertEquals(null, relay.engine.candidateOf("alice"));
+            }
+        }
+    }
+
+    private static void race(CyclicBarrier start, EmbeddedChannel worker, ByteBuf payload, InetSocketAddress from) {
+        try {
+            start.await();
+            worker.writeInbound(new DatagramPacket(payload, RoamingHarness.RELAY, from));
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}
