@@ -1,0 +1,113 @@
+package org.wgrelay.xdp;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the BPF maps a projection of userspace's model: remembers what it pushed and
+ * sends only the difference to each new {@link XdpState}, each peer write carrying a
+ * generation number. A failed write is counted and logged (rate-limited), and the next
+ * {@link #apply} starts with a full resync — as does the first after {@link #reset}
+ * (a restarted helper has empty maps).
+ *
+ * <p>Not thread-safe: one thread (the XDP sync thread) owns it.
+ */
+public final class MapSync {
+    private static final Logger LOG = LoggerFactory.getLogger(MapSync.class);
+    private static final long LOG_INTERVAL_MILLIS = 10_000;
+
+    private final HelperChannel helper;
+    private final AtomicLong failedWrites = new AtomicLong();
+    private XdpState pushed = XdpState.EMPTY;
+    private boolean needsResync = true;
+    private long generation;
+    private long nextLogMillis;
+
+    public MapSync(HelperChannel helper) {
+        this.helper = helper;
+    }
+
+    /** Map writes the kernel refused or the helper did not answer, since start. */
+    public long failedWrites() {
+        return failedWrites.get();
+    }
+
+    public long generation() {
+        return generation;
+    }
+
+    /** Forget what was pushed: the next apply rewrites everything. */
+    public void reset() {
+        needsResync = true;
+    }
+
+    /** Brings the maps to {@code want}; returns true when every write succeeded. */
+    public boolean apply(XdpState want) {
+        generation++;
+        boolean ok = true;
+        XdpState have = pushed;
+        if (needsResync) {
+            ok &= send("clear");
+            have = XdpState.EMPTY;
+        }
+        if (want.relayPort() != have.relayPort()) {
+            ok &= send("config " + want.relayPort());
+        }
+        for (Map.Entry<Integer, XdpNic> e : have.nics().entrySet()) {
+            if (!want.nics().containsKey(e.getKey())) {
+                ok &= send("unnic " + e.getKey());
+            }
+        }
+        for (XdpNic nic : want.nics().values()) {
+            if (!nic.equals(have.nics().get(nic.ifindex()))) {
+                ok &= send("nic " + nic.ifindex() + " " + nic.ip() + " " + nic.mac());
+            }
+        }
+        for (XdpPeer p : have.peers().values()) {
+            if (!want.peers().containsKey(p.key())) {
+                ok &= send("unpeer " + p.ip() + " " + p.port());
+            }
+        }
+        for (XdpPeer p : want.peers().values()) {
+            if (!p.equals(have.peers().get(p.key()))) {
+                ok &= send("peer " + p.ip() + " " + p.port() + " " + p.partnerIp() + " " + p.partnerPort() + " "
+                        + p.egressIfindex() + " " + (p.pass() ? 1 : 0) + " " + (generation & 0xffffffffL));
+            }
+        }
+        for (String ip : have.blocklist().keySet()) {
+            if (!want.blocklist().containsKey(ip)) {
+                ok &= send("unblock " + ip);
+            }
+        }
+        for (Map.Entry<String, Long> e : want.blocklist().entrySet()) {
+            if (!have.blocklist().containsKey(e.getKey())) {
+                ok &= send("block " + e.getKey() + " " + e.getValue());
+            }
+        }
+        pushed = want;
+        needsResync = !ok;
+        return ok;
+    }
+
+    private boolean send(String command) {
+        String answer;
+        try {
+            answer = helper.call(command);
+        } catch (IOException e) {
+            answer = "err " + e.getMessage();
+        }
+        if (answer.startsWith("ok")) {
+            return true;
+        }
+        failedWrites.incrementAndGet();
+        long now = System.currentTimeMillis();
+        if (now >= nextLogMillis) {
+            LOG.warn("XDP map write failed ({} so far): {} -> {}", failedWrites.get(), command, answer);
+            nextLogMillis = now + LOG_INTERVAL_MILLIS;
+        }
+        return false;
+    }
+}

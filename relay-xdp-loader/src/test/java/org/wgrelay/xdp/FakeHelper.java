@@ -1,0 +1,71 @@
+package org.wgrelay.xdp;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * A helper that keeps the maps as the protocol describes them, in memory, and records
+ * every command. {@link #failWhen} makes chosen commands fail as the kernel might.
+ */
+final class FakeHelper implements HelperChannel {
+    final List<String> commands = new ArrayList<>();
+    final Map<String, String> peers = new HashMap<>();
+    final Map<String, String> nics = new HashMap<>();
+    final Map<String, String> blocklist = new HashMap<>();
+    int port;
+    Predicate<String> failWhen = c -> false;
+    boolean alive = true;
+
+    @Override
+    public String call(String command) throws IOException {
+        commands.add(command);
+        if (!alive) {
+            throw new IOException("the XDP helper exited");
+        }
+        if (failWhen.test(command)) {
+            return "err " + command.split(" ")[0] + " reason=No space left on device";
+        }
+        String[] f = command.split(" ");
+        switch (f[0]) {
+            case "clear" -> {
+                peers.clear();
+                nics.clear();
+                blocklist.clear();
+            }
+            case "config" -> port = Integer.parseInt(f[1]);
+            case "nic" -> nics.put(f[1], f[2] + " " + f[3]);
+            case "unnic" -> nics.remove(f[1]);
+            case "peer" -> peers.put(f[1] + " " + f[2], String.join(" ", List.of(f).subList(3, 7)));
+            case "unpeer" -> peers.remove(f[1] + " " + f[2]);
+            case "block" -> blocklist.put(f[1], f[2]);
+            case "unblock" -> blocklist.remove(f[1]);
+            case "ping" -> {
+                return "pong";
+            }
+            default -> {
+                return "err " + f[0] + " reason=unknown command";
+            }
+        }
+        return "ok " + f[0];
+    }
+
+    @Override
+    public List<String> callMulti(String command) {
+        commands.add(command);
+        return List.of();
+    }
+
+    @Override
+    public boolean alive() {
+        return alive;
+    }
+
+    @Override
+    public void close() {
+        alive = false;
+    }
+}

@@ -1,0 +1,127 @@
+package org.wgrelay.xdp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class MapSyncTest {
+    private final FakeHelper helper = new FakeHelper();
+    private final MapSync sync = new MapSync(helper);
+
+    private static XdpState state(Map<String, XdpPeer> peers, Map<String, Long> blocklist) {
+        return new XdpState(51820, Map.of(3, new XdpNic("eth0", 3, "10.0.0.1", "02:00:00:00:00:01")), peers, blocklist);
+    }
+
+    private static Map<String, XdpPeer> linked(XdpPeer... peers) {
+        Map<String, XdpPeer> m = new HashMap<>();
+        for (XdpPeer p : peers) {
+            m.put(p.key(), p);
+        }
+        return m;
+    }
+
+    private static final XdpPeer A = new XdpPeer("10.1.0.1", 4000, "10.2.0.1", 5000, 0, false);
+    private static final XdpPeer B = new XdpPeer("10.2.0.1", 5000, "10.1.0.1", 4000, 0, false);
+
+    @Test
+    void theFirstApplyClearsTheMapsAndWritesEverything() {
+        assertTrue(sync.apply(state(linked(A, B), Map.of("192.0.2.9", 60L))));
+
+        assertEquals("clear", helper.commands.get(0));
+        assertEquals(51820, helper.port);
+        assertEquals(Map.of("3", "10.0.0.1 02:00:00:00:00:01"), helper.nics);
+        assertEquals("10.2.0.1 5000 0 0", helper.peers.get("10.1.0.1 4000"));
+        assertEquals("10.1.0.1 4000 0 0", helper.peers.get("10.2.0.1 5000"));
+        assertEquals(Map.of("192.0.2.9", "60"), helper.blocklist);
+    }
+
+    @Test
+    void laterAppliesSendOnlyTheDifference() {
+        sync.apply(state(linked(A, B), Map.of()));
+        helper.commands.clear();
+
+        XdpPeer aPassing = new XdpPeer("10.1.0.1", 4000, "10.2.0.1", 5000, 0, true);
+        sync.apply(state(linked(aPassing, B), Map.of()));
+
+        assertEquals(1, helper.commands.size(), helper.commands.toString());
+        assertTrue(helper.commands.get(0).startsWith("peer 10.1.0.1 4000 10.2.0.1 5000 0 1 "));
+        helper.commands.clear();
+        sync.apply(state(linked(aPassing, B), Map.of()));
+        assertEquals(List.of(), helper.commands, "nothing changed, nothing sent");
+    }
+
+    @Test
+    void removedPeersAndUnblockedIpsAreTakenOut() {
+        sync.apply(state(linked(A, B), Map.of("192.0.2.9", 60L)));
+        sync.apply(state(linked(), Map.of()));
+
+        assertEquals(Map.of(), helper.peers);
+        assertEquals(Map.of(), helper.blocklist);
+    }
+
+    @Test
+    void aFailedWriteIsCountedAndTheNextApplyResyncsEverything() {
+        helper.failWhen = c -> c.startsWith("peer 10.2.0.1");
+        assertFalse(sync.apply(state(linked(A, B), Map.of())));
+        assertEquals(1, sync.failedWrites());
+
+        helper.failWhen = c -> false;
+        helper.commands.clear();
+        assertTrue(sync.apply(state(linked(A, B), Map.of())));
+        assertEquals("clear", helper.commands.get(0));
+        assertEquals(2, helper.peers.size());
+    }
+
+    @Test
+    void aRestartedHelperIsResyncedInFullAfterReset() {
+        sync.apply(state(linked(A, B), Map.of()));
+        FakeHelper fresh = helper; // the same fake, emptied as a new process would be
+        fresh.peers.clear();
+        sync.reset();
+        sync.apply(state(linked(A, B), Map.of()));
+        assertEquals(2, fresh.peers.size());
+    }
+
+    @Test
+    void aDeadHelperCountsFailuresWithoutThrowing() {
+        helper.alive = false;
+        assertFalse(sync.apply(state(linked(A, B), Map.of())));
+        assertTrue(sync.failedWrites() > 0);
+    }
+
+    @Test
+    void randomSequencesOfStatesLeaveTheMapsEqualToTheLastState() {
+        Random r = new Random(5);
+        Map<String, XdpPeer> last = Map.of();
+        Map<String, Long> lastBlock = Map.of();
+        for (int step = 0; step < 500; step++) {
+            Map<String, XdpPeer> peers = new HashMap<>();
+            for (int i = 0; i < r.nextInt(20); i++) {
+                XdpPeer p = new XdpPeer("10.0." + r.nextInt(3) + "." + r.nextInt(5), 1000 + r.nextInt(3),
+                        "10.9.0." + r.nextInt(4), 2000, r.nextInt(2), r.nextBoolean());
+                peers.put(p.key(), p);
+            }
+            Map<String, Long> block = new HashMap<>();
+            for (int i = 0; i < r.nextInt(4); i++) {
+                block.put("192.0.2." + r.nextInt(6), 60L);
+            }
+            helper.failWhen = r.nextInt(10) == 0 ? c -> c.startsWith("peer") : c -> false;
+            sync.apply(state(peers, block));
+            last = peers;
+            lastBlock = block;
+        }
+        helper.failWhen = c -> false;
+        sync.apply(state(last, lastBlock));
+        Map<String, String> expected = new HashMap<>();
+        last.values().forEach(p -> expected.put(p.key(),
+                p.partnerIp() + " " + p.partnerPort() + " " + p.egressIfindex() + " " + (p.pass() ? 1 : 0)));
+        assertEquals(expected, helper.peers);
+        assertEquals(lastBlock.keySet(), helper.blocklist.keySet());
+    }
+}
