@@ -24,6 +24,7 @@ public final class Blocklist {
 
     private final int capacity;
     private volatile Map<InetAddress, Entry> entries = Collections.emptyMap();
+    private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Blocklist() {
         this(CAPACITY);
@@ -46,6 +47,17 @@ public final class Blocklist {
         return e != null && e.expiresAtMillis > nowMillis;
     }
 
+    /** Told after every change (block, unblock, sweep); must not block. For the XDP map sync. */
+    public void addListener(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    private void changed() {
+        for (Runnable r : listeners) {
+            r.run();
+        }
+    }
+
     /** Blocks {@code ip} until {@code expiresAtMillis} (extends, never shortens). */
     public synchronized void block(InetAddress ip, long expiresAtMillis, int totalStrikes) {
         Map<InetAddress, Entry> next = new HashMap<>(entries);
@@ -62,6 +74,7 @@ public final class Blocklist {
         long until = old == null ? expiresAtMillis : Math.max(old.expiresAtMillis, expiresAtMillis);
         next.put(ip, new Entry(ip, until, totalStrikes));
         entries = Collections.unmodifiableMap(next);
+        changed();
     }
 
     /** Removes {@code ip}; false when it was not listed. */
@@ -72,6 +85,7 @@ public final class Blocklist {
         Map<InetAddress, Entry> next = new HashMap<>(entries);
         next.remove(ip);
         entries = Collections.unmodifiableMap(next);
+        changed();
         return true;
     }
 
@@ -82,6 +96,7 @@ public final class Blocklist {
         next.values().removeIf(e -> e.expiresAtMillis <= nowMillis);
         if (next.size() != before) {
             entries = Collections.unmodifiableMap(next);
+            changed();
         }
         return before - next.size();
     }

@@ -14,13 +14,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.IntSupplier;
 import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.roster.PeerEntry;
 import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterChange;
 import org.wgrelay.server.roster.RosterListener;
 import org.wgrelay.server.roster.RosterService;
+import org.wgrelay.server.status.RelayTotals;
 
 /**
  * SPEC's Prometheus metrics as Micrometer meters that read the striped counters at
@@ -33,22 +33,21 @@ import org.wgrelay.server.roster.RosterService;
 public final class RelayMeters implements RosterListener {
     private final MeterRegistry registry;
     private final RosterService roster;
-    private final RelayCounters counters;
+    private final RelayTotals totals;
     private final Map<String, PeerStats> peerStats = new HashMap<>();
     private final Map<String, List<Meter>> peerMeters = new HashMap<>();
 
-    public RelayMeters(MeterRegistry registry, RosterService roster, RelayCounters counters, Blocklist blocklist,
-            IntSupplier xdpAttached) {
+    public RelayMeters(MeterRegistry registry, RosterService roster, RelayTotals totals, Blocklist blocklist) {
         this.registry = registry;
         this.roster = roster;
-        this.counters = counters;
-        FunctionCounter.builder("wgrelay.rx.packets", counters, c -> c.get(RelayCounter.RX_PACKETS))
+        this.totals = totals;
+        FunctionCounter.builder("wgrelay.rx.packets", totals, c -> c.get(RelayCounter.RX_PACKETS))
                 .description("Datagrams received on the relay port, dropped ones included").register(registry);
-        FunctionCounter.builder("wgrelay.forwarded.packets", counters, c -> c.get(RelayCounter.FWD_PACKETS))
+        FunctionCounter.builder("wgrelay.forwarded.packets", totals, c -> c.get(RelayCounter.FWD_PACKETS))
                 .description("Datagrams forwarded to a link partner").register(registry);
         for (RelayCounter c : RelayCounter.values()) {
             if (c.isDrop()) {
-                FunctionCounter.builder("wgrelay.dropped.packets", counters, cs -> cs.get(c))
+                FunctionCounter.builder("wgrelay.dropped.packets", totals, cs -> cs.get(c))
                         .tag("reason", c.key().substring("drop_".length()))
                         .description("Datagrams dropped, by reason").register(registry);
             }
@@ -58,7 +57,7 @@ public final class RelayMeters implements RosterListener {
         Gauge.builder("wgrelay.links", roster, r -> r.roster().linkCount()).description("Links").register(registry);
         Gauge.builder("wgrelay.blocklist.entries", blocklist, Blocklist::size)
                 .description("Blocked source IPs").register(registry);
-        Gauge.builder("wgrelay.xdp.attached", xdpAttached, IntSupplier::getAsInt)
+        Gauge.builder("wgrelay.xdp.attached", totals, t -> t.xdpAttached() ? 1 : 0)
                 .description("1 when the XDP fast path is attached").register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
@@ -93,11 +92,18 @@ public final class RelayMeters implements RosterListener {
         }
     }
 
+    /** Reads a peer's counter with the kernel's share, for its current endpoint. */
+    private double peerValue(String peer, PeerStats stats, PeerCounter c) {
+        PeerEntry entry = roster.roster().peer(peer);
+        return entry == null ? stats.get(c) : totals.peer(entry, stats, c);
+    }
+
     private List<Meter> register(String peer, PeerStats stats) {
         List<Meter> meters = new ArrayList<>();
-        meters.add(FunctionCounter.builder("wgrelay.peer.rx.bytes", stats, s -> s.get(PeerCounter.RX_BYTES))
+        meters.add(FunctionCounter.builder("wgrelay.peer.rx.bytes", stats, s -> peerValue(peer, s, PeerCounter.RX_BYTES))
                 .tag("peer", peer).description("UDP payload bytes received from the peer").register(registry));
-        meters.add(FunctionCounter.builder("wgrelay.peer.forwarded.bytes", stats, s -> s.get(PeerCounter.FWD_BYTES))
+        meters.add(FunctionCounter.builder("wgrelay.peer.forwarded.bytes", stats,
+                        s -> peerValue(peer, s, PeerCounter.FWD_BYTES))
                 .tag("peer", peer).description("UDP payload bytes from the peer forwarded to its partner")
                 .register(registry));
         meters.add(FunctionCounter.builder("wgrelay.peer.dropped.packets", stats, s -> s.get(PeerCounter.DROP_NO_LINK))
@@ -110,8 +116,8 @@ public final class RelayMeters implements RosterListener {
         return meters;
     }
 
-    /** The aggregate counters this binder reads (kept strongly referenced here). */
-    RelayCounters counters() {
-        return counters;
+    /** The totals this binder reads (kept strongly referenced here: Micrometer holds them weakly). */
+    RelayTotals totals() {
+        return totals;
     }
 }

@@ -62,6 +62,7 @@ public final class RoamingEngine {
     private final Executor controlThread;
     /** Live candidates by source endpoint; at most one per peer, so bounded by the roster. */
     private final Map<InetSocketAddress, Candidate> bySource = new ConcurrentHashMap<>();
+    private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public RoamingEngine(ForwardingTableHolder tables, RosterService roster, Blocklist blocklist, StrikeTable strikes,
             RelayCounters counters, LongSupplier clockMillis, EventSink events, Executor controlThread) {
@@ -73,6 +74,20 @@ public final class RoamingEngine {
         this.clockMillis = clockMillis;
         this.events = events;
         this.controlThread = controlThread;
+    }
+
+    /**
+     * Told when a candidate is answered or ends; must not block. The XDP fast path uses
+     * it to pass the partners' transport data up while a candidate is answered.
+     */
+    public void addListener(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    private void changed() {
+        for (Runnable r : listeners) {
+            r.run();
+        }
     }
 
     // ---- rule 3, unknown sources (worker threads; the engine owns the packet) ----------
@@ -185,8 +200,10 @@ public final class RoamingEngine {
         int state = theirs.state();
         if (type == WgMessage.TYPE_HANDSHAKE_RESPONSE && theirs.isLive()) {
             ctx.write(new DatagramPacket(packet.content().retainedDuplicate(), theirs.address()), ctx.voidPromise());
-            theirs.markAnswered(WgMessage.index(packet.content(), WgMessage.RESPONSE_RECEIVER_INDEX_OFFSET),
-                    WgMessage.index(packet.content(), WgMessage.SENDER_INDEX_OFFSET));
+            if (theirs.markAnswered(WgMessage.index(packet.content(), WgMessage.RESPONSE_RECEIVER_INDEX_OFFSET),
+                    WgMessage.index(packet.content(), WgMessage.SENDER_INDEX_OFFSET))) {
+                changed();
+            }
             return null;
         }
         if (type == WgMessage.TYPE_TRANSPORT_DATA && state == Candidate.ANSWERED
@@ -257,6 +274,7 @@ public final class RoamingEngine {
     private void forget(Candidate c) {
         bySource.remove(c.address(), c);
         c.slot().clear(c);
+        changed();
     }
 
     // ---- helpers ----------------------------------------------------------------------

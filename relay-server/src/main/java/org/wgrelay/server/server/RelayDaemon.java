@@ -25,6 +25,10 @@ import org.wgrelay.server.roster.RosterFile;
 import org.wgrelay.server.roster.RosterFileException;
 import org.wgrelay.server.roster.RosterService;
 import org.wgrelay.server.status.RelayStatus;
+import org.wgrelay.server.status.RelayTotals;
+import org.wgrelay.server.xdp.XdpAttachException;
+import org.wgrelay.server.xdp.XdpFastPath;
+import org.wgrelay.server.xdp.XdpLauncher;
 import org.wgrelay.server.table.Endpoint;
 import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.table.ForwardingTableHolder;
@@ -49,14 +53,23 @@ public final class RelayDaemon implements AutoCloseable {
     private final RoamingEngine roaming;
     private final PrometheusMeterRegistry meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final RelayMeters meters;
+    private final RelayTotals totals;
+    private final XdpLauncher xdpLauncher;
+    private volatile XdpFastPath xdp;
     private volatile RelayStatus status;
     private volatile ControlServer control;
     private volatile MetricsServer metrics;
     /** Ready for /readyz: sockets bound, roster loaded (and, later, XDP attached when configured). */
     private volatile boolean ready;
 
-    /** Loads the roster; nothing is bound until {@link #start}. */
+    /** Loads the roster; nothing is bound until {@link #start}. XDP per the config, from the built helper. */
     public RelayDaemon(ServeConfig config, LongSupplier clockMillis) throws RosterFileException {
+        this(config, clockMillis, XdpLauncher.fromEnvironment());
+    }
+
+    /** As above, with where the XDP helper comes from (tests give a fake). */
+    public RelayDaemon(ServeConfig config, LongSupplier clockMillis, XdpLauncher xdpLauncher) throws RosterFileException {
+        this.xdpLauncher = xdpLauncher;
         this.config = config;
         this.clockMillis = clockMillis;
         this.counters = new RelayCounters(config.workers());
@@ -74,7 +87,8 @@ public final class RelayDaemon implements AutoCloseable {
                 this::publish, timers);
         this.udp = new RelayServer(new InetSocketAddress(config.bind(), config.port()), config.workers(), tables,
                 blocklist, counters, roaming, config.traceForwardHashes(), clockMillis);
-        this.meters = new RelayMeters(meterRegistry, roster, counters, blocklist, () -> 0);
+        this.totals = new RelayTotals(counters, () -> xdp == null ? null : xdp.stats());
+        this.meters = new RelayMeters(meterRegistry, roster, totals, blocklist);
         roster.addListener(meters);
     }
 
@@ -82,10 +96,14 @@ public final class RelayDaemon implements AutoCloseable {
      * Binds the UDP sockets, then the control and metrics listeners; throws (having
      * closed what it opened) if any bind fails.
      */
-    public void start() throws InterruptedException {
+    public void start() throws InterruptedException, XdpAttachException {
         try {
             bind("udp " + Endpoint.format(config.bind(), config.port()), udp::start);
-            status = new RelayStatus(roster, counters, udp.boundPort(), peer -> {
+            if (config.wantsXdp()) {
+                xdp = xdpLauncher.attach(config, udp.boundPort(), tables, blocklist, roaming, clockMillis);
+                roster.addListener(xdp);
+            }
+            status = new RelayStatus(roster, totals, udp.boundPort(), xdp == null ? "off" : xdp.mode(), peer -> {
                 Candidate c = roaming.candidateOf(peer);
                 return c == null ? null : c.endpoint().toString();
             });
@@ -156,7 +174,7 @@ public final class RelayDaemon implements AutoCloseable {
                 + " workers=" + config.workers()
                 + " peers=" + roster.roster().peerCount()
                 + " links=" + roster.roster().linkCount()
-                + " xdp=off"
+                + " xdp=" + (xdp == null ? "off" : xdp.mode())
                 + " control=" + new HostPort(config.control().host(), control.boundPort())
                 + " metrics=" + new HostPort(config.metrics().host(), metrics.boundPort());
     }
@@ -212,6 +230,10 @@ public final class RelayDaemon implements AutoCloseable {
         }
         if (metrics != null) {
             metrics.close();
+        }
+        if (xdp != null) {
+            xdp.close(); // the helper detaches the program as its input closes
+            xdp = null;
         }
         udp.close();
         LOG.info("wg-relay stopped");

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.wgrelay.server.roster.RosterFileException;
-import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.xdp.XdpAttachException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
@@ -82,13 +82,6 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("wg-relay: " + e.getMessage());
             return EXIT_REFUSED;
         }
-        if (config.wantsXdp()) {
-            // The XDP fast path is not built yet: refuse loudly rather than run without it.
-            for (String nic : config.xdpInterfaces()) {
-                System.err.println(XdpUnavailable.attachFailedLine(nic, config.xdpMode()));
-            }
-            return EXIT_REFUSED;
-        }
         RelayDaemon daemon;
         try {
             daemon = new RelayDaemon(config, System::currentTimeMillis);
@@ -101,6 +94,9 @@ public final class ServeCommand implements Callable<Integer> {
         Signal.handle(new Signal("INT"), s -> stop.countDown());
         try {
             daemon.start();
+        } catch (XdpAttachException e) {
+            System.err.println(e.line()); // SPEC: the failed attach's one line, then a non-zero exit
+            return EXIT_REFUSED;
         } catch (Exception e) {
             System.err.println("wg-relay: cannot start: " + e.getMessage());
             daemon.close();

@@ -10,7 +10,6 @@ import org.wgrelay.server.metrics.DropSourceTable;
 import org.wgrelay.server.metrics.PeerCounter;
 import org.wgrelay.server.metrics.PeerStats;
 import org.wgrelay.server.metrics.RelayCounter;
-import org.wgrelay.server.metrics.RelayCounters;
 import org.wgrelay.server.roster.PeerEntry;
 import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterService;
@@ -25,15 +24,21 @@ import org.wgrelay.server.table.Endpoint;
  */
 public final class RelayStatus {
     private final RosterService roster;
-    private final RelayCounters counters;
+    private final RelayTotals totals;
     private final int port;
+    private final String xdpMode;
     private final Function<String, String> candidateEndpoint;
 
-    /** @param candidateEndpoint a peer's live roaming candidate as {@code ip:port}, or null */
-    public RelayStatus(RosterService roster, RelayCounters counters, int port, Function<String, String> candidateEndpoint) {
+    /**
+     * @param xdpMode {@code off}, or the attach mode achieved ({@code drv}, {@code skb})
+     * @param candidateEndpoint a peer's live roaming candidate as {@code ip:port}, or null
+     */
+    public RelayStatus(RosterService roster, RelayTotals totals, int port, String xdpMode,
+            Function<String, String> candidateEndpoint) {
         this.roster = roster;
-        this.counters = counters;
+        this.totals = totals;
         this.port = port;
+        this.xdpMode = xdpMode;
         this.candidateEndpoint = candidateEndpoint;
     }
 
@@ -42,15 +47,16 @@ public final class RelayStatus {
         Map<String, Object> m = new LinkedHashMap<>();
         for (RelayCounter c : RelayCounter.values()) {
             if (c != RelayCounter.TX_ERRORS) {
-                m.put(c.key(), counters.get(c));
+                m.put(c.key(), totals.get(c));
             }
         }
         Roster r = roster.roster();
         m.put("port", port);
         m.put("peer_count", r.peerCount());
         m.put("link_count", r.linkCount());
-        m.put("xdp_attached", false);
-        m.put("xdp_mode", "off");
+        m.putAll(totals.xdpKeys());
+        m.put("xdp_attached", totals.xdpAttached());
+        m.put("xdp_mode", xdpMode);
         return m;
     }
 
@@ -84,7 +90,7 @@ public final class RelayStatus {
         m.put("last_seen", lastSeen == 0 ? null : Instant.ofEpochMilli(lastSeen).toString());
         for (PeerCounter c : PeerCounter.values()) {
             if (c != PeerCounter.LAST_SEEN_MILLIS) {
-                m.put(c.key(), stats == null ? 0L : stats.get(c));
+                m.put(c.key(), totals.peer(p, stats, c));
             }
         }
         m.put("candidate_endpoint", candidateEndpoint.apply(p.name()));

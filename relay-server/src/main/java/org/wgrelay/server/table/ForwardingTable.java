@@ -130,6 +130,11 @@ public final class ForwardingTable {
         return byName.get(peerName);
     }
 
+    /** Every route (cold path: the XDP map projection, status). */
+    public Collection<Route> routes() {
+        return java.util.Collections.unmodifiableCollection(byName.values());
+    }
+
     public int peerCount() {
         return byName.size();
     }

@@ -1,25 +1,25 @@
-package org.wgrelay.server.server;
+package org.wgrelay.server.xdp;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.wgrelay.server.server.XdpMode;
 
 /**
- * Until the XDP fast path ships, a request to attach it fails the start with SPEC's
- * {@code xdp_attach_failed} line, never a silent fallback to userspace.
+ * SPEC's {@code xdp_attach_failed} line for failures that happen before the helper can
+ * answer for itself (helper missing, helper failed to start): the same fields, read
+ * from {@code /sys/class/net} and {@code /proc} the way the helper reads them.
  */
-final class XdpUnavailable {
-    private XdpUnavailable() {}
+public final class XdpFailureLine {
+    private XdpFailureLine() {}
 
-    static String attachFailedLine(String nic, XdpMode mode) {
+    public static String of(String nic, XdpMode mode, String reason) {
         Path dev = Path.of("/sys/class/net", nic);
-        boolean exists = Files.isDirectory(dev);
-        String reason = exists ? "XDP fast path is not built into this version of wg-relay" : "No such device";
         return "xdp_attach_failed iface=" + nic
                 + " ifindex=" + read(dev.resolve("ifindex"), "0")
                 + " mode=" + mode.word()
                 + " driver=" + driver(dev)
-                + " kernel=" + kernelRelease()
+                + " kernel=" + read(Path.of("/proc/sys/kernel/osrelease"), System.getProperty("os.version"))
                 + " reason=" + reason;
     }
 
@@ -29,10 +29,6 @@ final class XdpUnavailable {
         } catch (IOException | UnsupportedOperationException e) {
             return "?";
         }
-    }
-
-    private static String kernelRelease() {
-        return read(Path.of("/proc/sys/kernel/osrelease"), System.getProperty("os.version"));
     }
 
     private static String read(Path p, String fallback) {
