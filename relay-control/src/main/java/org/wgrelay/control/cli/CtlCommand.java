@@ -109,6 +109,10 @@ public final class CtlCommand implements Callable<Integer> {
                 return EXIT_USAGE;
             }
         }
+        if (timeoutSeconds < 1 || timeoutSeconds > 86_400) {
+            err.println("wg-relay ctl: invalid --timeout " + timeoutSeconds + "; expected 1..86400 seconds");
+            return EXIT_USAGE;
+        }
         InetSocketAddress address;
         try {
             address = hostPort(control);

@@ -3,6 +3,8 @@ package org.wgrelay.control.protocol;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -29,7 +31,15 @@ public final class ControlJson {
                     .maxStringLength(1 << 16)
                     .maxNumberLength(64)
                     .build())
-            .build());
+            // {"verb":"wg show","verb":"wg peer remove"} must not mean what the last key says:
+            // a proxy or log reader would see a different request than the relay runs.
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build())
+            // One request per line: anything after the object is a malformed line, not ignored.
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            // Ids are echoed exactly, also 1e400 or 0.1.
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .setNodeFactory(JsonNodeFactory.withExactBigDecimals(true));
 
     private ControlJson() {}
 

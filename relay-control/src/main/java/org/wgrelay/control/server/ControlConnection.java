@@ -41,6 +41,8 @@ final class ControlConnection extends ChannelInboundHandlerAdapter {
     private final ControlServer server;
     private final AtomicInteger pending = new AtomicInteger();
     private volatile boolean subscribed;
+    /** Set once the connection is to be closed (an oversized line): nothing after it runs. */
+    private volatile boolean closing;
 
     ControlConnection(ControlServer server) {
         this.server = server;
@@ -55,7 +57,7 @@ final class ControlConnection extends ChannelInboundHandlerAdapter {
         } finally {
             frame.release();
         }
-        if (subscribed || (line != null && line.isBlank())) {
+        if (closing || subscribed || (line != null && line.isBlank())) {
             return; // a subscribed connection only carries events; blank lines are ignored
         }
         submit(ctx, () -> {
@@ -116,7 +118,7 @@ final class ControlConnection extends ChannelInboundHandlerAdapter {
                 if (closeAfter) {
                     future.addListener(f -> ctx.close());
                 }
-                if (pending.decrementAndGet() < MAX_PENDING / 2 && ctx.channel().isWritable()) {
+                if (pending.decrementAndGet() < MAX_PENDING / 2 && ctx.channel().isWritable() && !closing) {
                     ctx.channel().config().setAutoRead(true);
                 }
             });
@@ -128,13 +130,17 @@ final class ControlConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         // Stop reading requests from a client that does not read its responses.
-        ctx.channel().config().setAutoRead(ctx.channel().isWritable() && pending.get() < MAX_PENDING);
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable() && pending.get() < MAX_PENDING && !closing);
         ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
+            if (closing) {
+                return;
+            }
+            closing = true;
             ctx.channel().config().setAutoRead(false);
             submit(ctx, () -> ControlJson.errorLine(NullNode.getInstance(), ErrorCodes.FRAME_TOO_LARGE,
                     "a request line may be at most " + ControlServer.MAX_LINE_BYTES + " bytes"), true);

@@ -52,6 +52,9 @@ public final class ControlServer implements AutoCloseable {
     private final ChannelGroup subscribers = new DefaultChannelGroup("subscribers", GlobalEventExecutor.INSTANCE);
     private EventLoopGroup group;
     private Channel listener;
+    /** Refusals over the connection limit, logged at most every 10 s. I/O thread only. */
+    private long refused;
+    private long nextRefusalLogMillis;
 
     /**
      * @param token the operator token, or null when mutating verbs are open to all
@@ -81,8 +84,13 @@ public final class ControlServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         if (connections.size() >= MAX_CONNECTIONS) {
-                            LOG.warn("control: refusing connection from {}: {} connections open",
-                                    ch.remoteAddress(), MAX_CONNECTIONS);
+                            refused++;
+                            long now = System.currentTimeMillis();
+                            if (now >= nextRefusalLogMillis) {
+                                LOG.warn("control: refusing connections at the limit of {} ({} refused so far)",
+                                        MAX_CONNECTIONS, refused);
+                                nextRefusalLogMillis = now + 10_000;
+                            }
                             ch.close();
                             return;
                         }
