@@ -1,0 +1,130 @@
+/* wg_relay_abi.h -- the one definition of every structure shared by the XDP
+ * program (wg_relay.bpf.c), the helper (helper/wg-relay-xdp-helper.c), the
+ * fixture tests and, through the helper's `abi` dump, the Java loader.
+ *
+ * Rules that keep this an ABI and not a coincidence:
+ *  - every multi-byte address and port is in network byte order, exactly as
+ *    it sits in the packet, so the program compares and copies without
+ *    swapping;
+ *  - every pad field is explicit and must be written as 0 (hash keys are
+ *    compared bytewise, so a non-zero pad is a different key);
+ *  - the helper static_asserts every offset and size below; change a layout
+ *    here and the helper's build breaks until its table agrees, and the Java
+ *    side sees the new layout in the `abi` dump.
+ *
+ * Included by clang -target bpf and by gcc; needs only <linux/types.h>.
+ */
+#ifndef WG_RELAY_ABI_H
+#define WG_RELAY_ABI_H
+
+#include <linux/types.h>
+
+/* Map names, as the helper finds them in the object. */
+#define WG_MAP_CONFIG "wg_config"
+#define WG_MAP_NICS "wg_nics"
+#define WG_MAP_PEERS "wg_peers"
+#define WG_MAP_MACS "wg_macs"
+#define WG_MAP_BLOCKLIST "wg_blocklist"
+#define WG_MAP_STATS "wg_stats"
+#define WG_MAP_PEER_STATS "wg_peer_stats"
+#define WG_MAP_TX_PORTS "wg_tx_ports"
+
+/* Program names in the object: the relay, and a no-op XDP_PASS for the
+ * far end of a veth (a veth delivers XDP_TX'd frames to its peer only
+ * while the peer runs an XDP program). */
+#define WG_PROG_RELAY "wg_relay_xdp"
+#define WG_PROG_PASS "wg_relay_pass"
+
+#define WG_MAX_NICS 64
+#define WG_MAX_PEERS 65536
+#define WG_MAX_MACS 65536
+#define WG_MAX_BLOCKED 65536
+
+/* wg_config: ARRAY[1], key __u32 0. relay_port 0 = nothing is ours (the
+ * program passes everything until the helper's `config`). */
+struct wg_config {
+	__u16 relay_port; /* network order */
+	__u16 pad;
+};
+
+/* wg_nics: HASH, key __u32 ifindex. What the relay is on each NIC it may
+ * send out of: the rewritten frame's IPv4 and Ethernet source. */
+struct wg_nic {
+	__u32 ip; /* network order */
+	__u8 mac[6];
+	__u16 pad;
+};
+
+/* wg_peers and wg_peer_stats key: a registered peer's source endpoint. */
+struct wg_peer_key {
+	__u32 ip;   /* network order */
+	__u16 port; /* network order */
+	__u16 pad;  /* 0 */
+};
+
+/* WG_PEER_F_PASS: hand this source's transport data to userspace. Set by
+ * userspace while the source's link partner has an answered roaming
+ * candidate, so that userspace sees the packet that may commit it. */
+#define WG_PEER_F_PASS 0x0001u
+#define WG_PEER_F_KNOWN (WG_PEER_F_PASS)
+
+/* wg_peers value: where transport data from the key goes. */
+struct wg_peer_value {
+	__u32 partner_ip;     /* network order */
+	__u16 partner_port;   /* network order */
+	__u16 flags;	      /* WG_PEER_F_* (host order) */
+	__u32 egress_ifindex; /* 0 = the NIC the partner's MAC was learned on */
+	__u32 generation;     /* userspace's snapshot number; the program ignores it */
+};
+
+/* wg_macs: LRU_HASH, key __u32 ip (network order). Learned by the program:
+ * next-hop MAC and ingress NIC of frames from a registered endpoint's IP. */
+struct wg_mac {
+	__u8 mac[6];
+	__u16 pad;
+	__u32 ifindex;
+};
+
+/* wg_blocklist: HASH, key __u32 ip (network order), value __u64 expiry in
+ * CLOCK_MONOTONIC ns (bpf_ktime_get_ns); 0 = forever. */
+typedef __u64 wg_block_expiry_t;
+
+/* wg_stats: PERCPU_ARRAY of __u64, indexed by enum wg_stat. */
+enum wg_stat {
+	WG_STAT_RX = 0,		    /* UDP to the relay port: each also counts one below */
+	WG_STAT_FWD = 1,	    /* forwarded by XDP_TX / XDP_REDIRECT */
+	WG_STAT_PASS_NO_PEER = 2,   /* type 3/4 from an unregistered or PASS-flagged source */
+	WG_STAT_PASS_NO_MAC = 3,    /* partner MAC not learned, or egress NIC not in wg_nics */
+	WG_STAT_DROP_SHAPE = 4,	    /* not WireGuard-shaped, or lengths inconsistent */
+	WG_STAT_DROP_BLOCK = 5,	    /* source IP blocklisted and not expired */
+	WG_STAT_PASS_HANDSHAKE = 6, /* type 1/2: userspace checks MAC1 and roaming */
+	WG_STAT_PASS_OTHER = 7,	    /* not Ethernet/IPv4 w/o options, fragment, cut headers */
+	WG_STAT_TX_ERR = 8,	    /* egress NIC not in wg_tx_ports: passed unmodified */
+	WG_STAT__MAX = 9,
+};
+
+/* wg_peer_stats: PERCPU_HASH, key struct wg_peer_key (the source). Only
+ * frames the program forwarded; bytes are UDP payload bytes. */
+struct wg_peer_stat {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 fwd_packets;
+	__u64 fwd_bytes;
+};
+
+/* wg_tx_ports: DEVMAP_HASH (max WG_MAX_NICS), key __u32 ifindex, value
+ * __u32 ifindex; the attached NICs an XDP_REDIRECT may go out of. */
+
+/* WireGuard message types and the sizes that make a datagram "shaped"
+ * (the first 4 payload bytes, little-endian, are the type: the 3 reserved
+ * bytes must be zero). */
+#define WG_MSG_INITIATION 1u
+#define WG_MSG_RESPONSE 2u
+#define WG_MSG_COOKIE_REPLY 3u
+#define WG_MSG_TRANSPORT 4u
+#define WG_LEN_INITIATION 148u
+#define WG_LEN_RESPONSE 92u
+#define WG_LEN_COOKIE_REPLY 64u
+#define WG_LEN_TRANSPORT_MIN 32u
+
+#endif /* WG_RELAY_ABI_H */
