@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # Installs what building wg-relay and running its tests needs on Debian 12, skipping
 # what is already there. Needs root (or sudo) for apt.
-#   scripts/install-deps.sh          build + run: JDK 17 and Maven
+#   scripts/install-deps.sh          build + run: JDK 17, Maven, and the C toolchain the
+#                                    XDP program and its helper are compiled with
 #   scripts/install-deps.sh --tests  also the end-to-end test tools
 set -euo pipefail
 
-packages=(openjdk-17-jdk-headless maven)
-commands=(javac mvn)
+# package:command-or-file pairs; a package is installed when its probe is missing.
+wanted=(
+  openjdk-17-jdk-headless:javac maven:mvn make:make gcc:gcc pkg-config:pkg-config
+  clang:clang llvm:llc libbpf-dev:/usr/include/bpf/libbpf.h libelf-dev:/usr/include/gelf.h
+  zlib1g-dev:/usr/include/zlib.h linux-libc-dev:/usr/include/linux/bpf.h
+)
 if [ "${1:-}" = "--tests" ]; then
-  # wireguard-go + wg: real WireGuard peers; iproute2: namespaces and veth;
-  # iputils-ping: ping through the tunnel; procps: pgrep in the leftover checks.
-  packages+=(wireguard-go wireguard-tools iproute2 iputils-ping procps)
-  commands+=(wireguard-go wg ip ping pgrep)
+  # wireguard-go + wg: real WireGuard peers; iproute2: namespaces, veth, XDP on the far
+  # end of a veth; iputils-ping: ping through the tunnel; procps: pgrep in the leftover
+  # checks; python3: the helper protocol test; clang-format: the C style check.
+  wanted+=(
+    wireguard-go:wireguard-go wireguard-tools:wg iproute2:ip iputils-ping:ping procps:pgrep
+    python3:python3 clang-format:clang-format
+  )
 fi
 
 missing=()
-for i in "${!packages[@]}"; do
-  command -v "${commands[$i]}" >/dev/null 2>&1 || missing+=("${packages[$i]}")
+for pair in "${wanted[@]}"; do
+  pkg=${pair%%:*} probe=${pair#*:}
+  if [[ $probe == /* ]]; then [ -e "$probe" ] && continue; else command -v "$probe" >/dev/null 2>&1 && continue; fi
+  missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
