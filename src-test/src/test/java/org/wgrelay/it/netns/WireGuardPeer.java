@@ -51,10 +51,29 @@ public final class WireGuardPeer implements AutoCloseable {
      */
     public static WireGuardPeer start(Netns ns, String ifName, int listenPort, String tunnelCidr,
             Path workDir) {
-        String wg = Prerequisites.which("wg");
-        String privateKey = Command.check(Netns.COMMAND_TIMEOUT, List.of(wg, "genkey")).stdout().strip();
-        String publicKey = Command.check(Netns.COMMAND_TIMEOUT, List.of(wg, "pubkey"),
+        return start(ns, ifName, listenPort, tunnelCidr, workDir, generatePrivateKey());
+    }
+
+    /** A fresh base64 private key from {@code wg genkey}. */
+    public static String generatePrivateKey() {
+        return Command.check(Netns.COMMAND_TIMEOUT, List.of(Prerequisites.which("wg"), "genkey")).stdout().strip();
+    }
+
+    /** The base64 public key of {@code privateKey}, from {@code wg pubkey}. */
+    public static String publicKeyOf(String privateKey) {
+        return Command.check(Netns.COMMAND_TIMEOUT, List.of(Prerequisites.which("wg"), "pubkey"),
                 (privateKey + "\n").getBytes(StandardCharsets.US_ASCII)).stdout().strip();
+    }
+
+    /**
+     * As {@link #start(Netns, String, int, String, Path)}, with a given base64 {@code privateKey}:
+     * a peer whose public key must be known (stamped on the relay, configured on its partner)
+     * before its daemon runs.
+     */
+    public static WireGuardPeer start(Netns ns, String ifName, int listenPort, String tunnelCidr,
+            Path workDir, String privateKey) {
+        String wg = Prerequisites.which("wg");
+        String publicKey = publicKeyOf(privateKey);
         Path keyFile = workDir.resolve(ifName + ".key");
         try {
             Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(
