@@ -10,12 +10,29 @@ public final class PeerStats {
     private final StripedCounters counters;
 
     public PeerStats(int workers) {
-        this.counters = new StripedCounters(workers + 1, ALL.length);
+        this.counters = new StripedCounters(workers + 2, ALL.length);
     }
 
-    /** The stripe for threads other than the workers. */
+    /** The stripe of the control thread (roaming commits). */
     public int controlStripe() {
+        return counters.stripes() - 2;
+    }
+
+    /** The stripe only the XDP thread writes: what the kernel forwarded for this peer. */
+    public int xdpStripe() {
         return counters.stripes() - 1;
+    }
+
+    /** Adds the kernel's forwarded packets and bytes since the last poll. XDP thread only. */
+    public void addForwardedByKernel(long packets, long bytes, long nowMillis) {
+        int s = xdpStripe();
+        counters.add(s, PeerCounter.RX_PACKETS.ordinal(), packets);
+        counters.add(s, PeerCounter.RX_BYTES.ordinal(), bytes);
+        counters.add(s, PeerCounter.FWD_PACKETS.ordinal(), packets);
+        counters.add(s, PeerCounter.FWD_BYTES.ordinal(), bytes);
+        if (packets > 0) {
+            counters.max(s, PeerCounter.LAST_SEEN_MILLIS.ordinal(), nowMillis);
+        }
     }
 
     /** Counts one shaped datagram received from the peer's endpoint. Owner of {@code stripe} only. */

@@ -1,8 +1,9 @@
 package org.wgrelay.server.metrics;
 
 /**
- * The aggregate counters: one stripe per worker event loop plus one for the control
- * thread (timers, roaming commits). Handlers hold their worker's stripe number.
+ * The aggregate counters: one stripe per worker event loop, one for the control thread
+ * (timers, roaming commits), and one for the XDP thread, which adds what the kernel
+ * handled on its own. Handlers hold their worker's stripe number.
  */
 public final class RelayCounters {
     private static final RelayCounter[] ALL = RelayCounter.values();
@@ -10,8 +11,17 @@ public final class RelayCounters {
     private final int controlStripe;
 
     public RelayCounters(int workers) {
-        this.counters = new StripedCounters(workers + 1, ALL.length);
+        this.counters = new StripedCounters(workers + 2, ALL.length);
         this.controlStripe = workers;
+    }
+
+    /** The stripe only the XDP thread writes: the kernel's share of the counts. */
+    public int xdpStripe() {
+        return controlStripe + 1;
+    }
+
+    public void add(int stripe, RelayCounter counter, long delta) {
+        counters.add(stripe, counter.ordinal(), delta);
     }
 
     /** The stripe that threads other than the workers write to. */

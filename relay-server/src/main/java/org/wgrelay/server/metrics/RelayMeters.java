@@ -57,6 +57,8 @@ public final class RelayMeters implements RosterListener {
         Gauge.builder("wgrelay.links", roster, r -> r.roster().linkCount()).description("Links").register(registry);
         Gauge.builder("wgrelay.blocklist.entries", blocklist, Blocklist::size)
                 .description("Blocked source IPs").register(registry);
+        FunctionCounter.builder("wgrelay.xdp.map.write.failures", totals, RelayTotals::xdpMapWriteFailures)
+                .description("BPF map writes that failed (the maps are resynced after one)").register(registry);
         Gauge.builder("wgrelay.xdp.attached", totals, t -> t.xdpAttached() ? 1 : 0)
                 .description("1 when the XDP fast path is attached").register(registry);
         new JvmMemoryMetrics().bindTo(registry);

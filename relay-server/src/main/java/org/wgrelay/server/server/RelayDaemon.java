@@ -87,7 +87,7 @@ public final class RelayDaemon implements AutoCloseable {
                 this::publish, timers);
         this.udp = new RelayServer(new InetSocketAddress(config.bind(), config.port()), config.workers(), tables,
                 blocklist, counters, roaming, config.traceForwardHashes(), clockMillis);
-        this.totals = new RelayTotals(counters, () -> xdp == null ? null : xdp.stats());
+        this.totals = new RelayTotals(counters, () -> xdp);
         this.meters = new RelayMeters(meterRegistry, roster, totals, blocklist);
         roster.addListener(meters);
     }
@@ -100,10 +100,10 @@ public final class RelayDaemon implements AutoCloseable {
         try {
             bind("udp " + Endpoint.format(config.bind(), config.port()), udp::start);
             if (config.wantsXdp()) {
-                xdp = xdpLauncher.attach(config, udp.boundPort(), tables, blocklist, roaming, clockMillis);
+                xdp = xdpLauncher.attach(config, udp.boundPort(), tables, blocklist, roaming, counters, clockMillis);
                 roster.addListener(xdp);
             }
-            status = new RelayStatus(roster, totals, udp.boundPort(), xdp == null ? "off" : xdp.mode(), peer -> {
+            status = new RelayStatus(roster, totals, udp.boundPort(), peer -> {
                 Candidate c = roaming.candidateOf(peer);
                 return c == null ? null : c.endpoint().toString();
             });

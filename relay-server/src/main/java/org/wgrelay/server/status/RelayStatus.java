@@ -26,19 +26,13 @@ public final class RelayStatus {
     private final RosterService roster;
     private final RelayTotals totals;
     private final int port;
-    private final String xdpMode;
     private final Function<String, String> candidateEndpoint;
 
-    /**
-     * @param xdpMode {@code off}, or the attach mode achieved ({@code drv}, {@code skb})
-     * @param candidateEndpoint a peer's live roaming candidate as {@code ip:port}, or null
-     */
-    public RelayStatus(RosterService roster, RelayTotals totals, int port, String xdpMode,
-            Function<String, String> candidateEndpoint) {
+    /** @param candidateEndpoint a peer's live roaming candidate as {@code ip:port}, or null */
+    public RelayStatus(RosterService roster, RelayTotals totals, int port, Function<String, String> candidateEndpoint) {
         this.roster = roster;
         this.totals = totals;
         this.port = port;
-        this.xdpMode = xdpMode;
         this.candidateEndpoint = candidateEndpoint;
     }
 
@@ -56,7 +50,7 @@ public final class RelayStatus {
         m.put("link_count", r.linkCount());
         m.putAll(totals.xdpKeys());
         m.put("xdp_attached", totals.xdpAttached());
-        m.put("xdp_mode", xdpMode);
+        m.put("xdp_mode", totals.xdpMode());
         return m;
     }
 

@@ -7,7 +7,6 @@ import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +19,7 @@ import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.wgrelay.server.blocklist.Blocklist;
+import org.wgrelay.server.metrics.RelayCounters;
 import org.wgrelay.server.roaming.RoamingEngine;
 import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterChange;
@@ -47,12 +47,14 @@ import org.wgrelay.xdp.XdpStats;
 public final class XdpFastPath implements RosterListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(XdpFastPath.class);
 
-    private final HelperChannel helper;
+    private final XdpLauncher launcher;
+    private volatile HelperChannel helper;
     private final int relayPort;
     private final ForwardingTableHolder tables;
     private final Blocklist blocklist;
     private final LongSupplier clockMillis;
-    private final MapSync sync;
+    private volatile MapSync sync;
+    private final KernelCounts kernel;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "wg-relay-xdp");
         t.setDaemon(true);
@@ -60,18 +62,23 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
     });
     private final AtomicBoolean syncQueued = new AtomicBoolean();
     private final Map<String, XdpNic> nics = new LinkedHashMap<>();
-    private final List<AttachResult> attached = new ArrayList<>();
-    private volatile XdpStats stats = XdpStats.EMPTY;
-    private volatile String mode = "off";
+    private final Map<String, String> modes = new LinkedHashMap<>();
+    private List<String> interfaces = List.of();
+    private XdpMode requested = XdpMode.DRV;
+    private volatile boolean attached;
+    private long nextRestartMillis;
+    private volatile long failedBeforeRestart;
 
-    public XdpFastPath(HelperChannel helper, int relayPort, ForwardingTableHolder tables, Blocklist blocklist,
-            RoamingEngine roaming, LongSupplier clockMillis) {
+    public XdpFastPath(XdpLauncher launcher, HelperChannel helper, int relayPort, ForwardingTableHolder tables,
+            Blocklist blocklist, RoamingEngine roaming, RelayCounters counters, LongSupplier clockMillis) {
+        this.launcher = launcher;
         this.helper = helper;
         this.relayPort = relayPort;
         this.tables = tables;
         this.blocklist = blocklist;
         this.clockMillis = clockMillis;
         this.sync = new MapSync(helper);
+        this.kernel = new KernelCounts(counters);
         blocklist.addListener(this::requestSync);
         roaming.addListener(this::requestSync);
     }
@@ -81,13 +88,26 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
      * logs SPEC's {@code xdp_attach_failed} line and refuses to start). Null on success.
      */
     public AttachResult attach(List<String> interfaces, XdpMode requested) throws IOException {
-        Map<String, String> abi = AbiLayout.parse(helper.callMulti("abi"));
-        Map<String, String> drift = AbiLayout.mismatches(abi);
+        this.interfaces = List.copyOf(interfaces);
+        this.requested = requested;
+        AttachResult failed = attachAll(helper);
+        if (failed != null) {
+            return failed;
+        }
+        attached = true;
+        syncNow();
+        thread.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
+        return null;
+    }
+
+    /** Checks the ABI and attaches every NIC through {@code h}; the first failure, or null. */
+    private AttachResult attachAll(HelperChannel h) throws IOException {
+        Map<String, String> drift = AbiLayout.mismatches(AbiLayout.parse(h.callMulti("abi")));
         if (!drift.isEmpty()) {
             throw new IOException("the XDP helper's struct layout differs from ours: " + drift);
         }
         for (String nic : interfaces) {
-            AttachResult r = AttachResult.parse(helper.call("attach " + nic + " " + requested.word()));
+            AttachResult r = AttachResult.parse(h.call("attach " + nic + " " + requested.word()));
             if (!r.ok()) {
                 return r;
             }
@@ -95,12 +115,9 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
                 LOG.info("xdp auto mode on {}: native attach failed ({}), using skb", nic, r.fallback());
             }
             LOG.info(r.logLine());
-            attached.add(r);
-            mode = r.mode();
+            modes.put(nic, r.mode());
             nics.put(nic, describe(nic, r.ifindex()));
         }
-        syncNow();
-        thread.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
         return null;
     }
 
@@ -109,17 +126,24 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
         requestSync();
     }
 
-    /** The achieved attach mode, {@code drv} or {@code skb}. */
+    /** The achieved attach mode: {@code skb} if any NIC runs in generic mode, else {@code drv}. */
     public String mode() {
-        return mode;
+        return modes.containsValue("skb") ? "skb" : modes.isEmpty() ? "off" : "drv";
     }
 
-    public XdpStats stats() {
-        return stats;
+    /** False while the helper is dead and being restarted (userspace handles everything then). */
+    public boolean attached() {
+        return attached;
     }
 
+    /** SPEC's {@code xdp_*} keys of {@code wg show}: kernel totals since the relay started. */
+    public Map<String, Long> xdpKeys() {
+        return kernel.xdpKeys();
+    }
+
+    /** Map writes that failed since start, across helper restarts. */
     public long failedMapWrites() {
-        return sync.failedWrites();
+        return failedBeforeRestart + sync.failedWrites();
     }
 
     private void requestSync() {
@@ -132,11 +156,52 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
     }
 
     private void tick() {
+        if (!attached || !helper.alive()) {
+            restartHelper();
+            return;
+        }
         syncNow();
         try {
-            stats = XdpStats.parse(helper.callMulti("stats"));
+            kernel.fold(XdpStats.parse(helper.callMulti("stats")), tables.current(), clockMillis.getAsLong());
         } catch (IOException e) {
             LOG.warn("reading XDP counters failed: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * The helper died (its exit detached the program, so userspace carries all traffic
+     * now, correctly): report detached, and start and attach a new one, retrying every
+     * few seconds. A new helper has empty maps: full resync.
+     */
+    private void restartHelper() {
+        long now = System.currentTimeMillis();
+        if (attached) {
+            attached = false;
+            LOG.error("the XDP helper exited; the fast path is detached and userspace forwards everything"
+                    + " until a new helper is attached");
+        }
+        if (now < nextRestartMillis) {
+            return;
+        }
+        nextRestartMillis = now + 5_000;
+        helper.close();
+        try {
+            HelperChannel fresh = launcher.open();
+            AttachResult failed = attachAll(fresh);
+            if (failed != null) {
+                fresh.close();
+                LOG.error("re-attaching the XDP program failed: {}", failed.logLine());
+                return;
+            }
+            helper = fresh;
+            failedBeforeRestart += sync.failedWrites();
+            sync = new MapSync(fresh);
+            kernel.helperRestarted();
+            attached = true;
+            syncNow();
+            LOG.info("XDP helper restarted and re-attached");
+        } catch (IOException e) {
+            LOG.error("restarting the XDP helper failed: {}", e.getMessage());
         }
     }
 

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.LongSupplier;
 import org.wgrelay.server.blocklist.Blocklist;
+import org.wgrelay.server.metrics.RelayCounters;
 import org.wgrelay.server.roaming.RoamingEngine;
 import org.wgrelay.server.server.ServeConfig;
 import org.wgrelay.server.table.ForwardingTableHolder;
@@ -27,7 +28,7 @@ public interface XdpLauncher {
     HelperChannel open() throws IOException;
 
     default XdpFastPath attach(ServeConfig config, int relayPort, ForwardingTableHolder tables, Blocklist blocklist,
-            RoamingEngine roaming, LongSupplier clockMillis) throws XdpAttachException {
+            RoamingEngine roaming, RelayCounters counters, LongSupplier clockMillis) throws XdpAttachException {
         String first = config.xdpInterfaces().get(0);
         HelperChannel helper;
         try {
@@ -35,7 +36,7 @@ public interface XdpLauncher {
         } catch (IOException e) {
             throw new XdpAttachException(XdpFailureLine.of(first, config.xdpMode(), e.getMessage()));
         }
-        XdpFastPath xdp = new XdpFastPath(helper, relayPort, tables, blocklist, roaming, clockMillis);
+        XdpFastPath xdp = new XdpFastPath(this, helper, relayPort, tables, blocklist, roaming, counters, clockMillis);
         AttachResult failed;
         try {
             failed = xdp.attach(config.xdpInterfaces(), config.xdpMode());

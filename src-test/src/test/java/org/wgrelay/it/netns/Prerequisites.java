@@ -79,6 +79,19 @@ public final class Prerequisites {
         return this;
     }
 
+    /**
+     * Every path must be a readable file (a build product such as the XDP helper); a missing one
+     * is named with {@code howToMakeIt}, e.g. {@code "run make -C bpf"}.
+     */
+    public Prerequisites files(String howToMakeIt, Path... paths) {
+        for (Path path : paths) {
+            if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+                missing.add(path + " (" + howToMakeIt + ")");
+            }
+        }
+        return this;
+    }
+
     /** Skips the calling test (or fails it under CI=true) unless everything checked is present. */
     public void enforce() {
         if (wantNamespaces && missing.isEmpty() && !canCreateNamespace()) {

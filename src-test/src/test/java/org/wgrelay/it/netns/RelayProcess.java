@@ -37,6 +37,31 @@ public final class RelayProcess implements AutoCloseable {
      */
     public static RelayProcess start(Netns ns, String bind, int port, Path roster,
             int workers, Duration startupDeadline, String... extraArgs) {
+        return start(ns, bind, port, roster, workers, startupDeadline, Map.of(), extraArgs);
+    }
+
+    /**
+     * As {@link #start(Netns, String, int, Path, int, Duration, String...)}, with {@code env}
+     * added to the daemon's environment (e.g. {@code WG_RELAY_XDP_HELPER}, which is not an option).
+     */
+    public static RelayProcess start(Netns ns, String bind, int port, Path roster,
+            int workers, Duration startupDeadline, Map<String, String> env, String... extraArgs) {
+        List<String> argv = argv(bind, port, roster, workers, extraArgs);
+        ChildProcess child = ns.spawn("wg-relay", argv, env);
+        try {
+            String line = child.awaitLine(l -> l.contains(STARTUP_PREFIX), startupDeadline);
+            return new RelayProcess(child, line);
+        } catch (RuntimeException e) {
+            child.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The JVM argv that {@link #start} runs, for a test that runs it to completion itself (a
+     * refused start, whose stdout and stderr it wants apart).
+     */
+    public static List<String> argv(String bind, int port, Path roster, int workers, String... extraArgs) {
         List<String> args = new ArrayList<>(List.of("serve",
                 "--bind", bind,
                 "--port", Integer.toString(port),
@@ -45,16 +70,13 @@ public final class RelayProcess implements AutoCloseable {
                 "--control", "127.0.0.1:0",
                 "--metrics", "127.0.0.1:0"));
         args.addAll(List.of(extraArgs));
-        List<String> argv = JavaCommand.of(List.of("-Xmx512m", "-XX:+ExitOnOutOfMemoryError"),
+        return JavaCommand.of(List.of("-Xmx512m", "-XX:+ExitOnOutOfMemoryError"),
                 Main.class.getName(), args.toArray(String[]::new));
-        ChildProcess child = ns.spawn("wg-relay", argv, Map.of());
-        try {
-            String line = child.awaitLine(l -> l.contains(STARTUP_PREFIX), startupDeadline);
-            return new RelayProcess(child, line);
-        } catch (RuntimeException e) {
-            child.close();
-            throw e;
-        }
+    }
+
+    /** The daemon JVM's pid (a test of what a SIGKILLed relay leaves behind kills it directly). */
+    public long pid() {
+        return child.pid();
     }
 
     /** The startup line as printed (possibly behind a logger prefix). */
