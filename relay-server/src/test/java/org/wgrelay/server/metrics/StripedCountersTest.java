@@ -117,15 +117,16 @@ class StripedCountersTest {
     }
 
     @Test
-    void relayCountersGiveTheControlThreadItsOwnStripeAfterTheWorkers() {
+    void relayCountersGiveTheControlAndXdpThreadsTheirOwnStripesAfterTheWorkers() {
         RelayCounters counters = new RelayCounters(4);
         assertEquals(4, counters.controlStripe());
-        for (int s = 0; s <= 4; s++) {
+        assertEquals(5, counters.xdpStripe());
+        for (int s = 0; s <= 5; s++) {
             counters.increment(s, RelayCounter.DROP_RELEARN_UNCONFIRMED);
         }
-        assertEquals(5, counters.get(RelayCounter.DROP_RELEARN_UNCONFIRMED));
+        assertEquals(6, counters.get(RelayCounter.DROP_RELEARN_UNCONFIRMED));
         assertEquals(0, counters.get(RelayCounter.RX_PACKETS));
-        assertThrows(IndexOutOfBoundsException.class, () -> counters.increment(5, RelayCounter.RX_PACKETS));
+        assertThrows(IndexOutOfBoundsException.class, () -> counters.increment(6, RelayCounter.RX_PACKETS));
     }
 
     @Test
