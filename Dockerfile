@@ -7,8 +7,7 @@
 #   docker exec wg-relay wg-relay ctl wg show
 #
 # Capabilities: the userspace path needs none (`--cap-drop ALL`). The XDP fast path
-# (WG_RELAY_XDP_INTERFACE) needs `--cap-add NET_ADMIN --cap-add BPF --cap-add PERFMON`
-# (PERFMON: the verifier accepts the program's pointer arithmetic only with it). Only the
+# (WG_RELAY_XDP_INTERFACE) needs `--cap-add NET_ADMIN --cap-add BPF`. Only the
 # XDP helper uses them; it carries them as file capabilities, so it gets them even where
 # the engine gives the non-root JVM none (podman also passes them on as ambient ones).
 # podman's default seccomp profile (Debian 12) allows bpf(2) only with SYS_ADMIN: see
@@ -87,10 +86,10 @@ RUN apt-get update -qq \
 
 COPY --from=build /opt/wg-relay /opt/wg-relay
 # The helper alone gets the XDP capabilities, and only when the container is granted them
-# (they must be in its bounding set: --cap-add NET_ADMIN --cap-add BPF --cap-add PERFMON);
+# (they must be in its bounding set: --cap-add NET_ADMIN --cap-add BPF);
 # without them it cannot even be started, which the relay reports as xdp_attach_failed.
 RUN if [ -x /opt/wg-relay/bpf/build/wg-relay-xdp-helper ]; then \
-      setcap cap_net_admin,cap_bpf,cap_perfmon+ep /opt/wg-relay/bpf/build/wg-relay-xdp-helper; \
+      setcap cap_net_admin,cap_bpf+ep /opt/wg-relay/bpf/build/wg-relay-xdp-helper; \
     fi \
  && apt-get purge -y -qq libcap2-bin >/dev/null \
  && ln -s /opt/wg-relay/bin/wg-relay /usr/local/bin/wg-relay

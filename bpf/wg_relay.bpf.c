@@ -217,8 +217,11 @@ int wg_relay_xdp(struct xdp_md *ctx)
 		return count(WG_STAT_DROP_BLOCK, XDP_DROP);
 
 	/* The UDP length must agree with the IP total length and both must fit
-	 * in the frame (which may be longer: Ethernet padding). */
-	__u32 frame_len = (__u32)(end - data);
+	 * in the frame (which may be longer: Ethernet padding). The frame length
+	 * comes from a helper, not from subtracting packet pointers: that, or
+	 * adding a variable length to one, is refused by the verifier without
+	 * CAP_PERFMON, and the relay should need only NET_ADMIN and BPF. */
+	__u64 frame_len = bpf_xdp_get_buff_len(ctx);
 	__u32 ip_len = bpf_ntohs(ip->tot_len);
 	__u32 udp_len = bpf_ntohs(udp->len);
 
