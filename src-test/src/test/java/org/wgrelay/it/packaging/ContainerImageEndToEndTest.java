@@ -9,14 +9,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -33,6 +29,7 @@ import org.wgrelay.it.netns.Await;
 import org.wgrelay.it.netns.ChildProcess;
 import org.wgrelay.it.netns.Command;
 import org.wgrelay.it.netns.Netns;
+import org.wgrelay.it.netns.TestFiles;
 import org.wgrelay.it.netns.Prerequisites;
 import org.wgrelay.it.netns.RelayProcess;
 import org.wgrelay.it.netns.TcpSink;
@@ -172,7 +169,7 @@ class ContainerImageEndToEndTest {
         Path sent = topology.workDir().resolve("sent.bin");
         Path received = topology.workDir().resolve("received.bin");
         long seed = new SplittableRandom().nextLong();
-        writeRandom(sent, TRANSFER_BYTES, seed);
+        TestFiles.writeRandom(sent, TRANSFER_BYTES, seed);
         try (ChildProcess sink = bob.namespace().spawn("tcp-sink",
                 TcpSink.command(TCP_PORT, received, TRANSFER_TIMEOUT_SECONDS), Map.of())) {
             sink.awaitLine(line -> line.startsWith("listening"), Duration.ofSeconds(30));
@@ -184,7 +181,7 @@ class ContainerImageEndToEndTest {
                 assertExitedZero(sink, sink.awaitExit(bound));
             }
         }
-        assertEquals(sha256(sent), sha256(received), "SHA-256 of sent and received data (seed " + seed + ")");
+        assertEquals(TestFiles.sha256(sent), TestFiles.sha256(received), "SHA-256 of sent and received data (seed " + seed + ")");
 
         // The same numbers on the metrics listener (SPEC default 127.0.0.1:9108, in the relay's namespace).
         String metrics = scrape();
@@ -403,27 +400,5 @@ class ContainerImageEndToEndTest {
     private static String lastLine(String text) {
         String[] lines = text.strip().split("\n");
         return lines[lines.length - 1];
-    }
-
-    private static void writeRandom(Path file, int bytes, long seed) throws IOException {
-        SplittableRandom random = new SplittableRandom(seed);
-        byte[] chunk = new byte[1 << 20];
-        try (OutputStream out = Files.newOutputStream(file)) {
-            for (int written = 0; written < bytes; written += chunk.length) {
-                random.nextBytes(chunk);
-                out.write(chunk, 0, Math.min(chunk.length, bytes - written));
-            }
-        }
-    }
-
-    private static String sha256(Path file) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        byte[] buffer = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }

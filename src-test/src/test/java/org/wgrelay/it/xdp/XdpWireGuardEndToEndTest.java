@@ -10,13 +10,9 @@ import static org.wgrelay.it.xdp.XdpRig.RELAY_PORT;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -27,6 +23,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.wgrelay.it.netns.TestFiles;
 import org.wgrelay.it.netns.Await;
 import org.wgrelay.it.netns.ChildProcess;
 import org.wgrelay.it.netns.Command;
@@ -116,7 +113,7 @@ class XdpWireGuardEndToEndTest {
         Path sent = rig.topology.workDir().resolve("sent.bin");
         Path received = rig.topology.workDir().resolve("received.bin");
         long seed = new SplittableRandom().nextLong();
-        writeRandom(sent, TRANSFER_BYTES, seed);
+        TestFiles.writeRandom(sent, TRANSFER_BYTES, seed);
         Counters before = control.settled();
         try (ChildProcess sink = bob.namespace().spawn("tcp-sink",
                 TcpSink.command(TCP_PORT, received, TRANSFER_TIMEOUT_SECONDS), Map.of())) {
@@ -133,7 +130,7 @@ class XdpWireGuardEndToEndTest {
                     TRANSFER_BYTES >> 20, seconds, TRANSFER_BYTES * 8 / seconds / 1e6);
         }
         assertEquals(TRANSFER_BYTES, Files.size(received), "bytes received (seed " + seed + ")");
-        assertEquals(sha256(sent), sha256(received), "SHA-256 of sent and received data (seed " + seed + ")");
+        assertEquals(TestFiles.sha256(sent), TestFiles.sha256(received), "SHA-256 of sent and received data (seed " + seed + ")");
         Files.delete(sent);
         Files.delete(received);
 
@@ -210,27 +207,5 @@ class XdpWireGuardEndToEndTest {
                 + "--- wg show: " + control.show().json()
                 + "\n--- alice: " + alice.describe()
                 + "--- bob: " + bob.describe();
-    }
-
-    private static void writeRandom(Path file, int bytes, long seed) throws IOException {
-        SplittableRandom random = new SplittableRandom(seed);
-        byte[] chunk = new byte[1 << 20];
-        try (OutputStream out = Files.newOutputStream(file)) {
-            for (int written = 0; written < bytes; written += chunk.length) {
-                random.nextBytes(chunk);
-                out.write(chunk, 0, Math.min(chunk.length, bytes - written));
-            }
-        }
-    }
-
-    private static String sha256(Path file) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        byte[] buffer = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }
