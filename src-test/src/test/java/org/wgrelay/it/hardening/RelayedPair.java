@@ -15,6 +15,7 @@ import org.wgrelay.it.netns.Prerequisites;
 import org.wgrelay.it.netns.RelayProcess;
 import org.wgrelay.it.netns.Topology;
 import org.wgrelay.it.netns.WireGuardPeer;
+import org.wgrelay.it.netns.RelayControl;
 
 /**
  * The fixture of the hardening tests: alice and bob (wireguard-go) that reach each other only

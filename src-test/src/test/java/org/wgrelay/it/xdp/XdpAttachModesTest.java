@@ -24,7 +24,8 @@ import org.wgrelay.it.netns.Await;
 import org.wgrelay.it.netns.Command;
 import org.wgrelay.it.netns.Prerequisites;
 import org.wgrelay.it.netns.RelayProcess;
-import org.wgrelay.it.xdp.XdpControl.Counters;
+import org.wgrelay.it.netns.RelayControl;
+import org.wgrelay.it.netns.RelayControl.Counters;
 
 /**
  * {@code --xdp-mode} and {@code --xdp-interface} as an operator meets them: what each mode
@@ -88,7 +89,7 @@ class XdpAttachModesTest {
             assertAttachLine(nic, "skb");
             assertTrue(rig.genericXdpOn(rig.relayNs, nic), "ip link must show xdpgeneric on " + nic);
         }
-        XdpControl control = XdpControl.of(relay, rig.relayNs);
+        RelayControl control = RelayControl.of(relay, rig.relayNs);
         assertEquals("skb", control.show().json().path("xdp_mode").asText());
         assertForwardsInTheKernel(control);
         stopAndAssertNothingAttached();
@@ -103,7 +104,7 @@ class XdpAttachModesTest {
             assertFalse(rig.genericXdpOn(rig.relayNs, nic), nic + " must run native XDP");
         }
         assertFalse(relay.output().contains("xdp auto mode on"), "no fallback on a veth:\n" + relay.output());
-        XdpControl control = XdpControl.of(relay, rig.relayNs);
+        RelayControl control = RelayControl.of(relay, rig.relayNs);
         assertEquals("drv", control.show().json().path("xdp_mode").asText());
         assertForwardsInTheKernel(control);
         stopAndAssertNothingAttached();
@@ -118,7 +119,7 @@ class XdpAttachModesTest {
         assertTrue(relay.output().contains("xdp auto mode on " + bridge + ": native attach failed (drv:"),
                 "the fallback must be logged with drv's reason:\n" + relay.output());
         assertTrue(rig.genericXdpOn(rig.relayNs, bridge), "ip link must show xdpgeneric on " + bridge);
-        assertEquals("skb", XdpControl.of(relay, rig.relayNs).show().json().path("xdp_mode").asText());
+        assertEquals("skb", RelayControl.of(relay, rig.relayNs).show().json().path("xdp_mode").asText());
         assertEquals(0, relay.stop(), relay.output());
         awaitNoXdpOn(bridge);
         assertEquals(List.of(), rig.processesInRelayNs(), "processes left in the relay namespace");
@@ -131,7 +132,7 @@ class XdpAttachModesTest {
         assertAttachLine(bridge, "skb");
         assertAttachLine(rig.relayIfA, "drv");
         assertStartupSays("skb");
-        assertEquals("skb", XdpControl.of(relay, rig.relayNs).show().json().path("xdp_mode").asText());
+        assertEquals("skb", RelayControl.of(relay, rig.relayNs).show().json().path("xdp_mode").asText());
     }
 
     @Test
@@ -142,7 +143,7 @@ class XdpAttachModesTest {
                 rig.relayNs.ip("-d", "link", "show").stdout());
         assertTrue(rig.processesInRelayNs().stream().noneMatch(p -> p.contains("wg-relay-xdp-helper")),
                 "no helper may run with --xdp-mode off: " + rig.processesInRelayNs());
-        XdpControl control = XdpControl.of(relay, rig.relayNs);
+        RelayControl control = RelayControl.of(relay, rig.relayNs);
         Counters before = control.show();
         assertFalse(before.json().path("xdp_attached").asBoolean(true), before.json().toString());
         assertEquals("off", before.json().path("xdp_mode").asText(), before.json().toString());
@@ -215,7 +216,7 @@ class XdpAttachModesTest {
     @Test
     void aHelperThatDiesIsRestartedOrReportedAsDetached() {
         relay = rig.startRelay(roster, "--xdp-interface", bothVeths(), "--xdp-mode", "drv");
-        XdpControl control = XdpControl.of(relay, rig.relayNs);
+        RelayControl control = RelayControl.of(relay, rig.relayNs);
         ProcessHandle helper = ProcessHandle.of(relay.pid()).orElseThrow().children()
                 .filter(p -> p.info().command().map(c -> c.endsWith("wg-relay-xdp-helper")).orElse(false))
                 .findFirst().orElseThrow();
@@ -268,7 +269,7 @@ class XdpAttachModesTest {
     }
 
     /** After one datagram each way taught the program both MACs, the rest ride the fast path. */
-    private static void assertForwardsInTheKernel(XdpControl control) {
+    private static void assertForwardsInTheKernel(RelayControl control) {
         Counters before = control.settled();
         Traffic.relayed(alice, RELAY_A, WG.transports(1), bob, RELAY_B, NO_PROBES);
         Traffic.relayed(bob, RELAY_B, WG.transports(1), alice, RELAY_A, NO_PROBES);

@@ -27,8 +27,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.wgrelay.it.netns.RelayProcess;
+import org.wgrelay.it.netns.RelayControl;
 import org.wgrelay.it.xdp.UdpAgent.Received;
-import org.wgrelay.it.xdp.XdpControl.Counters;
+import org.wgrelay.it.netns.RelayControl.Counters;
 
 /**
  * The XDP fast path on real veths (native mode): which datagrams the kernel forwards, which it
@@ -51,7 +52,7 @@ class XdpForwardingTest {
 
     private static XdpRig rig;
     private static RelayProcess relay;
-    private static XdpControl control;
+    private static RelayControl control;
     private static UdpAgent alice;
     private static UdpAgent bob;
     /** Alice's socket on {@link #ALICE_NEW_PORT}, once the operator moved her there. */
@@ -73,7 +74,7 @@ class XdpForwardingTest {
                 "link alice bob");
         relay = rig.startRelay(roster,
                 "--xdp-interface", rig.relayIfA + "," + rig.relayIfB, "--xdp-mode", "drv");
-        control = XdpControl.of(relay, rig.relayNs);
+        control = RelayControl.of(relay, rig.relayNs);
         alice = agent(ALICE, PEER_PORT, true);
         bob = agent(BOB, PEER_PORT, false);
     }

@@ -32,7 +32,8 @@ import org.wgrelay.it.netns.RelayProcess;
 import org.wgrelay.it.netns.TcpSink;
 import org.wgrelay.it.netns.TcpSource;
 import org.wgrelay.it.netns.WireGuardPeer;
-import org.wgrelay.it.xdp.XdpControl.Counters;
+import org.wgrelay.it.netns.RelayControl;
+import org.wgrelay.it.netns.RelayControl.Counters;
 
 /**
  * Stock WireGuard (wireguard-go) through the relay with the XDP fast path attached in native
@@ -55,7 +56,7 @@ class XdpWireGuardEndToEndTest {
 
     private static XdpRig rig;
     private static RelayProcess relay;
-    private static XdpControl control;
+    private static RelayControl control;
     private static WireGuardPeer alice;
     private static WireGuardPeer bob;
 
@@ -70,7 +71,7 @@ class XdpWireGuardEndToEndTest {
                 "peer bob " + BOB + ":" + PEER_PORT + " " + WireGuardPeer.publicKeyOf(bobKey),
                 "link alice bob");
         relay = rig.startRelay(roster, "--xdp-interface", rig.relayIfA + "," + rig.relayIfB, "--xdp-mode", "drv");
-        control = XdpControl.of(relay, rig.relayNs);
+        control = RelayControl.of(relay, rig.relayNs);
         alice = rig.topology.adopt(WireGuardPeer.start(rig.aliceNs, rig.topology.interfaceName("wa"), PEER_PORT,
                 "10.232.0.1/24", rig.topology.workDir(), aliceKey));
         bob = rig.topology.adopt(WireGuardPeer.start(rig.bobNs, rig.topology.interfaceName("wb"), PEER_PORT,

@@ -1,4 +1,4 @@
-package org.wgrelay.it.xdp;
+package org.wgrelay.it.netns;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,20 +11,15 @@ import java.util.List;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.wgrelay.it.netns.Command;
-import org.wgrelay.it.netns.JavaCommand;
-import org.wgrelay.it.netns.Netns;
-import org.wgrelay.it.netns.Prerequisites;
-import org.wgrelay.it.netns.RelayProcess;
 import org.wgrelay.server.server.Main;
 
 /**
- * The control channel of a relay in a namespace. Its listener is on that namespace's loopback,
- * so requests run inside it: {@link #ctl} through the shipped {@code wg-relay ctl --json} (a JVM
+ * The control channel (SPEC, "Control channel") of a relay that runs in a namespace. Its listener
+ * is on that namespace's loopback, which this JVM cannot reach, so requests run inside it: {@link #ctl} through the shipped {@code wg-relay ctl --json} (a JVM
  * per call; used for every change, so the client is part of the path under test), {@link #call}
  * as one JSON line over bash's {@code /dev/tcp} (cheap enough to poll counters with).
  */
-final class XdpControl {
+public final class RelayControl {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern CONTROL = Pattern.compile("\\bcontrol=127\\.0\\.0\\.1:(\\d+)\\b");
@@ -37,23 +32,23 @@ final class XdpControl {
     private final int port;
     private final RelayProcess relay;
 
-    private XdpControl(Netns ns, int port, RelayProcess relay) {
+    private RelayControl(Netns ns, int port, RelayProcess relay) {
         this.ns = ns;
         this.port = port;
         this.relay = relay;
     }
 
     /** The control listener the relay named in its startup line. */
-    static XdpControl of(RelayProcess relay, Netns ns) {
+    public static RelayControl of(RelayProcess relay, Netns ns) {
         Matcher m = CONTROL.matcher(relay.startupLine());
         if (!m.find()) {
             throw new IllegalStateException("no control=127.0.0.1:PORT in " + relay.startupLine());
         }
-        return new XdpControl(ns, Integer.parseInt(m.group(1)), relay);
+        return new RelayControl(ns, Integer.parseInt(m.group(1)), relay);
     }
 
     /** One request over /dev/tcp; returns its {@code result}, failing the test on a refusal. */
-    JsonNode call(String verb, String... args) {
+    public JsonNode call(String verb, String... args) {
         ObjectNode request = JSON.createObjectNode();
         request.put("id", 1);
         request.put("verb", verb);
@@ -71,7 +66,7 @@ final class XdpControl {
     }
 
     /** {@code wg-relay ctl --control 127.0.0.1:PORT --json words...} in the namespace; its {@code result}. */
-    JsonNode ctl(String... words) {
+    public JsonNode ctl(String... words) {
         List<String> args = new ArrayList<>(List.of("ctl", "--control", "127.0.0.1:" + port, "--json"));
         args.addAll(List.of(words));
         List<String> argv = JavaCommand.of(List.of("-Xmx64m", "-XX:TieredStopAtLevel=1", "-Xshare:auto"),
@@ -84,12 +79,12 @@ final class XdpControl {
     }
 
     /** {@code wg show}. */
-    Counters show() {
+    public Counters show() {
         return new Counters(call("wg show"));
     }
 
     /** Polls {@code wg show} until {@code condition} holds (the kernel's counters arrive once a second). */
-    Counters awaitShow(Duration timeout, String what, Predicate<Counters> condition) {
+    public Counters awaitShow(Duration timeout, String what, Predicate<Counters> condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             Counters c = show();
@@ -116,13 +111,13 @@ final class XdpControl {
      * {@code wg show} can catch one side ahead of the other. Valid where every datagram to the
      * relay arrives on an attached NIC, as in these tests.
      */
-    Counters settled() {
+    public Counters settled() {
         return awaitShow(Duration.ofSeconds(20), "rx_packets == xdp_rx_packets",
                 c -> c.get("rx_packets") == c.get("xdp_rx_packets"));
     }
 
     /** One peer's row of {@code wg peer list}. */
-    JsonNode peer(String name) {
+    public JsonNode peer(String name) {
         for (JsonNode row : call("wg peer list").path("peers")) {
             if (name.equals(row.path("name").asText())) {
                 return row;
@@ -132,7 +127,7 @@ final class XdpControl {
     }
 
     /** Polls {@code name}'s row of {@code wg peer list} until {@code condition} holds. */
-    JsonNode awaitPeer(String name, Duration timeout, Predicate<JsonNode> condition) {
+    public JsonNode awaitPeer(String name, Duration timeout, Predicate<JsonNode> condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             JsonNode row = peer(name);
@@ -152,6 +147,21 @@ final class XdpControl {
         }
     }
 
+    /** One aggregate counter of {@code wg show}. */
+    public long counter(String key) {
+        return show().get(key);
+    }
+
+    /** The entry of {@code wg blocklist list} for {@code ip}, or null. */
+    public JsonNode blocklistEntry(String ip) {
+        for (JsonNode entry : call("wg blocklist list").path("entries")) {
+            if (ip.equals(entry.path("ip").asText())) {
+                return entry;
+            }
+        }
+        return null;
+    }
+
     private static JsonNode resultOf(String request, String stdout) {
         JsonNode response;
         try {
@@ -166,8 +176,8 @@ final class XdpControl {
     }
 
     /** A {@code wg show} result. */
-    record Counters(JsonNode json) {
-        long get(String key) {
+    public record Counters(JsonNode json) {
+        public long get(String key) {
             JsonNode v = json.get(key);
             if (v == null || !v.canConvertToLong()) {
                 throw new AssertionError("wg show has no counter " + key + ": " + json);
@@ -176,12 +186,12 @@ final class XdpControl {
         }
 
         /** How much {@code key} grew since {@code before}. */
-        long since(Counters before, String key) {
+        public long since(Counters before, String key) {
             return get(key) - before.get(key);
         }
 
         /** Userspace's part of {@code fwd_packets}: the total minus what the kernel forwarded. */
-        long userFwd() {
+        public long userFwd() {
             return get("fwd_packets") - get("xdp_fwd_packets");
         }
     }
