@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.SplittableRandom;
@@ -95,21 +94,7 @@ class WireGuardEndToEndTest {
         if (topology == null) {
             return; // skipped before anything was created
         }
-        Integer relayExit = null;
-        String relayOutput = "";
-        try {
-            if (relay != null) {
-                relayExit = relay.stop();
-                relayOutput = relay.output();
-            }
-        } finally {
-            topology.close();
-        }
-        assertEquals(List.of(), topology.leftoverNamespaces(), "namespaces left behind");
-        assertEquals(List.of(), topology.leftoverProcesses(), "processes left behind");
-        if (relayExit != null) {
-            assertEquals(0, relayExit, "wg-relay must exit 0 on SIGTERM; its output:\n" + relayOutput);
-        }
+        topology.closeStopping(relay);
     }
 
     @Test

@@ -1,6 +1,5 @@
 package org.wgrelay.it.hardening;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -235,20 +234,6 @@ final class RelayedPair implements AutoCloseable {
      */
     @Override
     public void close() {
-        Integer relayExit = null;
-        String relayOutput = "";
-        try {
-            if (relay != null) {
-                relayExit = relay.stop();
-                relayOutput = relay.output();
-            }
-        } finally {
-            topology.close();
-        }
-        assertEquals(List.of(), topology.leftoverNamespaces(), "namespaces left behind");
-        assertEquals(List.of(), topology.leftoverProcesses(), "processes left behind");
-        if (relayExit != null) {
-            assertEquals(0, relayExit, "wg-relay must exit 0 on SIGTERM; its output:\n" + relayOutput);
-        }
+        topology.closeStopping(relay);
     }
 }

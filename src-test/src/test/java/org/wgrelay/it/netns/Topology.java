@@ -163,6 +163,34 @@ public final class Topology implements AutoCloseable {
         }
     }
 
+    /** Fails the test when a namespace or process of this topology outlived {@link #close}. */
+    public void assertNothingLeft() {
+        org.junit.jupiter.api.Assertions.assertEquals(List.of(), leftoverNamespaces(), "namespaces left behind");
+        org.junit.jupiter.api.Assertions.assertEquals(List.of(), leftoverProcesses(), "processes left behind");
+    }
+
+    /**
+     * Stops {@code relay} (if started) with SIGTERM, closes the topology, and fails the test if
+     * anything was left behind or the relay did not exit 0 (SPEC: SIGTERM exits 0).
+     */
+    public void closeStopping(RelayProcess relay) {
+        Integer relayExit = null;
+        String relayOutput = "";
+        try {
+            if (relay != null) {
+                relayExit = relay.stop();
+                relayOutput = relay.output();
+            }
+        } finally {
+            close();
+        }
+        assertNothingLeft();
+        if (relayExit != null) {
+            org.junit.jupiter.api.Assertions.assertEquals(0, relayExit,
+                    "wg-relay must exit 0 on SIGTERM; its output:\n" + relayOutput);
+        }
+    }
+
     /** Names of this topology's namespaces that `ip netns list` still shows (empty after close). */
     public List<String> leftoverNamespaces() {
         Command.Result list = Command.check(Netns.COMMAND_TIMEOUT,

@@ -77,8 +77,7 @@ class XdpAttachModesTest {
             return;
         }
         rig.close();
-        assertEquals(List.of(), rig.topology.leftoverNamespaces(), "namespaces left behind");
-        assertEquals(List.of(), rig.topology.leftoverProcesses(), "processes left behind");
+        rig.topology.assertNothingLeft();
     }
 
     @Test

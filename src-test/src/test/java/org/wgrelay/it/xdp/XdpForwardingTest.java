@@ -100,8 +100,7 @@ class XdpForwardingTest {
         } finally {
             rig.close();
         }
-        assertEquals(List.of(), rig.topology.leftoverNamespaces(), "namespaces left behind");
-        assertEquals(List.of(), rig.topology.leftoverProcesses(), "processes left behind");
+        rig.topology.assertNothingLeft();
     }
 
     @Test

@@ -94,8 +94,7 @@ class XdpWireGuardEndToEndTest {
         } finally {
             rig.close();
         }
-        assertEquals(List.of(), rig.topology.leftoverNamespaces(), "namespaces left behind");
-        assertEquals(List.of(), rig.topology.leftoverProcesses(), "processes left behind");
+        rig.topology.assertNothingLeft();
     }
 
     @Test
