@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* wg_relay.bpf.c -- the XDP fast path of wg-relay.
  *
- * A pure function of (frame, maps): forwards WireGuard transport data (type
- * 4) and cookie replies (type 3) between registered, linked endpoints and
- * hands everything else that userspace's forwarding rules need to the
- * kernel stack (XDP_PASS), untouched. Userspace (through the helper) owns
- * wg_config, wg_nics, wg_peers and wg_blocklist; the program writes only
- * wg_macs (learning), wg_stats and wg_peer_stats.
+ * Forwards WireGuard transport data (type 4) and cookie replies (type 3)
+ * between registered, linked endpoints and hands everything else that
+ * userspace's forwarding rules need to the kernel stack (XDP_PASS),
+ * untouched. Userspace (through the helper) owns wg_config, wg_nics,
+ * wg_peers and wg_blocklist; the program writes wg_macs (learning),
+ * wg_stats, wg_peer_stats and the route cache inside wg_peers values
+ * (struct wg_peer_route).
  *
  * Verdicts, in order, for each frame:
  *   not Ethernet/IPv4, IPv4 options, fragment, cut-off headers  PASS  PASS_OTHER
  *   not UDP, or UDP to another port                             PASS  (not counted)
- *   -- from here on the frame counts RX --
+ *   -- from here on the frame counts exactly one of the following --
  *   source IP blocklisted and not expired                       DROP  DROP_BLOCK
  *   not WireGuard-shaped, lengths inconsistent                  DROP  DROP_SHAPE
  *   type 1 or 2                                                 PASS  PASS_HANDSHAKE
@@ -21,6 +22,12 @@
  *   otherwise: rewritten to the partner                         TX / REDIRECT  FWD
  * Every PASS leaves the frame byte for byte as it arrived, so the
  * userspace path sees exactly what it would have seen without XDP.
+ *
+ * Cost: a forwarded frame takes one hash lookup (wg_peers) and two per-CPU
+ * array counts. The blocklist is consulted for a registered source only
+ * when userspace flagged its entry (WG_PEER_F_BLOCK_CHECK); learning and
+ * the route to the partner live in the entry's value, so wg_macs, wg_nics
+ * and the partner's entry are touched only when a next hop changes.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -79,9 +86,9 @@ struct {
 } wg_stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, WG_MAX_PEERS);
-	__type(key, struct wg_peer_key);
+	__type(key, __u32);
 	__type(value, struct wg_peer_stat);
 } wg_peer_stats SEC(".maps");
 
@@ -127,47 +134,104 @@ static __always_inline int blocked(__u32 saddr)
 	return expires && (*expires == 0 || bpf_ktime_get_ns() < *expires);
 }
 
+/* MACs as one 4- and one 2-byte word, not six bytes. In the frame they are
+ * not 4-byte aligned, which the verifier accepts on every architecture with
+ * efficient unaligned access (x86-64, arm64); elsewhere the load fails and
+ * the relay refuses to start with the verifier's message. */
 static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
 {
-	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] &&
-	       a[5] == b[5];
+	return *(const __u32 *)a == *(const __u32 *)b &&
+	       *(const __u16 *)(a + 4) == *(const __u16 *)(b + 4);
+}
+
+static __always_inline void mac_copy(__u8 *dst, const __u8 *src)
+{
+	*(__u32 *)dst = *(const __u32 *)src;
+	*(__u16 *)(dst + 4) = *(const __u16 *)(src + 4);
 }
 
 /* Remember through which next hop (source MAC) and NIC the registered
- * endpoint's IP is reached. Written only on change: a write per packet would
- * bounce the entry's cache line between CPUs. Threat: a host on the same L2
- * segment that spoofs a registered ip:port can steer the partner's frames to
- * itself; it could do the same with ARP, and the payload stays end-to-end
- * encrypted. */
-static __always_inline void learn(__u32 saddr, const __u8 *src_mac, __u32 ifindex)
+ * endpoint's IP is reached, and clear the partner entry's cached route to
+ * this endpoint so that the partner's next frame refills it from wg_macs.
+ * Done when the next hop changed, and on every handshake whether or not it
+ * did: handshakes are rare and go up anyway, and this bounds the life of a
+ * stale route (e.g. a refill that raced with a change on another CPU) to the
+ * next handshake -- which a tunnel whose data stopped arriving sends within
+ * seconds. Threat: a host on the same L2 segment that spoofs a registered
+ * ip:port can steer the partner's frames to itself; it could do the same
+ * with ARP, and the payload stays end-to-end encrypted. */
+static __always_inline void learn(struct wg_peer_value *peer, __u32 saddr, const __u8 *src_mac,
+				  __u32 ifindex, int always)
 {
-	struct wg_mac *known = bpf_map_lookup_elem(&wg_macs, &saddr);
-	struct wg_mac fresh = {};
+	struct wg_peer_route *seen = &peer->route;
 
-	if (known && known->ifindex == ifindex && mac_equal(known->mac, src_mac))
+	if (!always && seen->seen_ifindex == ifindex && mac_equal(seen->seen_mac, src_mac))
 		return;
-	__builtin_memcpy(fresh.mac, src_mac, ETH_ALEN);
-	fresh.ifindex = ifindex;
+
+	struct wg_mac fresh = { .ifindex = ifindex };
+	struct wg_peer_key partner = { .ip = peer->partner_ip, .port = peer->partner_port };
+
+	mac_copy(fresh.mac, src_mac);
 	bpf_map_update_elem(&wg_macs, &saddr, &fresh, BPF_ANY);
+	mac_copy(seen->seen_mac, src_mac);
+	seen->seen_ifindex = ifindex;
+
+	struct wg_peer_value *back = bpf_map_lookup_elem(&wg_peers, &partner);
+
+	if (back)
+		back->route.tx_ifindex = 0;
 }
 
-static __always_inline void count_peer(const struct wg_peer_key *key, __u64 bytes)
+/* The egress NIC of the route cached in the entry, filled first if it is
+ * empty, stale or not this entry's (struct wg_peer_route); 0 when the
+ * partner's next hop or the egress NIC is unknown. The caller uses the
+ * ifindex returned, not the field: another CPU may clear it meanwhile. */
+static __always_inline __u32 route(struct wg_peer_value *peer, const struct wg_peer_key *src,
+				   __u16 nic_epoch)
 {
-	struct wg_peer_stat *ps = bpf_map_lookup_elem(&wg_peer_stats, key);
+	struct wg_peer_route *r = &peer->route;
+	__u32 tx_ifindex = r->tx_ifindex;
 
-	if (ps) {
-		/* per-CPU value: this CPU is its only writer */
-		ps->rx_packets++;
-		ps->rx_bytes += bytes;
-		ps->fwd_packets++;
-		ps->fwd_bytes += bytes;
-		return;
+	if (tx_ifindex && r->nic_epoch == nic_epoch && r->owner.ip == src->ip &&
+	    r->owner.port == src->port)
+		return tx_ifindex;
+
+	__u32 partner_ip = peer->partner_ip;
+	struct wg_mac *hop = bpf_map_lookup_elem(&wg_macs, &partner_ip);
+
+	if (!hop) {
+		/* Never learned, or evicted from the LRU map while the partner's
+		 * entry still remembers it: make the partner's next frame learn. */
+		struct wg_peer_key partner = { .ip = partner_ip, .port = peer->partner_port };
+		struct wg_peer_value *back = bpf_map_lookup_elem(&wg_peers, &partner);
+
+		if (back)
+			back->route.seen_ifindex = 0;
+		return 0;
 	}
-	struct wg_peer_stat first = {
-		.rx_packets = 1, .rx_bytes = bytes, .fwd_packets = 1, .fwd_bytes = bytes
-	};
-	/* full map: the packet is still forwarded, only its per-peer count is lost */
-	bpf_map_update_elem(&wg_peer_stats, key, &first, BPF_NOEXIST);
+	__u32 egress = peer->egress_ifindex ? peer->egress_ifindex : hop->ifindex;
+	struct wg_nic *nic = bpf_map_lookup_elem(&wg_nics, &egress);
+
+	if (!nic)
+		return 0;
+	mac_copy(r->hop_mac, hop->mac);
+	mac_copy(r->nic_mac, nic->mac);
+	r->nic_ip = nic->ip;
+	r->nic_epoch = nic_epoch;
+	r->owner = *src;
+	r->tx_ifindex = egress;
+	return egress;
+}
+
+static __always_inline void count_peer(__u32 slot, __u64 bytes)
+{
+	struct wg_peer_stat *ps = bpf_map_lookup_elem(&wg_peer_stats, &slot);
+
+	/* per-CPU value: this CPU is its only writer */
+	if (ps) {
+		ps->packets++;
+		ps->bytes += bytes;
+	}
 }
 
 static __always_inline __u16 ip_checksum(const struct iphdr *ip)
@@ -209,83 +273,81 @@ int wg_relay_xdp(struct xdp_md *ctx)
 	if (!cfg || cfg->relay_port == 0 || udp->dest != cfg->relay_port)
 		return XDP_PASS;
 	__be16 relay_port = cfg->relay_port;
+	__u16 nic_epoch = cfg->nic_epoch;
 
-	/* Addressed to the relay: from here every frame counts RX and gets
-	 * exactly one more counter. */
-	count(WG_STAT_RX, 0);
-	if (blocked(ip->saddr))
-		return count(WG_STAT_DROP_BLOCK, XDP_DROP);
-
-	/* The UDP length must agree with the IP total length and both must fit
-	 * in the frame (which may be longer: Ethernet padding). The frame length
-	 * comes from a helper, not from subtracting packet pointers: that, or
-	 * adding a variable length to one, is refused by the verifier without
-	 * CAP_PERFMON, and the relay should need only NET_ADMIN and BPF. */
+	/* Addressed to the relay: from here every frame gets exactly one
+	 * counter. The UDP length must agree with the IP total length and both
+	 * must fit in the frame (which may be longer: Ethernet padding). The
+	 * frame length comes from a helper, not from subtracting packet
+	 * pointers: that, or adding a variable length to one, is refused by the
+	 * verifier without CAP_PERFMON, and the relay should need only
+	 * NET_ADMIN and BPF. An unshaped frame is a drop either way; the
+	 * blocklist only decides which counter. */
 	__u64 frame_len = bpf_xdp_get_buff_len(ctx);
 	__u32 ip_len = bpf_ntohs(ip->tot_len);
 	__u32 udp_len = bpf_ntohs(udp->len);
+	__u32 type = 0;
 
-	if (udp_len < sizeof(*udp) + 4 || ip_len != sizeof(*ip) + udp_len ||
-	    sizeof(*eth) + ip_len > frame_len || (void *)(payload + 4) > end)
-		return count(WG_STAT_DROP_SHAPE, XDP_DROP);
+	if (udp_len >= sizeof(*udp) + 4 && ip_len == sizeof(*ip) + udp_len &&
+	    sizeof(*eth) + ip_len <= frame_len && (void *)(payload + 4) <= end)
+		type = (__u32)payload[0] | (__u32)payload[1] << 8 | (__u32)payload[2] << 16 |
+		       (__u32)payload[3] << 24;
 	__u32 payload_len = udp_len - sizeof(*udp);
-	__u32 type = (__u32)payload[0] | (__u32)payload[1] << 8 | (__u32)payload[2] << 16 |
-		     (__u32)payload[3] << 24;
 
-	if (!wg_shaped(type, payload_len))
-		return count(WG_STAT_DROP_SHAPE, XDP_DROP);
+	if (!type || !wg_shaped(type, payload_len))
+		return count(blocked(ip->saddr) ? WG_STAT_DROP_BLOCK : WG_STAT_DROP_SHAPE,
+			     XDP_DROP);
 
+	/* Read once: the compiler may otherwise keep a pointer into ctx, which
+	 * the verifier refuses. */
+	__u32 ingress = ctx->ingress_ifindex;
 	struct wg_peer_key src = { .ip = ip->saddr, .port = udp->source, .pad = 0 };
 	struct wg_peer_value *peer = bpf_map_lookup_elem(&wg_peers, &src);
+
+	if ((!peer || (peer->flags & WG_PEER_F_BLOCK_CHECK)) && blocked(src.ip))
+		return count(WG_STAT_DROP_BLOCK, XDP_DROP);
 
 	/* Learn from every shaped frame of a registered endpoint, handshakes
 	 * included: the first transport packet each way then finds its
 	 * partner's MAC already known. */
+	int handshake = type == WG_MSG_INITIATION || type == WG_MSG_RESPONSE;
+
 	if (peer)
-		learn(src.ip, eth->h_source, ctx->ingress_ifindex);
-	if (type == WG_MSG_INITIATION || type == WG_MSG_RESPONSE)
+		learn(peer, src.ip, eth->h_source, ingress, handshake);
+	if (handshake)
 		return count(WG_STAT_PASS_HANDSHAKE, XDP_PASS);
 	if (!peer || (peer->flags & WG_PEER_F_PASS))
 		return count(WG_STAT_PASS_NO_PEER, XDP_PASS);
+	__u32 tx_ifindex = route(peer, &src, nic_epoch);
 
-	/* Copy what we use: userspace may replace the entry meanwhile. */
-	__u32 partner_ip = peer->partner_ip;
-	__u16 partner_port = peer->partner_port;
-	__u32 egress = peer->egress_ifindex;
-	struct wg_mac *hop = bpf_map_lookup_elem(&wg_macs, &partner_ip);
-
-	if (!hop)
-		return count(WG_STAT_PASS_NO_MAC, XDP_PASS);
-	if (!egress)
-		egress = hop->ifindex;
-	struct wg_nic *nic = bpf_map_lookup_elem(&wg_nics, &egress);
-
-	if (!nic)
+	if (!tx_ifindex)
 		return count(WG_STAT_PASS_NO_MAC, XDP_PASS);
 
 	/* Decide the verdict before touching the frame: a refused redirect
 	 * passes the frame to userspace as it arrived. bpf_redirect_map only
-	 * records the target; the redirect happens after we return. */
+	 * records the target; the redirect happens after we return. Another
+	 * CPU may refill the route meanwhile; the frame then leaves with the
+	 * old route, the new one or a mix of both (see struct wg_peer_route). */
 	int verdict = XDP_TX;
 
-	if (egress != ctx->ingress_ifindex) {
-		verdict = bpf_redirect_map(&wg_tx_ports, egress, XDP_PASS);
+	if (tx_ifindex != ingress) {
+		verdict = bpf_redirect_map(&wg_tx_ports, tx_ifindex, XDP_PASS);
 		if (verdict != XDP_REDIRECT)
 			return count(WG_STAT_TX_ERR, XDP_PASS);
 	}
 
-	__builtin_memcpy(eth->h_dest, hop->mac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, nic->mac, ETH_ALEN);
-	ip->saddr = nic->ip;
-	ip->daddr = partner_ip;
+	mac_copy(eth->h_dest, peer->route.hop_mac);
+	mac_copy(eth->h_source, peer->route.nic_mac);
+	ip->saddr = peer->route.nic_ip;
+	ip->daddr = peer->partner_ip;
 	ip->ttl = RELAY_TTL;
 	ip->check = 0;
 	ip->check = ip_checksum(ip);
 	udp->source = relay_port;
-	udp->dest = partner_port;
+	udp->dest = peer->partner_port;
 	udp->check = 0; /* optional over IPv4; WireGuard authenticates the payload */
 
-	count_peer(&src, payload_len);
+	count_peer(peer->stats_slot, payload_len);
 	return count(WG_STAT_FWD, verdict);
 }
 

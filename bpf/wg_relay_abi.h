@@ -41,10 +41,12 @@
 #define WG_MAX_BLOCKED 65536
 
 /* wg_config: ARRAY[1], key __u32 0. relay_port 0 = nothing is ours (the
- * program passes everything until the helper's `config`). */
+ * program passes everything until the helper's `config`). nic_epoch changes
+ * (the helper bumps it) whenever wg_nics changes: it invalidates every route
+ * the program cached in a wg_peers value (struct wg_peer_route). */
 struct wg_config {
 	__u16 relay_port; /* network order */
-	__u16 pad;
+	__u16 nic_epoch;
 };
 
 /* wg_nics: HASH, key __u32 ifindex. What the relay is on each NIC it may
@@ -55,7 +57,7 @@ struct wg_nic {
 	__u16 pad;
 };
 
-/* wg_peers and wg_peer_stats key: a registered peer's source endpoint. */
+/* wg_peers key: a registered peer's source endpoint. */
 struct wg_peer_key {
 	__u32 ip;   /* network order */
 	__u16 port; /* network order */
@@ -64,17 +66,58 @@ struct wg_peer_key {
 
 /* WG_PEER_F_PASS: hand this source's transport data to userspace. Set by
  * userspace while the source's link partner has an answered roaming
- * candidate, so that userspace sees the packet that may commit it. */
+ * candidate, so that userspace sees the packet that may commit it.
+ * WG_PEER_F_BLOCK_CHECK: this source's IP is in wg_blocklist; look it up.
+ * The program consults wg_blocklist for a registered source only when this
+ * is set (a hash lookup per forwarded frame saved), and always for
+ * unregistered sources and unshaped frames. Userspace sets it on every entry
+ * whose IP it blocks, before it writes the wg_blocklist entry. */
 #define WG_PEER_F_PASS 0x0001u
-#define WG_PEER_F_KNOWN (WG_PEER_F_PASS)
+#define WG_PEER_F_BLOCK_CHECK 0x0002u
+#define WG_PEER_F_KNOWN (WG_PEER_F_PASS | WG_PEER_F_BLOCK_CHECK)
+
+/* The program's own state inside a wg_peers value: the helper writes it as
+ * zeros with every `peer` command and the program fills it in place, so a
+ * forwarded frame costs one hash lookup (wg_peers) instead of four.
+ *  - seen_*: this source's next hop as last learned. A frame from another
+ *    MAC or NIC, and every handshake, is learned (wg_macs) and clears the
+ *    partner entry's route.
+ *  - route (owner .. tx_ifindex): where frames from this source go, filled
+ *    from wg_macs (the partner's next hop) and wg_nics (the egress NIC's
+ *    address). Used only while tx_ifindex is not 0, nic_epoch is
+ *    wg_config's and owner is the entry's own key: a preallocated hash map
+ *    hands a replaced element to the next update at once, so a program
+ *    still holding the old element may write a route into what is by then
+ *    another endpoint's entry -- which that endpoint must not trust.
+ * Writes are plain stores from any CPU: while a next hop changes, a frame
+ * may leave with the old MAC, or with fields of the old and the new route
+ * (as with a stale ARP entry, it is lost); WireGuard retransmits, and the
+ * next handshake refreshes both ends. Endpoints sharing an IP share its
+ * wg_macs entry, but each clears only its own partner's route: the other's
+ * partner follows on the other's next frame. MACs sit at
+ * 4-byte aligned offsets of the value, copied as one 4- and one 2-byte word. */
+struct wg_peer_route {
+	__u8 seen_mac[6];
+	__u16 nic_epoch;	  /* wg_config.nic_epoch when the route was filled */
+	__u32 seen_ifindex;	  /* 0 = nothing learned since the entry was written */
+	struct wg_peer_key owner; /* the key the route was filled for */
+	__u8 hop_mac[6];	  /* the partner's next hop: the frame's new destination */
+	__u16 pad1;
+	__u8 nic_mac[6]; /* the egress NIC's MAC: the frame's new source */
+	__u16 pad2;
+	__u32 nic_ip;	  /* the relay's IPv4 on the egress NIC (network order) */
+	__u32 tx_ifindex; /* the egress NIC; 0 = route not filled */
+};
 
 /* wg_peers value: where transport data from the key goes. */
 struct wg_peer_value {
-	__u32 partner_ip;     /* network order */
-	__u16 partner_port;   /* network order */
-	__u16 flags;	      /* WG_PEER_F_* (host order) */
-	__u32 egress_ifindex; /* 0 = the NIC the partner's MAC was learned on */
-	__u32 generation;     /* userspace's snapshot number; the program ignores it */
+	__u32 partner_ip;	    /* network order */
+	__u16 partner_port;	    /* network order */
+	__u16 flags;		    /* WG_PEER_F_* (host order) */
+	__u32 egress_ifindex;	    /* 0 = the NIC the partner's MAC was learned on */
+	__u32 generation;	    /* userspace's snapshot number; the program ignores it */
+	__u32 stats_slot;	    /* this source's index in wg_peer_stats (the helper's) */
+	struct wg_peer_route route; /* the program's; written as zeros */
 };
 
 /* wg_macs: LRU_HASH, key __u32 ip (network order). Learned by the program:
@@ -89,27 +132,28 @@ struct wg_mac {
  * CLOCK_MONOTONIC ns (bpf_ktime_get_ns); 0 = forever. */
 typedef __u64 wg_block_expiry_t;
 
-/* wg_stats: PERCPU_ARRAY of __u64, indexed by enum wg_stat. */
+/* wg_stats: PERCPU_ARRAY of __u64, indexed by enum wg_stat. Each UDP
+ * datagram to the relay port counts exactly one of the first seven; their
+ * sum is the helper's `rx` (the program does not count it separately). */
 enum wg_stat {
-	WG_STAT_RX = 0,		    /* UDP to the relay port: each also counts one below */
-	WG_STAT_FWD = 1,	    /* forwarded by XDP_TX / XDP_REDIRECT */
-	WG_STAT_PASS_NO_PEER = 2,   /* type 3/4 from an unregistered or PASS-flagged source */
-	WG_STAT_PASS_NO_MAC = 3,    /* partner MAC not learned, or egress NIC not in wg_nics */
-	WG_STAT_DROP_SHAPE = 4,	    /* not WireGuard-shaped, or lengths inconsistent */
-	WG_STAT_DROP_BLOCK = 5,	    /* source IP blocklisted and not expired */
-	WG_STAT_PASS_HANDSHAKE = 6, /* type 1/2: userspace checks MAC1 and roaming */
+	WG_STAT_FWD = 0,	    /* forwarded by XDP_TX / XDP_REDIRECT */
+	WG_STAT_PASS_NO_PEER = 1,   /* type 3/4 from an unregistered or PASS-flagged source */
+	WG_STAT_PASS_NO_MAC = 2,    /* partner MAC not learned, or egress NIC not in wg_nics */
+	WG_STAT_DROP_SHAPE = 3,	    /* not WireGuard-shaped, or lengths inconsistent */
+	WG_STAT_DROP_BLOCK = 4,	    /* source IP blocklisted and not expired */
+	WG_STAT_PASS_HANDSHAKE = 5, /* type 1/2: userspace checks MAC1 and roaming */
+	WG_STAT_TX_ERR = 6,	    /* egress NIC not in wg_tx_ports: passed unmodified */
 	WG_STAT_PASS_OTHER = 7,	    /* not Ethernet/IPv4 w/o options, fragment, cut headers */
-	WG_STAT_TX_ERR = 8,	    /* egress NIC not in wg_tx_ports: passed unmodified */
-	WG_STAT__MAX = 9,
+	WG_STAT__MAX = 8,
 };
+#define WG_STAT__RX_PARTS 7 /* the counters that add up to rx: 0..6 */
 
-/* wg_peer_stats: PERCPU_HASH, key struct wg_peer_key (the source). Only
- * frames the program forwarded; bytes are UDP payload bytes. */
+/* wg_peer_stats: PERCPU_ARRAY[WG_MAX_PEERS] indexed by a wg_peers value's
+ * stats_slot. Only frames the program forwarded; bytes are UDP payload
+ * bytes. The helper hands out slots and zeros a slot before reusing it. */
 struct wg_peer_stat {
-	__u64 rx_packets;
-	__u64 rx_bytes;
-	__u64 fwd_packets;
-	__u64 fwd_bytes;
+	__u64 packets;
+	__u64 bytes;
 };
 
 /* wg_tx_ports: DEVMAP_HASH (max WG_MAX_NICS), key __u32 ifindex, value

@@ -14,7 +14,8 @@
  * barrier after which no NIC runs the program.
  *
  * Single-threaded: the command loop is the only writer of every map the
- * program does not write itself.
+ * program does not write itself, and the only one that adds or removes
+ * wg_peers entries (the program writes only the route inside their values).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -49,7 +50,7 @@
  * this very binary was compiled with. */
 #define WG_ABI_FIELDS(F)                       \
 	F(wg_config, relay_port, 0, 2)         \
-	F(wg_config, pad, 2, 2)                \
+	F(wg_config, nic_epoch, 2, 2)          \
 	F(wg_nic, ip, 0, 4)                    \
 	F(wg_nic, mac, 4, 6)                   \
 	F(wg_nic, pad, 10, 2)                  \
@@ -61,21 +62,32 @@
 	F(wg_peer_value, flags, 6, 2)          \
 	F(wg_peer_value, egress_ifindex, 8, 4) \
 	F(wg_peer_value, generation, 12, 4)    \
+	F(wg_peer_value, stats_slot, 16, 4)    \
+	F(wg_peer_value, route, 20, 44)        \
+	F(wg_peer_route, seen_mac, 0, 6)       \
+	F(wg_peer_route, nic_epoch, 6, 2)      \
+	F(wg_peer_route, seen_ifindex, 8, 4)   \
+	F(wg_peer_route, owner, 12, 8)         \
+	F(wg_peer_route, hop_mac, 20, 6)       \
+	F(wg_peer_route, pad1, 26, 2)          \
+	F(wg_peer_route, nic_mac, 28, 6)       \
+	F(wg_peer_route, pad2, 34, 2)          \
+	F(wg_peer_route, nic_ip, 36, 4)        \
+	F(wg_peer_route, tx_ifindex, 40, 4)    \
 	F(wg_mac, mac, 0, 6)                   \
 	F(wg_mac, pad, 6, 2)                   \
 	F(wg_mac, ifindex, 8, 4)               \
-	F(wg_peer_stat, rx_packets, 0, 8)      \
-	F(wg_peer_stat, rx_bytes, 8, 8)        \
-	F(wg_peer_stat, fwd_packets, 16, 8)    \
-	F(wg_peer_stat, fwd_bytes, 24, 8)
+	F(wg_peer_stat, packets, 0, 8)         \
+	F(wg_peer_stat, bytes, 8, 8)
 
 #define WG_ABI_STRUCTS(S)    \
 	S(wg_config, 4)      \
 	S(wg_nic, 12)        \
 	S(wg_peer_key, 8)    \
-	S(wg_peer_value, 16) \
+	S(wg_peer_value, 64) \
+	S(wg_peer_route, 44) \
 	S(wg_mac, 12)        \
-	S(wg_peer_stat, 32)
+	S(wg_peer_stat, 16)
 
 #define FIELD_SIZE(s, f) sizeof(((struct s *)0)->f)
 #define ASSERT_FIELD(s, f, off, size)                                        \
@@ -85,19 +97,29 @@
 WG_ABI_FIELDS(ASSERT_FIELD)
 WG_ABI_STRUCTS(ASSERT_STRUCT)
 _Static_assert(sizeof(wg_block_expiry_t) == 8, "wg_blocklist value");
-_Static_assert(WG_STAT__MAX == 9, "stats line lists every counter");
+_Static_assert(WG_STAT__MAX == 8, "stats line lists every counter");
+/* The protocol's rx is every counter but pass_other: the program counts each
+ * datagram to the relay port once, in one of the first WG_STAT__RX_PARTS. */
+_Static_assert(WG_STAT__RX_PARTS == WG_STAT_PASS_OTHER && WG_STAT_PASS_OTHER == WG_STAT__MAX - 1,
+	       "rx = the sum of every counter but pass_other");
 
-/* Names of the counters on the `stats` line, in enum wg_stat order. */
+/* Names of the counters on the `stats` line, indexed by enum wg_stat. */
 static const char *const stat_names[WG_STAT__MAX] = {
-	[WG_STAT_RX] = "rx",
 	[WG_STAT_FWD] = "fwd",
 	[WG_STAT_PASS_NO_PEER] = "pass_no_peer",
 	[WG_STAT_PASS_NO_MAC] = "pass_no_mac",
 	[WG_STAT_DROP_SHAPE] = "drop_shape",
 	[WG_STAT_DROP_BLOCK] = "drop_block",
 	[WG_STAT_PASS_HANDSHAKE] = "pass_handshake",
-	[WG_STAT_PASS_OTHER] = "pass_other",
 	[WG_STAT_TX_ERR] = "tx_err",
+	[WG_STAT_PASS_OTHER] = "pass_other",
+};
+
+/* Their order on the line after rx: the protocol's, which the Java side
+ * parses and which predates the enum's numbering. */
+static const enum wg_stat stats_order[WG_STAT__MAX] = {
+	WG_STAT_FWD,	    WG_STAT_PASS_NO_PEER,   WG_STAT_PASS_NO_MAC, WG_STAT_DROP_SHAPE,
+	WG_STAT_DROP_BLOCK, WG_STAT_PASS_HANDSHAKE, WG_STAT_PASS_OTHER,	 WG_STAT_TX_ERR,
 };
 
 /* ---- state ------------------------------------------------------------- */
@@ -118,9 +140,20 @@ static struct {
 	int prog_fd;
 	int config_fd, nics_fd, peers_fd, blocklist_fd, stats_fd, peer_stats_fd, tx_ports_fd;
 	int ncpus;
+	struct wg_peer_stat *zero_stat; /* ncpus zeros: one wg_peer_stats slot */
 	struct attachment nics[WG_MAX_NICS];
 	char kernel[65];
 } st;
+
+/* wg_peer_stats slots. Each wg_peers entry counts into its own slot of the
+ * per-CPU array; the helper hands them out (the program only follows
+ * stats_slot), so this allocator is the only record of which are free. A
+ * stack: the slot freed last is the one reused first. */
+static struct {
+	__u32 free[WG_MAX_PEERS]; /* free slots, the next one on top */
+	__u32 nfree;
+	__u8 used[WG_MAX_PEERS]; /* guards against freeing a slot twice */
+} slots;
 
 /* ---- output ------------------------------------------------------------ */
 
@@ -258,6 +291,69 @@ static const char *map_error(const char *map, int err)
 	else
 		snprintf(buf, sizeof(buf), "%s: %s", map, strerror(err));
 	return buf;
+}
+
+/* ---- stats slots and the NIC epoch -------------------------------------- */
+
+static int slot_take(__u32 *slot)
+{
+	if (!slots.nfree)
+		return -1;
+	*slot = slots.free[--slots.nfree];
+	slots.used[*slot] = 1;
+	return 0;
+}
+
+static void slot_put(__u32 slot)
+{
+	if (slot >= WG_MAX_PEERS || !slots.used[slot])
+		return;
+	slots.used[slot] = 0;
+	slots.free[slots.nfree++] = slot;
+}
+
+/* Every slot free but those of the entries in wg_peers: all of them at
+ * start, and after `clear` whatever a failed clear left behind keeps its
+ * slot. Slot 0 is handed out first. */
+static void slots_rebuild(void)
+{
+	struct wg_peer_key key, next;
+	struct wg_peer_value val;
+	int more = !bpf_map_get_next_key(st.peers_fd, NULL, &next);
+
+	memset(slots.used, 0, sizeof(slots.used));
+	while (more) {
+		key = next;
+		more = !bpf_map_get_next_key(st.peers_fd, &key, &next);
+		if (!bpf_map_lookup_elem(st.peers_fd, &key, &val) && val.stats_slot < WG_MAX_PEERS)
+			slots.used[val.stats_slot] = 1;
+	}
+	slots.nfree = 0;
+	for (__u32 s = WG_MAX_PEERS; s-- > 0;)
+		if (!slots.used[s])
+			slots.free[slots.nfree++] = s;
+}
+
+/* wg_nics changed: a new wg_config.nic_epoch makes the program refill every
+ * route it cached in a wg_peers value (the egress NIC's MAC and IP, or the
+ * NIC itself, may be gone) on that source's next frame, instead of us
+ * rewriting every entry. 0 is skipped: it is the epoch before any `nic`,
+ * and the all-zero route `peer` writes then never matches the current
+ * epoch, whatever tx_ifindex says. The wrap (65535 changes) is harmless
+ * unless a route survives all of them without a single frame from its
+ * source. */
+static int bump_nic_epoch(void)
+{
+	struct wg_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(st.config_fd, &zero, &cfg))
+		return -errno;
+	if (++cfg.nic_epoch == 0)
+		cfg.nic_epoch = 1;
+	if (bpf_map_update_elem(st.config_fd, &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 /* ---- attach / detach ---------------------------------------------------- */
@@ -416,13 +512,20 @@ static void cmd_detach(int argc, char **argv)
 
 static void cmd_config(int argc, char **argv)
 {
-	struct wg_config cfg = {};
+	struct wg_config cfg;
+	__u16 port;
 	__u32 zero = 0;
 
-	if (argc != 2 || parse_port(argv[1], &cfg.relay_port)) {
+	if (argc != 2 || parse_port(argv[1], &port)) {
 		say("err config reason=usage: config <relay_port 1..65535>");
 		return;
 	}
+	/* read-modify-write: the NIC epoch is not the port's to reset */
+	if (bpf_map_lookup_elem(st.config_fd, &zero, &cfg)) {
+		say("err config reason=%s", map_error(WG_MAP_CONFIG, errno));
+		return;
+	}
+	cfg.relay_port = port;
 	if (bpf_map_update_elem(st.config_fd, &zero, &cfg, BPF_ANY)) {
 		say("err config reason=%s", map_error(WG_MAP_CONFIG, errno));
 		return;
@@ -434,6 +537,7 @@ static void cmd_nic(int argc, char **argv)
 {
 	struct wg_nic nic = {};
 	__u32 ifindex;
+	int err;
 
 	if (argc != 4 || parse_u32(argv[1], UINT32_MAX, &ifindex) || ifindex == 0 ||
 	    parse_ip(argv[2], &nic.ip) || parse_mac(argv[3], nic.mac)) {
@@ -442,6 +546,10 @@ static void cmd_nic(int argc, char **argv)
 	}
 	if (bpf_map_update_elem(st.nics_fd, &ifindex, &nic, BPF_ANY)) {
 		say("err nic reason=%s", map_error(WG_MAP_NICS, errno));
+		return;
+	}
+	if ((err = bump_nic_epoch())) {
+		say("err nic reason=%s", map_error(WG_MAP_CONFIG, -err));
 		return;
 	}
 	say("ok nic");
@@ -460,13 +568,17 @@ static void cmd_unnic(int argc, char **argv)
 		say("err unnic reason=%s", map_error(WG_MAP_NICS, -err));
 		return;
 	}
+	if ((err = bump_nic_epoch())) {
+		say("err unnic reason=%s", map_error(WG_MAP_CONFIG, -err));
+		return;
+	}
 	say("ok unnic");
 }
 
 static void cmd_peer(int argc, char **argv)
 {
 	struct wg_peer_key key = {};
-	struct wg_peer_value val = {};
+	struct wg_peer_value val = {}, old;
 	__u32 flags;
 
 	if (argc != 8 || parse_ip(argv[1], &key.ip) || parse_port(argv[2], &key.port) ||
@@ -482,8 +594,37 @@ static void cmd_peer(int argc, char **argv)
 		return;
 	}
 	val.flags = (__u16)flags;
+	/* val.route stays zero: the program refills it on the next frame */
+
+	/* An update keeps the entry's slot, so its counters go on. */
+	int exists = !bpf_map_lookup_elem(st.peers_fd, &key, &old);
+
+	if (!exists && errno != ENOENT) {
+		say("err peer reason=%s", map_error(WG_MAP_PEERS, errno));
+		return;
+	}
+	if (exists) {
+		val.stats_slot = old.stats_slot;
+		if (bpf_map_update_elem(st.peers_fd, &key, &val, BPF_ANY))
+			say("err peer reason=%s", map_error(WG_MAP_PEERS, errno));
+		else
+			say("ok peer");
+		return;
+	}
+	/* A new endpoint starts at 0 in a fresh slot, zeroed here because the
+	 * previous owner's counts (and late frames of it) are still in it. */
+	if (slot_take(&val.stats_slot)) {
+		say("err peer reason=%s", map_error(WG_MAP_PEERS, E2BIG));
+		return;
+	}
+	if (bpf_map_update_elem(st.peer_stats_fd, &val.stats_slot, st.zero_stat, BPF_ANY)) {
+		say("err peer reason=%s", map_error(WG_MAP_PEER_STATS, errno));
+		slot_put(val.stats_slot);
+		return;
+	}
 	if (bpf_map_update_elem(st.peers_fd, &key, &val, BPF_ANY)) {
 		say("err peer reason=%s", map_error(WG_MAP_PEERS, errno));
+		slot_put(val.stats_slot);
 		return;
 	}
 	say("ok peer");
@@ -492,18 +633,28 @@ static void cmd_peer(int argc, char **argv)
 static void cmd_unpeer(int argc, char **argv)
 {
 	struct wg_peer_key key = {};
+	struct wg_peer_value val;
 	int err;
 
 	if (argc != 3 || parse_ip(argv[1], &key.ip) || parse_port(argv[2], &key.port)) {
 		say("err unpeer reason=usage: unpeer <ip> <port>");
 		return;
 	}
+	if (bpf_map_lookup_elem(st.peers_fd, &key, &val)) {
+		if (errno == ENOENT)
+			say("ok unpeer");
+		else
+			say("err unpeer reason=%s", map_error(WG_MAP_PEERS, errno));
+		return;
+	}
 	if ((err = map_delete(st.peers_fd, &key))) {
 		say("err unpeer reason=%s", map_error(WG_MAP_PEERS, -err));
 		return;
 	}
-	/* the endpoint's counters go with it (see PROTOCOL.md) */
-	map_delete(st.peer_stats_fd, &key);
+	/* The endpoint's counters go with it: nothing reports the slot any
+	 * more, and a frame in flight that still counts into it is wiped when
+	 * the slot is handed out again (see PROTOCOL.md). */
+	slot_put(val.stats_slot);
 	say("ok unpeer");
 }
 
@@ -555,7 +706,8 @@ static void cmd_stats(int argc, char **argv)
 		say("err stats reason=usage: stats");
 		return;
 	}
-	__u64 totals[WG_STAT__MAX] = {};
+	__u64 totals[WG_STAT__MAX] = {}, rx = 0;
+	/* big enough for one per-CPU value of either map */
 	__u64 *cpu = calloc((size_t)st.ncpus, sizeof(struct wg_peer_stat));
 
 	if (!cpu) {
@@ -568,58 +720,47 @@ static void cmd_stats(int argc, char **argv)
 		for (int c = 0; c < st.ncpus; c++)
 			totals[i] += cpu[c];
 	}
+	/* the program does not count rx: each datagram counts one of its parts */
+	for (int i = 0; i < WG_STAT__RX_PARTS; i++)
+		rx += totals[i];
 	char line[512];
-	size_t off = (size_t)snprintf(line, sizeof(line), "stats");
+	size_t off = (size_t)snprintf(line, sizeof(line), "stats rx=%llu", (unsigned long long)rx);
 
 	for (int i = 0; i < WG_STAT__MAX; i++)
-		off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%llu", stat_names[i],
-					(unsigned long long)totals[i]);
+		off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%llu",
+					stat_names[stats_order[i]],
+					(unsigned long long)totals[stats_order[i]]);
 	say("%s", line);
 
-	/* Per endpoint. An entry whose key is no longer in wg_peers is a
-	 * leftover (a packet in flight during unpeer or clear): deleted, not
-	 * reported. Deletion waits for the walk to end, which it would restart. */
-	struct wg_peer_key key, next, *stale = NULL;
-	size_t nstale = 0, cap = 0;
-	struct wg_peer_stat *pcpu = (struct wg_peer_stat *)cpu;
+	/* Per endpoint: the slot of each wg_peers entry. A slot counts from the
+	 * `peer` that handed it out, so a slot with no packets is an endpoint
+	 * nothing was forwarded from yet: not reported. */
+	struct wg_peer_key key, next;
 	struct wg_peer_value val;
-	int more = !bpf_map_get_next_key(st.peer_stats_fd, NULL, &next);
+	struct wg_peer_stat *pcpu = (struct wg_peer_stat *)cpu;
+	int more = !bpf_map_get_next_key(st.peers_fd, NULL, &next);
 
 	while (more) {
 		key = next;
-		more = !bpf_map_get_next_key(st.peer_stats_fd, &key, &next);
-		if (bpf_map_lookup_elem(st.peers_fd, &key, &val)) {
-			if (nstale == cap) {
-				size_t ncap = cap ? 2 * cap : 64;
-				void *grown = realloc(stale, ncap * sizeof(*stale));
-
-				if (!grown)
-					continue;
-				stale = grown;
-				cap = ncap;
-			}
-			stale[nstale++] = key;
-			continue;
-		}
-		if (bpf_map_lookup_elem(st.peer_stats_fd, &key, pcpu))
+		more = !bpf_map_get_next_key(st.peers_fd, &key, &next);
+		if (bpf_map_lookup_elem(st.peers_fd, &key, &val) ||
+		    bpf_map_lookup_elem(st.peer_stats_fd, &val.stats_slot, pcpu))
 			continue;
 		struct wg_peer_stat sum = {};
 
 		for (int c = 0; c < st.ncpus; c++) {
-			sum.rx_packets += pcpu[c].rx_packets;
-			sum.rx_bytes += pcpu[c].rx_bytes;
-			sum.fwd_packets += pcpu[c].fwd_packets;
-			sum.fwd_bytes += pcpu[c].fwd_bytes;
+			sum.packets += pcpu[c].packets;
+			sum.bytes += pcpu[c].bytes;
 		}
+		if (!sum.packets)
+			continue;
 		char ip[INET_ADDRSTRLEN];
 
+		/* rx_* = fwd_*: only forwarded frames are counted per endpoint */
 		say("peerstat %s %u %llu %llu %llu %llu", ip_str(key.ip, ip), ntohs(key.port),
-		    (unsigned long long)sum.rx_packets, (unsigned long long)sum.rx_bytes,
-		    (unsigned long long)sum.fwd_packets, (unsigned long long)sum.fwd_bytes);
+		    (unsigned long long)sum.packets, (unsigned long long)sum.bytes,
+		    (unsigned long long)sum.packets, (unsigned long long)sum.bytes);
 	}
-	for (size_t i = 0; i < nstale; i++)
-		map_delete(st.peer_stats_fd, &stale[i]);
-	free(stale);
 	free(cpu);
 	say("end");
 }
@@ -631,12 +772,20 @@ static void cmd_clear(int argc, char **argv)
 		say("err clear reason=usage: clear");
 		return;
 	}
-	int err;
+	int err, epoch_err;
 
-	if ((err = map_clear(st.peers_fd, sizeof(struct wg_peer_key), WG_MAX_PEERS)) ||
-	    (err = map_clear(st.nics_fd, sizeof(__u32), WG_MAX_NICS)) ||
-	    (err = map_clear(st.blocklist_fd, sizeof(__u32), WG_MAX_BLOCKED)) ||
-	    (err = map_clear(st.peer_stats_fd, sizeof(struct wg_peer_key), WG_MAX_PEERS))) {
+	err = map_clear(st.peers_fd, sizeof(struct wg_peer_key), WG_MAX_PEERS);
+	if (!err)
+		err = map_clear(st.nics_fd, sizeof(__u32), WG_MAX_NICS);
+	if (!err)
+		err = map_clear(st.blocklist_fd, sizeof(__u32), WG_MAX_BLOCKED);
+	/* wg_peer_stats is an array and cannot be emptied: its slots become
+	 * free (and are zeroed when handed out again). Even after a failure:
+	 * an entry left in wg_peers keeps its slot, and wg_nics may have
+	 * changed in part. */
+	slots_rebuild();
+	epoch_err = bump_nic_epoch();
+	if (err || (err = epoch_err)) {
 		say("err clear reason=%s", strerror(-err));
 		return;
 	}
@@ -798,6 +947,10 @@ static void load(const char *path)
 	st.ncpus = libbpf_num_possible_cpus();
 	if (st.ncpus <= 0)
 		fatal("possible cpus: %s", strerror(-st.ncpus));
+	st.zero_stat = calloc((size_t)st.ncpus, sizeof(struct wg_peer_stat));
+	if (!st.zero_stat)
+		fatal("%s", strerror(ENOMEM));
+	slots_rebuild(); /* a fresh wg_peers: every slot free */
 }
 
 int main(int argc, char **argv)

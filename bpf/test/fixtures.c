@@ -2,8 +2,9 @@
 /* fixtures.c -- packet fixtures for wg_relay_xdp, run with BPF_PROG_TEST_RUN.
  *
  * Each case: maps in a known state, one crafted input frame, and the
- * expected verdict, output bytes and counter deltas (every wg_stats counter
- * is compared, so a case also proves that nothing else was counted).
+ * expected verdict, output bytes and counter deltas. Every wg_stats counter
+ * is compared, and so is every per-peer stats slot the fixtures hand out,
+ * so a case also proves that nothing else was counted.
  *
  * Runs in a private network namespace (unshare) holding a veth pair, so the
  * ingress/egress ifindexes are real devices and nothing outside is touched;
@@ -30,6 +31,7 @@
 #include "../wg_relay_abi.h"
 
 #define RELAY_PORT 51820
+#define MAX_CPUS 256
 
 static struct {
 	int prog, pass_prog;
@@ -69,8 +71,57 @@ static void die(const char *fmt, ...)
 static const __u8 MAC_A[6] = { 0x02, 0xaa, 0, 0, 0, 0x0a };
 static const __u8 MAC_B[6] = { 0x02, 0xbb, 0, 0, 0, 0x0b };
 static const __u8 MAC_GW2[6] = { 0x02, 0xcc, 0, 0, 0, 0x0c }; /* next hop on the second NIC */
+static const __u8 MAC_GW3[6] = { 0x02, 0xdd, 0, 0, 0, 0x0d }; /* another next hop */
 static const __u8 MAC_NIC0[6] = { 0x02, 0x00, 0, 0, 0, 0x01 };
 static const __u8 MAC_NIC1[6] = { 0x02, 0x00, 0, 0, 0, 0x02 };
+static const __u8 MAC_NIC0_NEW[6] = { 0x02, 0x00, 0, 0, 0, 0x11 }; /* NIC0 after a change */
+
+#define NIC0_IP "10.99.0.1"
+#define NIC0_NEW_IP "10.99.0.77"
+#define NIC1_IP "10.98.0.1"
+
+#define A_IP "198.51.100.10"
+#define A_PORT 40001
+#define B_IP "203.0.113.20"
+#define B_PORT 40002
+#define C_IP "192.0.2.30" /* partner of D, never seen and not registered: no MAC */
+#define C_PORT 40003
+#define D_IP "192.0.2.40"
+#define D_PORT 40004
+#define X_IP "192.0.2.99" /* unregistered */
+#define X_PORT 5555
+
+#define EPOCH0 7 /* wg_config.nic_epoch after reset_state */
+
+/* The wg_peer_stats slot of each endpoint the fixtures register (the helper
+ * hands these out in the field). D has the last valid slot; slot 0 is
+ * nobody's, so a program that counts into 0 (or masks an out-of-range slot
+ * to 0 or 65535) is caught. */
+static const struct {
+	const char *ip;
+	__u16 port;
+	__u32 slot;
+} slot_table[] = {
+	{ A_IP, A_PORT, 1 },
+	{ B_IP, B_PORT, 2 },
+	{ C_IP, C_PORT, 3 },
+	{ X_IP, X_PORT, 4 },
+	{ D_IP, D_PORT, WG_MAX_PEERS - 1 },
+};
+#define NSLOTS (sizeof(slot_table) / sizeof(slot_table[0]))
+
+static __u32 slot_of(const char *ip, __u16 port)
+{
+	for (size_t i = 0; i < NSLOTS; i++)
+		if (!strcmp(slot_table[i].ip, ip) && slot_table[i].port == port)
+			return slot_table[i].slot;
+	die("no stats slot for %s:%u", ip, port);
+	return 0;
+}
+
+/* Every slot expect() compares: the table's and slot 0. */
+static __u32 watched[NSLOTS + 1];
+static size_t nwatched;
 
 static __u32 ip4(const char *s)
 {
@@ -80,7 +131,6 @@ static __u32 ip4(const char *s)
 		die("bad ip %s", s);
 	return a.s_addr;
 }
-
 /* ---- frames ------------------------------------------------------------- */
 
 struct frame {
@@ -191,7 +241,7 @@ static void wg_frame(struct frame *f, const __u8 *src_mac, const char *saddr, __
 
 static void stats_now(__u64 out[WG_STAT__MAX])
 {
-	__u64 cpu[1024];
+	__u64 cpu[MAX_CPUS];
 
 	for (__u32 i = 0; i < WG_STAT__MAX; i++) {
 		out[i] = 0;
@@ -202,28 +252,53 @@ static void stats_now(__u64 out[WG_STAT__MAX])
 	}
 }
 
-static int peer_stat(const char *ip, __u16 port, struct wg_peer_stat *sum)
+/* wg_peer_stats[slot] summed over the CPUs; -1 (and zeros) for a slot
+ * outside the array. */
+static int slot_stat(__u32 slot, struct wg_peer_stat *sum)
 {
-	struct wg_peer_key key = { .ip = ip4(ip), .port = htons(port) };
-	struct wg_peer_stat cpu[1024];
+	struct wg_peer_stat cpu[MAX_CPUS];
 
 	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(t.peer_stats, &key, cpu))
+	if (bpf_map_lookup_elem(t.peer_stats, &slot, cpu))
 		return -1;
 	for (int c = 0; c < t.ncpus; c++) {
-		sum->rx_packets += cpu[c].rx_packets;
-		sum->rx_bytes += cpu[c].rx_bytes;
-		sum->fwd_packets += cpu[c].fwd_packets;
-		sum->fwd_bytes += cpu[c].fwd_bytes;
+		sum->packets += cpu[c].packets;
+		sum->bytes += cpu[c].bytes;
 	}
 	return 0;
 }
 
-static void set_config(__u16 port)
+static int peer_stat(const char *ip, __u16 port, struct wg_peer_stat *sum)
+{
+	return slot_stat(slot_of(ip, port), sum);
+}
+
+static void zero_slot(__u32 slot)
+{
+	static const struct wg_peer_stat zero[MAX_CPUS];
+
+	if (bpf_map_update_elem(t.peer_stats, &slot, zero, BPF_ANY))
+		die("peer stats slot %u: %s", slot, strerror(errno));
+}
+
+static void set_config(__u16 port, __u16 nic_epoch)
 {
 	__u32 zero = 0;
-	struct wg_config c = { .relay_port = htons(port) };
+	struct wg_config c = { .relay_port = htons(port), .nic_epoch = nic_epoch };
 
+	if (bpf_map_update_elem(t.config, &zero, &c, BPF_ANY))
+		die("config: %s", strerror(errno));
+}
+
+/* What the helper does after every change to wg_nics. */
+static void bump_epoch(void)
+{
+	__u32 zero = 0;
+	struct wg_config c;
+
+	if (bpf_map_lookup_elem(t.config, &zero, &c))
+		die("config lookup: %s", strerror(errno));
+	c.nic_epoch++;
 	if (bpf_map_update_elem(t.config, &zero, &c, BPF_ANY))
 		die("config: %s", strerror(errno));
 }
@@ -237,18 +312,34 @@ static void set_nic(__u32 ifindex, const char *ip, const __u8 *mac)
 		die("nic: %s", strerror(errno));
 }
 
+static void del_nic(__u32 ifindex)
+{
+	bpf_map_delete_elem(t.nics, &ifindex);
+}
+
+/* A wg_peers entry as the helper's `peer` command writes it: the route
+ * (the program's part) zeroed. */
+static void set_peer_slot(const char *ip, __u16 port, const char *pip, __u16 pport, __u32 egress,
+			  __u16 flags, __u32 slot)
+{
+	struct wg_peer_key k = { .ip = ip4(ip), .port = htons(port) };
+	struct wg_peer_value v;
+
+	memset(&v, 0, sizeof(v));
+	v.partner_ip = ip4(pip);
+	v.partner_port = htons(pport);
+	v.flags = flags;
+	v.egress_ifindex = egress;
+	v.generation = 1;
+	v.stats_slot = slot;
+	if (bpf_map_update_elem(t.peers, &k, &v, BPF_ANY))
+		die("peer: %s", strerror(errno));
+}
+
 static void set_peer(const char *ip, __u16 port, const char *pip, __u16 pport, __u32 egress,
 		     __u16 flags)
 {
-	struct wg_peer_key k = { .ip = ip4(ip), .port = htons(port) };
-	struct wg_peer_value v = { .partner_ip = ip4(pip),
-				   .partner_port = htons(pport),
-				   .flags = flags,
-				   .egress_ifindex = egress,
-				   .generation = 1 };
-
-	if (bpf_map_update_elem(t.peers, &k, &v, BPF_ANY))
-		die("peer: %s", strerror(errno));
+	set_peer_slot(ip, port, pip, pport, egress, flags, slot_of(ip, port));
 }
 
 static void del_peer(const char *ip, __u16 port)
@@ -256,6 +347,13 @@ static void del_peer(const char *ip, __u16 port)
 	struct wg_peer_key k = { .ip = ip4(ip), .port = htons(port) };
 
 	bpf_map_delete_elem(t.peers, &k);
+}
+
+static int get_peer(const char *ip, __u16 port, struct wg_peer_value *v)
+{
+	struct wg_peer_key k = { .ip = ip4(ip), .port = htons(port) };
+
+	return bpf_map_lookup_elem(t.peers, &k, v);
 }
 
 static void set_mac(const char *ip, const __u8 *mac, __u32 ifindex)
@@ -282,6 +380,14 @@ static int get_mac(const char *ip, struct wg_mac *m)
 	return bpf_map_lookup_elem(t.macs, &key, m);
 }
 
+/* wg_macs[ip] is (mac, ifindex). */
+static int mac_is(const char *ip, const __u8 *mac, __u32 ifindex)
+{
+	struct wg_mac m;
+
+	return !get_mac(ip, &m) && !memcmp(m.mac, mac, 6) && m.ifindex == ifindex && m.pad == 0;
+}
+
 static __u64 monotonic_ns(void)
 {
 	struct timespec ts;
@@ -303,6 +409,21 @@ static void del_block(const char *ip)
 	__u32 key = ip4(ip);
 
 	bpf_map_delete_elem(t.blocklist, &key);
+}
+
+static void set_tx_port(__u32 ifindex)
+{
+	if (bpf_map_update_elem(t.tx_ports, &ifindex, &ifindex, BPF_ANY))
+		die("tx_ports: %s", strerror(errno));
+}
+
+static void clear_map(int fd, const char *what)
+{
+	__u8 key[64];
+
+	while (!bpf_map_get_next_key(fd, NULL, key))
+		if (bpf_map_delete_elem(fd, key))
+			die("clear %s: %s", what, strerror(errno));
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -328,18 +449,56 @@ static int run_prog(int prog, const struct frame *in, __u32 ingress, struct fram
 	return (int)opts.retval;
 }
 
+/* The stats slot of the frame's source endpoint's wg_peers entry, if it has
+ * one, and the frame's UDP payload length. */
+static int source_slot(const struct frame *f, __u32 *slot, __u32 *payload_len)
+{
+	struct wg_peer_key k = {};
+	struct wg_peer_value v;
+	__u16 udp_len;
+
+	if (f->len < 14 + 20 + 8)
+		return -1;
+	memcpy(&k.ip, f->b + 14 + 12, 4);
+	memcpy(&k.port, f->b + 14 + 20, 2);
+	memcpy(&udp_len, f->b + 14 + 20 + 4, 2);
+	if (bpf_map_lookup_elem(t.peers, &k, &v))
+		return -1;
+	*slot = v.stats_slot;
+	*payload_len = ntohs(udp_len) - 8u;
+	return 0;
+}
+
 /* Runs `in` and checks verdict, output and that exactly the counters named
  * in `counted` (a -1 terminated list) went up by one. For PASS and DROP the
- * output must be the input, byte for byte. */
+ * output must be the input, byte for byte, and no per-peer slot may move;
+ * for TX and REDIRECT exactly the source entry's slot gains one packet and
+ * the UDP payload bytes (none if that slot is outside wg_peer_stats). */
 static void expect(const char *name, const struct frame *in, __u32 ingress, int verdict,
 		   const int *counted, struct frame *out)
 {
 	__u64 before[WG_STAT__MAX], after[WG_STAT__MAX], want[WG_STAT__MAX];
+	struct wg_peer_stat pbefore[NSLOTS + 2], pafter;
+	__u32 slots[NSLOTS + 2], slot = 0, bytes = 0;
+	size_t nslots = nwatched;
 	struct frame scratch;
+	int fwd = verdict == XDP_TX || verdict == XDP_REDIRECT;
+	int has_slot = !source_slot(in, &slot, &bytes);
 
 	current = name;
 	if (!out)
 		out = &scratch;
+	memcpy(slots, watched, sizeof(watched[0]) * nwatched);
+	if (has_slot && slot < WG_MAX_PEERS) {
+		size_t i = 0;
+
+		while (i < nslots && slots[i] != slot)
+			i++;
+		if (i == nslots)
+			slots[nslots++] = slot;
+	}
+	for (size_t i = 0; i < nslots; i++)
+		slot_stat(slots[i], &pbefore[i]);
 	stats_now(before);
 	int got = run_prog(t.prog, in, ingress, out);
 
@@ -352,6 +511,19 @@ static void expect(const char *name, const struct frame *in, __u32 ingress, int 
 		CHECK(after[i] == want[i], "stat %d: %llu -> %llu, want %llu", i,
 		      (unsigned long long)before[i], (unsigned long long)after[i],
 		      (unsigned long long)want[i]);
+	for (size_t i = 0; i < nslots; i++) {
+		struct wg_peer_stat w = pbefore[i];
+
+		if (fwd && has_slot && slots[i] == slot) {
+			w.packets++;
+			w.bytes += bytes;
+		}
+		slot_stat(slots[i], &pafter);
+		CHECK(pafter.packets == w.packets && pafter.bytes == w.bytes,
+		      "peer stats slot %u: %llu/%llu, want %llu/%llu", slots[i],
+		      (unsigned long long)pafter.packets, (unsigned long long)pafter.bytes,
+		      (unsigned long long)w.packets, (unsigned long long)w.bytes);
+	}
 	if (verdict == XDP_PASS || verdict == XDP_DROP)
 		CHECK(out->len == in->len && !memcmp(out->b, in->b, in->len),
 		      "frame modified on %s", verdict_name(verdict));
@@ -387,35 +559,50 @@ static void expect_rewritten(const struct frame *in, const struct frame *out, co
 	CHECK(out->b[40] == 0 && out->b[41] == 0, "UDP checksum not 0");
 }
 
+/* A handshake initiation from a registered endpoint: passed to userspace,
+ * and its next hop learned, as in the field. */
+static void hello(const __u8 *mac, const char *ip, __u16 port, __u32 ingress)
+{
+	struct frame in;
+
+	wg_frame(&in, mac, ip, port, WG_MSG_INITIATION, WG_LEN_INITIATION);
+	expect("handshake from a registered endpoint: PASS_HANDSHAKE", &in, ingress, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_HANDSHAKE), NULL);
+	CHECK(mac_is(ip, mac, ingress), "%s not learned from its handshake", ip);
+}
+
+/* A and B shake hands on NIC0: both MACs learned, nothing forwarded yet. */
+static void hello_a_and_b(void)
+{
+	hello(MAC_A, A_IP, A_PORT, t.if0);
+	hello(MAC_B, B_IP, B_PORT, t.if0);
+}
+
 /* ---- the cases ---------------------------------------------------------- */
 
-#define A_IP "198.51.100.10"
-#define A_PORT 40001
-#define B_IP "203.0.113.20"
-#define B_PORT 40002
-#define C_IP "192.0.2.30" /* registered partner of D, never seen: no MAC */
-#define D_IP "192.0.2.40"
-#define D_PORT 40004
-#define X_IP "192.0.2.99" /* unregistered */
-
+/* Every case starts here: counters and per-peer slots zero, nothing
+ * learned or blocked, no tx ports, and A<->B, D->C registered as the helper
+ * writes them (routes zeroed). */
 static void reset_state(void)
 {
-	__u32 key = 0, next;
-	__u64 blob[1024] = {};
+	static const __u64 zero[MAX_CPUS];
 
-	/* stats to zero, learning forgotten, fresh config */
 	for (__u32 i = 0; i < WG_STAT__MAX; i++)
-		bpf_map_update_elem(t.stats, &i, blob, BPF_ANY);
-	while (!bpf_map_get_next_key(t.macs, NULL, &next)) {
-		key = next;
-		bpf_map_delete_elem(t.macs, &key);
-	}
-	set_config(RELAY_PORT);
-	set_nic(t.if0, "10.99.0.1", MAC_NIC0);
-	set_nic(t.if1, "10.98.0.1", MAC_NIC1);
+		if (bpf_map_update_elem(t.stats, &i, zero, BPF_ANY))
+			die("stats reset: %s", strerror(errno));
+	for (size_t i = 0; i < nwatched; i++)
+		zero_slot(watched[i]);
+	clear_map(t.macs, "wg_macs");
+	clear_map(t.peers, "wg_peers");
+	clear_map(t.blocklist, "wg_blocklist");
+	clear_map(t.tx_ports, "wg_tx_ports");
+	clear_map(t.nics, "wg_nics");
+	set_config(RELAY_PORT, EPOCH0);
+	set_nic(t.if0, NIC0_IP, MAC_NIC0);
+	set_nic(t.if1, NIC1_IP, MAC_NIC1);
 	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, 0);
 	set_peer(B_IP, B_PORT, A_IP, A_PORT, 0, 0);
-	set_peer(D_IP, D_PORT, C_IP, 40003, 0, 0);
+	set_peer(D_IP, D_PORT, C_IP, C_PORT, 0, 0);
 }
 
 static void test_unconfigured_port_passes_uncounted(void)
@@ -427,131 +614,189 @@ static void test_unconfigured_port_passes_uncounted(void)
 	bpf_map_update_elem(t.config, &zero, &off, BPF_ANY);
 	wg_frame(&f, MAC_A, A_IP, A_PORT, 4, 64);
 	expect("unconfigured relay port: passed, not counted", &f, t.if0, XDP_PASS, NONE, NULL);
-	set_config(RELAY_PORT);
+	CHECK(get_mac(A_IP, &(struct wg_mac){}) != 0, "learned while unconfigured");
 }
 
 static void test_forwarding_and_learning(void)
 {
 	struct frame in, out;
-	struct wg_mac m;
+	struct wg_peer_value v;
 	struct wg_peer_stat ps;
 
 	/* B speaks first: its MAC is learned, A's is unknown */
 	wg_frame(&in, MAC_B, B_IP, B_PORT, 4, 32);
 	expect("type 4 before the partner's MAC is known: PASS_NO_MAC", &in, t.if0, XDP_PASS,
-	       COUNTS(WG_STAT_RX, WG_STAT_PASS_NO_MAC), NULL);
-	CHECK(get_mac(B_IP, &m) == 0, "B's MAC not learned");
-	CHECK(!memcmp(m.mac, MAC_B, 6) && m.ifindex == t.if0 && m.pad == 0,
-	      "B learned as wrong MAC/ifindex %u", m.ifindex);
-	CHECK(get_mac(A_IP, &m) != 0, "A's MAC known before A sent anything");
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
+	CHECK(mac_is(B_IP, MAC_B, t.if0), "B's MAC not learned (or wrong MAC/ifindex/pad)");
+	CHECK(get_mac(A_IP, &(struct wg_mac){}) != 0, "A's MAC known before A sent anything");
+	CHECK(!get_peer(B_IP, B_PORT, &v) && !memcmp(v.route.seen_mac, MAC_B, 6) &&
+		      v.route.seen_ifindex == t.if0 && v.route.tx_ifindex == 0,
+	      "B's entry: seen %u, route %u", v.route.seen_ifindex, v.route.tx_ifindex);
+	expect("again: still PASS_NO_MAC", &in, t.if0, XDP_PASS, COUNTS(WG_STAT_PASS_NO_MAC), NULL);
 
 	/* A's transport data goes out of the same NIC to B */
 	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 96);
 	expect("type 4 between linked peers: XDP_TX, rewritten", &in, t.if0, XDP_TX,
-	       COUNTS(WG_STAT_RX, WG_STAT_FWD), &out);
-	expect_rewritten(&in, &out, MAC_B, MAC_NIC0, "10.99.0.1", B_IP, B_PORT);
-	CHECK(get_mac(A_IP, &m) == 0 && !memcmp(m.mac, MAC_A, 6) && m.ifindex == t.if0,
-	      "A's MAC not learned while forwarding");
-	CHECK(peer_stat(A_IP, A_PORT, &ps) == 0, "no per-peer stat for A");
-	CHECK(ps.rx_packets == 1 && ps.rx_bytes == 96 && ps.fwd_packets == 1 && ps.fwd_bytes == 96,
-	      "A's per-peer stat %llu/%llu/%llu/%llu", (unsigned long long)ps.rx_packets,
-	      (unsigned long long)ps.rx_bytes, (unsigned long long)ps.fwd_packets,
-	      (unsigned long long)ps.fwd_bytes);
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+	CHECK(mac_is(A_IP, MAC_A, t.if0), "A's MAC not learned while forwarding");
+	CHECK(peer_stat(A_IP, A_PORT, &ps) == 0 && ps.packets == 1 && ps.bytes == 96,
+	      "A's per-peer stat %llu/%llu", (unsigned long long)ps.packets,
+	      (unsigned long long)ps.bytes);
+	CHECK(!get_peer(A_IP, A_PORT, &v) && v.route.tx_ifindex == t.if0 &&
+		      !memcmp(v.route.hop_mac, MAC_B, 6) && !memcmp(v.route.nic_mac, MAC_NIC0, 6) &&
+		      v.route.nic_ip == ip4(NIC0_IP) && v.route.nic_epoch == EPOCH0,
+	      "A's route not filled: tx %u epoch %u", v.route.tx_ifindex, v.route.nic_epoch);
+	expect("A again, route cached: XDP_TX", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
 
 	/* now B's is forwarded too (the smallest transport message) */
 	wg_frame(&in, MAC_B, B_IP, B_PORT, 4, 32);
-	expect("minimal type 4 (32 bytes) forwarded back", &in, t.if0, XDP_TX,
-	       COUNTS(WG_STAT_RX, WG_STAT_FWD), &out);
-	expect_rewritten(&in, &out, MAC_A, MAC_NIC0, "10.99.0.1", A_IP, A_PORT);
+	expect("minimal type 4 (32 bytes) forwarded back", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD),
+	       &out);
+	expect_rewritten(&in, &out, MAC_A, MAC_NIC0, NIC0_IP, A_IP, A_PORT);
 
 	wg_frame(&in, MAC_B, B_IP, B_PORT, 3, 64);
 	expect("type 3 cookie reply forwarded like transport data", &in, t.if0, XDP_TX,
-	       COUNTS(WG_STAT_RX, WG_STAT_FWD), &out);
-	expect_rewritten(&in, &out, MAC_A, MAC_NIC0, "10.99.0.1", A_IP, A_PORT);
-	CHECK(peer_stat(B_IP, B_PORT, &ps) == 0 && ps.fwd_packets == 2 && ps.fwd_bytes == 32 + 64 &&
-		      ps.rx_packets == 2 && ps.rx_bytes == 96,
-	      "B's per-peer stat %llu/%llu", (unsigned long long)ps.fwd_packets,
-	      (unsigned long long)ps.fwd_bytes);
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_A, MAC_NIC0, NIC0_IP, A_IP, A_PORT);
+	CHECK(peer_stat(B_IP, B_PORT, &ps) == 0 && ps.packets == 2 && ps.bytes == 32 + 64,
+	      "B's per-peer stat %llu/%llu", (unsigned long long)ps.packets,
+	      (unsigned long long)ps.bytes);
 
-	/* Ethernet padding after the IP datagram is tolerated and kept */
+	/* Ethernet padding after the IP datagram is tolerated and kept, and
+	 * not counted as payload */
 	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 40);
 	struct frame padded = in;
 
 	memset(padded.b + padded.len, 0xee, 6);
 	padded.len += 6;
 	expect("trailing Ethernet padding: forwarded, padding untouched", &padded, t.if0, XDP_TX,
-	       COUNTS(WG_STAT_RX, WG_STAT_FWD), &out);
+	       COUNTS(WG_STAT_FWD), &out);
 	CHECK(out.len == padded.len && !memcmp(out.b + in.len, padded.b + in.len, 6),
 	      "padding changed");
+	CHECK(peer_stat(A_IP, A_PORT, &ps) == 0 && ps.packets == 3 && ps.bytes == 96 + 96 + 40,
+	      "A's per-peer stat %llu/%llu", (unsigned long long)ps.packets,
+	      (unsigned long long)ps.bytes);
 
-	/* A moves behind another next hop: learned again */
-	wg_frame(&in, MAC_GW2, A_IP, A_PORT, 4, 32);
-	expect("same IP from a new MAC: forwarded", &in, t.if0, XDP_TX,
-	       COUNTS(WG_STAT_RX, WG_STAT_FWD), NULL);
-	CHECK(get_mac(A_IP, &m) == 0 && !memcmp(m.mac, MAC_GW2, 6), "MAC change not learned");
-	set_mac(A_IP, MAC_A, t.if0);
+	/* A moves behind another next hop: learned again, and B's frames
+	 * follow it */
+	wg_frame(&in, MAC_GW3, A_IP, A_PORT, 4, 32);
+	expect("same IP from a new MAC: forwarded", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+	CHECK(mac_is(A_IP, MAC_GW3, t.if0), "MAC change not learned");
+	CHECK(!get_peer(B_IP, B_PORT, &v) && v.route.tx_ifindex == 0,
+	      "B's route to A not cleared by A's new MAC");
+	wg_frame(&in, MAC_B, B_IP, B_PORT, 4, 48);
+	expect("B to A after A's MAC changed: to the new MAC", &in, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_GW3, MAC_NIC0, NIC0_IP, A_IP, A_PORT);
 }
 
 static void test_handshakes_pass(void)
 {
-	struct frame in;
-	struct wg_mac m;
+	struct frame in, out;
 
 	wg_frame(&in, MAC_A, A_IP, A_PORT, 1, 148);
 	expect("type 1 initiation: PASS_HANDSHAKE", &in, t.if0, XDP_PASS,
-	       COUNTS(WG_STAT_RX, WG_STAT_PASS_HANDSHAKE), NULL);
+	       COUNTS(WG_STAT_PASS_HANDSHAKE), NULL);
+	CHECK(mac_is(A_IP, MAC_A, t.if0), "A not learned from its initiation");
 	wg_frame(&in, MAC_B, B_IP, B_PORT, 2, 92);
 	expect("type 2 response: PASS_HANDSHAKE", &in, t.if0, XDP_PASS,
-	       COUNTS(WG_STAT_RX, WG_STAT_PASS_HANDSHAKE), NULL);
-	wg_frame(&in, MAC_A, X_IP, 5555, 1, 148);
+	       COUNTS(WG_STAT_PASS_HANDSHAKE), NULL);
+	CHECK(mac_is(B_IP, MAC_B, t.if0), "B not learned from its response");
+	wg_frame(&in, MAC_A, X_IP, X_PORT, 1, 148);
 	expect("type 1 from an unknown source: PASS_HANDSHAKE", &in, t.if0, XDP_PASS,
-	       COUNTS(WG_STAT_RX, WG_STAT_PASS_HANDSHAKE), NULL);
-	CHECK(get_mac(X_IP, &m) != 0, "MAC learned from an unregistered source");
+	       COUNTS(WG_STAT_PASS_HANDSHAKE), NULL);
+	CHECK(get_mac(X_IP, &(struct wg_mac){}) != 0, "MAC learned from an unregistered source");
 
-	/* a registered endpoint's handshake teaches its MAC */
-	del_mac(D_IP);
-	wg_frame(&in, MAC_GW2, D_IP, D_PORT, 1, 148);
-	expect("type 1 from a registered endpoint: PASS_HANDSHAKE", &in, t.if0, XDP_PASS,
-	       COUNTS(WG_STAT_RX, WG_STAT_PASS_HANDSHAKE), NULL);
-	CHECK(get_mac(D_IP, &m) == 0 && !memcmp(m.mac, MAC_GW2, 6), "not learned from handshake");
+	/* learned from the handshakes alone: the first transport packet each
+	 * way is forwarded */
+	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 64);
+	expect("first type 4 after the handshake: forwarded", &in, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+	wg_frame(&in, MAC_B, B_IP, B_PORT, 4, 64);
+	expect("first type 4 back: forwarded", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_A, MAC_NIC0, NIC0_IP, A_IP, A_PORT);
+
+	/* a registered endpoint's handshake from a new next hop teaches its
+	 * MAC (on another NIC) and clears its partner's route */
+	wg_frame(&in, MAC_GW2, B_IP, B_PORT, 1, 148);
+	expect("type 1 from a registered endpoint via NIC1: PASS_HANDSHAKE", &in, t.if1, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_HANDSHAKE), NULL);
+	CHECK(mac_is(B_IP, MAC_GW2, t.if1), "not learned from handshake");
+	set_tx_port(t.if1);
+	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 64);
+	expect("A to B after B's handshake via NIC1: XDP_REDIRECT", &in, t.if0, XDP_REDIRECT,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_GW2, MAC_NIC1, NIC1_IP, B_IP, B_PORT);
+
+	/* D's partner C has no entry: learning from D does not need one */
+	wg_frame(&in, MAC_GW3, D_IP, D_PORT, 1, 148);
+	expect("type 1 from a registered endpoint without a partner entry", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_HANDSHAKE), NULL);
+	CHECK(mac_is(D_IP, MAC_GW3, t.if0), "D not learned from its handshake");
 }
 
 static void test_unknown_and_flagged_sources_pass(void)
 {
-	struct frame in;
+	struct frame in, out;
+	struct wg_mac m;
 
-	wg_frame(&in, MAC_A, X_IP, 5555, 4, 64);
+	hello(MAC_B, B_IP, B_PORT, t.if0);
+	wg_frame(&in, MAC_A, X_IP, X_PORT, 4, 64);
 	expect("type 4 from an unregistered endpoint: PASS_NO_PEER", &in, t.if0, XDP_PASS,
-	       COUNTS(WG_STAT_RX, WG_STAT_PASS_NO_PEER), NULL);
+	       COUNTS(WG_STAT_PASS_NO_PEER), NULL);
+	CHECK(get_mac(X_IP, &m) != 0, "MAC learned from an unregistered source");
 	wg_frame(&in, MAC_A, A_IP, A_PORT + 1, 4, 64);
 	expect("registered IP, other port: PASS_NO_PEER", &in, t.if0, XDP_PASS,
-	       COUNTS(WG_STAT_RX, WG_STAT_PASS_NO_PEER), NULL);
-	wg_frame(&in, MAC_A, X_IP, 5555, 3, 64);
+	       COUNTS(WG_STAT_PASS_NO_PEER), NULL);
+	CHECK(get_mac(A_IP, &m) != 0, "MAC learned for an unregistered port of a registered IP");
+	wg_frame(&in, MAC_A, X_IP, X_PORT, 3, 64);
 	expect("type 3 from an unregistered endpoint: PASS_NO_PEER", &in, t.if0, XDP_PASS,
-	       COUNTS(WG_STAT_RX, WG_STAT_PASS_NO_PEER), NULL);
+	       COUNTS(WG_STAT_PASS_NO_PEER), NULL);
 
 	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, WG_PEER_F_PASS);
 	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 64);
 	expect("WG_PEER_F_PASS: transport data passed to userspace", &in, t.if0, XDP_PASS,
-	       COUNTS(WG_STAT_RX, WG_STAT_PASS_NO_PEER), NULL);
+	       COUNTS(WG_STAT_PASS_NO_PEER), NULL);
+	CHECK(mac_is(A_IP, MAC_A, t.if0), "PASS-flagged source not learned");
 	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, 0);
-	expect("flag cleared: forwarded again", &in, t.if0, XDP_TX, COUNTS(WG_STAT_RX, WG_STAT_FWD),
-	       NULL);
+	expect("flag cleared: forwarded again", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, WG_PEER_F_PASS);
+	expect("flag set on an entry with a filled route: passed", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_PEER), NULL);
 }
 
 static void test_missing_mac_or_nic_passes(void)
 {
-	struct frame in;
+	struct frame in, out;
 
 	wg_frame(&in, MAC_A, D_IP, D_PORT, 4, 64);
-	expect("partner never seen: PASS_NO_MAC", &in, t.if0, XDP_PASS,
-	       COUNTS(WG_STAT_RX, WG_STAT_PASS_NO_MAC), NULL);
+	expect("partner never seen: PASS_NO_MAC", &in, t.if0, XDP_PASS, COUNTS(WG_STAT_PASS_NO_MAC),
+	       NULL);
 
 	/* partner learned on a NIC the relay has no address for */
 	set_mac(C_IP, MAC_B, 4242);
 	expect("egress NIC without wg_nics entry: PASS_NO_MAC", &in, t.if0, XDP_PASS,
-	       COUNTS(WG_STAT_RX, WG_STAT_PASS_NO_MAC), NULL);
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
 	del_mac(C_IP);
+
+	/* C registers and says hello via NIC1, whose address is gone */
+	set_peer(C_IP, C_PORT, D_IP, D_PORT, 0, 0);
+	del_nic(t.if1);
+	bump_epoch();
+	hello(MAC_GW2, C_IP, C_PORT, t.if1);
+	set_tx_port(t.if1);
+	expect("partner learned on a NIC not in wg_nics: PASS_NO_MAC", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
+	set_nic(t.if1, NIC1_IP, MAC_NIC1);
+	bump_epoch();
+	expect("the NIC's address back, epoch bumped: XDP_REDIRECT", &in, t.if0, XDP_REDIRECT,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_GW2, MAC_NIC1, NIC1_IP, C_IP, C_PORT);
 }
 
 static void test_egress_to_another_nic(void)
@@ -562,54 +807,243 @@ static void test_egress_to_another_nic(void)
 	set_mac(C_IP, MAC_GW2, t.if1);
 	wg_frame(&in, MAC_A, D_IP, D_PORT, 4, 200);
 	expect("egress NIC not in wg_tx_ports: TX_ERR, passed untouched", &in, t.if0, XDP_PASS,
-	       COUNTS(WG_STAT_RX, WG_STAT_TX_ERR), NULL);
+	       COUNTS(WG_STAT_TX_ERR), NULL);
 
-	if (bpf_map_update_elem(t.tx_ports, &t.if1, &t.if1, BPF_ANY))
-		die("tx_ports: %s", strerror(errno));
+	set_tx_port(t.if1);
 	expect("partner learned on another attached NIC: XDP_REDIRECT", &in, t.if0, XDP_REDIRECT,
-	       COUNTS(WG_STAT_RX, WG_STAT_FWD), &out);
-	expect_rewritten(&in, &out, MAC_GW2, MAC_NIC1, "10.98.0.1", C_IP, 40003);
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_GW2, MAC_NIC1, NIC1_IP, C_IP, C_PORT);
 
 	/* a pinned egress wins over where the MAC was learned */
 	set_mac(C_IP, MAC_GW2, t.if0);
-	set_peer(D_IP, D_PORT, C_IP, 40003, t.if1, 0);
+	set_peer(D_IP, D_PORT, C_IP, C_PORT, t.if1, 0);
 	expect("pinned egress NIC: XDP_REDIRECT out of it", &in, t.if0, XDP_REDIRECT,
-	       COUNTS(WG_STAT_RX, WG_STAT_FWD), &out);
-	expect_rewritten(&in, &out, MAC_GW2, MAC_NIC1, "10.98.0.1", C_IP, 40003);
-	set_peer(D_IP, D_PORT, C_IP, 40003, t.if0, 0);
-	expect("pinned egress == ingress: XDP_TX", &in, t.if0, XDP_TX,
-	       COUNTS(WG_STAT_RX, WG_STAT_FWD), &out);
-	expect_rewritten(&in, &out, MAC_GW2, MAC_NIC0, "10.99.0.1", C_IP, 40003);
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_GW2, MAC_NIC1, NIC1_IP, C_IP, C_PORT);
+	set_peer(D_IP, D_PORT, C_IP, C_PORT, t.if0, 0);
+	expect("pinned egress == ingress: XDP_TX", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_GW2, MAC_NIC0, NIC0_IP, C_IP, C_PORT);
 
+	/* the tx port goes away under a filled route */
+	set_peer(D_IP, D_PORT, C_IP, C_PORT, t.if1, 0);
+	expect("pinned egress NIC1 again: XDP_REDIRECT", &in, t.if0, XDP_REDIRECT,
+	       COUNTS(WG_STAT_FWD), &out);
 	bpf_map_delete_elem(t.tx_ports, &t.if1);
-	set_peer(D_IP, D_PORT, C_IP, 40003, 0, 0);
-	del_mac(C_IP);
+	expect("tx port removed under a cached route: TX_ERR, passed untouched", &in, t.if0,
+	       XDP_PASS, COUNTS(WG_STAT_TX_ERR), NULL);
 }
 
+/* (a) The route cached in an entry follows the partner's next hop. */
+static void test_route_follows_next_hop(void)
+{
+	struct frame a2b, b2a, out;
+	struct wg_peer_value v;
+
+	hello_a_and_b();
+	wg_frame(&a2b, MAC_A, A_IP, A_PORT, 4, 80);
+	expect("A to B: XDP_TX to B's MAC", &a2b, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+
+	/* the route is A's own: wg_macs[B] is no longer needed (LRU may
+	 * evict it) */
+	del_mac(B_IP);
+	expect("A to B with wg_macs[B] evicted: cached route, XDP_TX", &a2b, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+
+	/* B now comes from another next hop on the same NIC */
+	wg_frame(&b2a, MAC_GW3, B_IP, B_PORT, 4, 48);
+	expect("B from a new MAC: forwarded to A", &b2a, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&b2a, &out, MAC_A, MAC_NIC0, NIC0_IP, A_IP, A_PORT);
+	CHECK(mac_is(B_IP, MAC_GW3, t.if0), "B's new MAC not in wg_macs");
+	CHECK(!get_peer(A_IP, A_PORT, &v) && v.route.tx_ifindex == 0,
+	      "A's route not cleared by B's new MAC");
+	expect("A to B after B's MAC changed: to the new MAC", &a2b, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_GW3, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+
+	/* nothing changed: no learning, A's route stays */
+	expect("B again from the same MAC and NIC: forwarded", &b2a, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	CHECK(!get_peer(A_IP, A_PORT, &v) && v.route.tx_ifindex == t.if0 &&
+		      !memcmp(v.route.hop_mac, MAC_GW3, 6),
+	      "A's route cleared although B's next hop did not change");
+
+	/* B moves to the other NIC: B's frames are redirected to A's NIC,
+	 * A's leave through NIC1 with NIC1's addresses */
+	set_tx_port(t.if0);
+	set_tx_port(t.if1);
+	wg_frame(&b2a, MAC_GW2, B_IP, B_PORT, 4, 48);
+	expect("B via NIC1: XDP_REDIRECT to A on NIC0", &b2a, t.if1, XDP_REDIRECT,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&b2a, &out, MAC_A, MAC_NIC0, NIC0_IP, A_IP, A_PORT);
+	CHECK(mac_is(B_IP, MAC_GW2, t.if1), "B's new NIC not in wg_macs");
+	expect("A to B after B moved to NIC1: XDP_REDIRECT out of NIC1", &a2b, t.if0, XDP_REDIRECT,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_GW2, MAC_NIC1, NIC1_IP, B_IP, B_PORT);
+
+	/* a handshake is learned even from an unchanged next hop: it restores
+	 * an evicted wg_macs entry and makes the partner refill its route */
+	wg_frame(&b2a, MAC_GW2, B_IP, B_PORT, WG_MSG_RESPONSE, WG_LEN_RESPONSE);
+	del_mac(B_IP);
+	expect("B's handshake, next hop unchanged: PASS_HANDSHAKE", &b2a, t.if1, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_HANDSHAKE), NULL);
+	CHECK(mac_is(B_IP, MAC_GW2, t.if1), "evicted MAC not restored by a handshake");
+	CHECK(!get_peer(A_IP, A_PORT, &v) && v.route.tx_ifindex == 0,
+	      "A's route not cleared by B's handshake");
+	expect("A to B after B's handshake: XDP_REDIRECT out of NIC1", &a2b, t.if0, XDP_REDIRECT,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_GW2, MAC_NIC1, NIC1_IP, B_IP, B_PORT);
+
+	/* same MAC, other NIC: still a change */
+	wg_frame(&b2a, MAC_GW2, B_IP, B_PORT, 4, 48);
+	expect("B with the same MAC back on NIC0: XDP_TX", &b2a, t.if0, XDP_TX, COUNTS(WG_STAT_FWD),
+	       &out);
+	CHECK(mac_is(B_IP, MAC_GW2, t.if0), "B's NIC change not learned");
+	expect("A to B after B's NIC changed back: XDP_TX out of NIC0", &a2b, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_GW2, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+}
+
+/* (b) A route caches the egress NIC's address until wg_config.nic_epoch
+ * changes. */
+static void test_nic_epoch(void)
+{
+	struct frame a2b, b2a, out;
+
+	hello_a_and_b();
+	wg_frame(&a2b, MAC_A, A_IP, A_PORT, 4, 64);
+	wg_frame(&b2a, MAC_B, B_IP, B_PORT, 4, 72);
+	expect("A to B: NIC0's address", &a2b, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+	expect("B to A: NIC0's address", &b2a, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&b2a, &out, MAC_A, MAC_NIC0, NIC0_IP, A_IP, A_PORT);
+
+	/* the contract: the helper bumps the epoch with every wg_nics change;
+	 * until it does, the cached address is used */
+	set_nic(t.if0, NIC0_NEW_IP, MAC_NIC0_NEW);
+	expect("wg_nics changed, epoch not bumped: cached (old) NIC address", &a2b, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+	bump_epoch();
+	expect("epoch bumped: A's route refilled, new NIC address", &a2b, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0_NEW, NIC0_NEW_IP, B_IP, B_PORT);
+	expect("epoch bumped: B's route refilled too", &b2a, t.if0, XDP_TX, COUNTS(WG_STAT_FWD),
+	       &out);
+	expect_rewritten(&b2a, &out, MAC_A, MAC_NIC0_NEW, NIC0_NEW_IP, A_IP, A_PORT);
+
+	/* the NIC leaves wg_nics: nothing goes out with its old address */
+	del_nic(t.if0);
+	bump_epoch();
+	expect("egress NIC gone, epoch bumped: PASS_NO_MAC", &a2b, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
+	expect("egress NIC gone, again: PASS_NO_MAC", &a2b, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
+	set_nic(t.if0, NIC0_IP, MAC_NIC0);
+	bump_epoch();
+	expect("egress NIC back, epoch bumped: forwarded", &a2b, t.if0, XDP_TX, COUNTS(WG_STAT_FWD),
+	       &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+
+	/* the epoch wraps */
+	set_config(RELAY_PORT, 0xffff);
+	expect("epoch 0xffff: forwarded", &a2b, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+	set_nic(t.if0, NIC0_NEW_IP, MAC_NIC0_NEW);
+	bump_epoch();
+	expect("epoch wrapped to 0: route refilled", &a2b, t.if0, XDP_TX, COUNTS(WG_STAT_FWD),
+	       &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0_NEW, NIC0_NEW_IP, B_IP, B_PORT);
+}
+
+/* (c) The blocklist: always for unregistered sources and unshaped frames,
+ * for a registered source only with WG_PEER_F_BLOCK_CHECK. */
 static void test_blocklist(void)
 {
-	struct frame in;
+	struct frame in, out, bad;
 
+	hello_a_and_b();
 	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 64);
+	wg_frame(&bad, MAC_A, A_IP, A_PORT, 99, 10);
+
+	/* documented: userspace flags the entry before it blocks the IP */
 	set_block(A_IP, 0);
-	expect("blocked forever: DROP_BLOCK", &in, t.if0, XDP_DROP,
-	       COUNTS(WG_STAT_RX, WG_STAT_DROP_BLOCK), NULL);
+	expect("registered, blocked, entry not flagged: forwarded", &in, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+	expect("unshaped from a blocked registered source, not flagged: DROP_BLOCK", &bad, t.if0,
+	       XDP_DROP, COUNTS(WG_STAT_DROP_BLOCK), NULL);
+
+	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, WG_PEER_F_BLOCK_CHECK);
+	expect("flagged, blocked forever: DROP_BLOCK", &in, t.if0, XDP_DROP,
+	       COUNTS(WG_STAT_DROP_BLOCK), NULL);
 	set_block(A_IP, monotonic_ns() + 60ull * 1000000000ull);
-	expect("blocked for another minute: DROP_BLOCK", &in, t.if0, XDP_DROP,
-	       COUNTS(WG_STAT_RX, WG_STAT_DROP_BLOCK), NULL);
-	wg_frame(&in, MAC_A, A_IP, A_PORT, 99, 10);
-	expect("blocklist is checked before shape", &in, t.if0, XDP_DROP,
-	       COUNTS(WG_STAT_RX, WG_STAT_DROP_BLOCK), NULL);
+	expect("flagged, blocked for another minute: DROP_BLOCK", &in, t.if0, XDP_DROP,
+	       COUNTS(WG_STAT_DROP_BLOCK), NULL);
+	expect("unshaped from a blocked flagged source: DROP_BLOCK", &bad, t.if0, XDP_DROP,
+	       COUNTS(WG_STAT_DROP_BLOCK), NULL);
+	wg_frame(&in, MAC_GW3, A_IP, A_PORT, 1, 148);
+	expect("flagged, blocked handshake: DROP_BLOCK", &in, t.if0, XDP_DROP,
+	       COUNTS(WG_STAT_DROP_BLOCK), NULL);
+	CHECK(mac_is(A_IP, MAC_A, t.if0), "learned from a dropped frame");
+	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, WG_PEER_F_BLOCK_CHECK | WG_PEER_F_PASS);
 	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 64);
+	expect("flagged and PASS-flagged, blocked: DROP_BLOCK", &in, t.if0, XDP_DROP,
+	       COUNTS(WG_STAT_DROP_BLOCK), NULL);
+	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, WG_PEER_F_BLOCK_CHECK);
+
 	set_block(A_IP, monotonic_ns() - 1000000ull);
-	expect("expired block: forwarded", &in, t.if0, XDP_TX, COUNTS(WG_STAT_RX, WG_STAT_FWD),
-	       NULL);
+	expect("flagged, expired block: forwarded", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+	expect("unshaped from a source whose block expired: DROP_SHAPE", &bad, t.if0, XDP_DROP,
+	       COUNTS(WG_STAT_DROP_SHAPE), NULL);
 	del_block(A_IP);
-	wg_frame(&in, MAC_A, X_IP, 5555, 1, 148);
+	expect("flagged, not blocked: forwarded", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+	expect("unshaped from an unblocked source: DROP_SHAPE", &bad, t.if0, XDP_DROP,
+	       COUNTS(WG_STAT_DROP_SHAPE), NULL);
+
+	/* a block on the partner's IP does not stop frames to it */
+	set_block(B_IP, 0);
+	expect("partner blocked: A's frames still forwarded", &in, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), NULL);
+	del_block(B_IP);
+
+	/* unregistered sources: always looked up */
+	wg_frame(&in, MAC_A, X_IP, X_PORT, 1, 148);
 	set_block(X_IP, 0);
 	expect("blocked unknown source's handshake: DROP_BLOCK", &in, t.if0, XDP_DROP,
-	       COUNTS(WG_STAT_RX, WG_STAT_DROP_BLOCK), NULL);
+	       COUNTS(WG_STAT_DROP_BLOCK), NULL);
+	wg_frame(&in, MAC_A, X_IP, X_PORT, 4, 64);
+	expect("blocked unknown source's transport data: DROP_BLOCK", &in, t.if0, XDP_DROP,
+	       COUNTS(WG_STAT_DROP_BLOCK), NULL);
+	wg_frame(&in, MAC_A, A_IP, A_PORT + 1, 4, 64);
+	set_block(A_IP, 0);
+	expect("blocked IP, unregistered port (registered port not flagged): DROP_BLOCK", &in,
+	       t.if0, XDP_DROP, COUNTS(WG_STAT_DROP_BLOCK), NULL);
+	del_block(A_IP);
+	wg_frame(&bad, MAC_A, X_IP, X_PORT, 4, 31);
+	expect("unshaped from a blocked unknown source: DROP_BLOCK", &bad, t.if0, XDP_DROP,
+	       COUNTS(WG_STAT_DROP_BLOCK), NULL);
+	set_block(X_IP, monotonic_ns() - 1000000ull);
+	expect("unshaped from an unknown source whose block expired: DROP_SHAPE", &bad, t.if0,
+	       XDP_DROP, COUNTS(WG_STAT_DROP_SHAPE), NULL);
+	wg_frame(&in, MAC_A, X_IP, X_PORT, 1, 148);
+	expect("unknown source whose block expired: PASS_HANDSHAKE", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_HANDSHAKE), NULL);
 	del_block(X_IP);
+	expect("unshaped from an unknown unblocked source: DROP_SHAPE", &bad, t.if0, XDP_DROP,
+	       COUNTS(WG_STAT_DROP_SHAPE), NULL);
+
+	/* cut inside the payload (no type word): the block still decides */
+	wg_frame(&bad, MAC_A, A_IP, A_PORT, 4, 64);
+	bad.len = 14 + 20 + 8 + 2;
+	set_block(A_IP, 0);
+	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, 0);
+	expect("truncated frame from a blocked source: DROP_BLOCK", &bad, t.if0, XDP_DROP,
+	       COUNTS(WG_STAT_DROP_BLOCK), NULL);
+	del_block(A_IP);
 }
 
 static void test_unshaped_dropped(void)
@@ -627,32 +1061,34 @@ static void test_unshaped_dropped(void)
 	struct frame in;
 	char name[96];
 
+	hello(MAC_B, B_IP, B_PORT, t.if0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(name, sizeof(name), "unshaped type word 0x%x, %u bytes: DROP_SHAPE",
 			 bad[i].type, bad[i].len);
 		wg_frame(&in, MAC_A, A_IP, A_PORT, bad[i].type, bad[i].len);
-		expect(name, &in, t.if0, XDP_DROP, COUNTS(WG_STAT_RX, WG_STAT_DROP_SHAPE), NULL);
+		expect(name, &in, t.if0, XDP_DROP, COUNTS(WG_STAT_DROP_SHAPE), NULL);
 	}
+	CHECK(get_mac(A_IP, &(struct wg_mac){}) != 0, "learned from an unshaped frame");
 
 	/* lengths that disagree */
 	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 64);
 	udp_of(&in)->len = htons(8 + 63);
 	expect("UDP length shorter than IP payload: DROP_SHAPE", &in, t.if0, XDP_DROP,
-	       COUNTS(WG_STAT_RX, WG_STAT_DROP_SHAPE), NULL);
+	       COUNTS(WG_STAT_DROP_SHAPE), NULL);
 	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 64);
 	udp_of(&in)->len = htons(8 + 65);
 	expect("UDP length beyond IP payload: DROP_SHAPE", &in, t.if0, XDP_DROP,
-	       COUNTS(WG_STAT_RX, WG_STAT_DROP_SHAPE), NULL);
+	       COUNTS(WG_STAT_DROP_SHAPE), NULL);
 	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 64);
 	udp_of(&in)->len = htons(7);
 	expect("UDP length below its header: DROP_SHAPE", &in, t.if0, XDP_DROP,
-	       COUNTS(WG_STAT_RX, WG_STAT_DROP_SHAPE), NULL);
+	       COUNTS(WG_STAT_DROP_SHAPE), NULL);
 	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 64);
 	ip_of(&in)->tot_len = htons(20 + 8 + 64 + 10);
 	udp_of(&in)->len = htons(8 + 64 + 10);
 	refresh_ip_csum(&in);
 	expect("IP total length beyond the frame: DROP_SHAPE", &in, t.if0, XDP_DROP,
-	       COUNTS(WG_STAT_RX, WG_STAT_DROP_SHAPE), NULL);
+	       COUNTS(WG_STAT_DROP_SHAPE), NULL);
 }
 
 static void test_not_ours_or_not_parsed(void)
@@ -667,6 +1103,7 @@ static void test_not_ours_or_not_parsed(void)
 	ip_of(&in)->protocol = IPPROTO_TCP;
 	refresh_ip_csum(&in);
 	expect("TCP: passed, not counted", &in, t.if0, XDP_PASS, NONE, NULL);
+	CHECK(get_mac(A_IP, &(struct wg_mac){}) != 0, "learned from a frame not to the relay");
 
 	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 64);
 	((struct ethhdr *)in.b)->h_proto = htons(ETH_P_ARP);
@@ -716,6 +1153,7 @@ static void test_truncated_frames(void)
 	struct frame full, cut;
 	char name[96];
 
+	hello(MAC_B, B_IP, B_PORT, t.if0);
 	wg_frame(&full, MAC_A, A_IP, A_PORT, 4, 64);
 	/* BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header */
 	for (__u32 len = 14; len < full.len; len++) {
@@ -727,9 +1165,279 @@ static void test_truncated_frames(void)
 			expect(name, &cut, t.if0, XDP_PASS, COUNTS(WG_STAT_PASS_OTHER), NULL);
 		} else {
 			snprintf(name, sizeof(name), "cut to %u bytes (payload): DROP_SHAPE", len);
-			expect(name, &cut, t.if0, XDP_DROP, COUNTS(WG_STAT_RX, WG_STAT_DROP_SHAPE),
-			       NULL);
+			expect(name, &cut, t.if0, XDP_DROP, COUNTS(WG_STAT_DROP_SHAPE), NULL);
 		}
+	}
+}
+
+/* (d) Per-peer stats: forwarded frames only, UDP payload bytes, into the
+ * source entry's slot only. */
+static void test_peer_stats(void)
+{
+	struct frame in, out;
+	struct wg_peer_stat a, b, c, d, x, z;
+	static const __u32 sizes[] = { 100, 200, 32 };
+
+	hello_a_and_b();
+	peer_stat(A_IP, A_PORT, &a);
+	peer_stat(B_IP, B_PORT, &b);
+	CHECK(a.packets == 0 && a.bytes == 0 && b.packets == 0 && b.bytes == 0,
+	      "handshakes counted per peer");
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		wg_frame(&in, MAC_A, A_IP, A_PORT, 4, sizes[i]);
+		expect("A to B: forwarded, counted in A's slot", &in, t.if0, XDP_TX,
+		       COUNTS(WG_STAT_FWD), &out);
+	}
+	wg_frame(&in, MAC_B, B_IP, B_PORT, 3, 64);
+	expect("B's cookie reply: forwarded, counted in B's slot", &in, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+
+	/* passed or dropped: nothing per peer */
+	wg_frame(&in, MAC_A, A_IP, A_PORT, 1, 148);
+	expect("A's handshake: not counted per peer", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_HANDSHAKE), NULL);
+	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 31);
+	expect("A's unshaped frame: not counted per peer", &in, t.if0, XDP_DROP,
+	       COUNTS(WG_STAT_DROP_SHAPE), NULL);
+	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, WG_PEER_F_BLOCK_CHECK);
+	set_block(A_IP, 0);
+	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 64);
+	expect("A blocked: not counted per peer", &in, t.if0, XDP_DROP, COUNTS(WG_STAT_DROP_BLOCK),
+	       NULL);
+	del_block(A_IP);
+	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, WG_PEER_F_PASS);
+	expect("A PASS-flagged: not counted per peer", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_PEER), NULL);
+	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, 0);
+	wg_frame(&in, MAC_A, D_IP, D_PORT, 4, 64);
+	expect("D, partner unknown: not counted per peer", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
+	set_mac(C_IP, MAC_GW2, t.if1);
+	expect("D, egress not a tx port: not counted per peer", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_TX_ERR), NULL);
+	set_tx_port(t.if1);
+	wg_frame(&in, MAC_A, D_IP, D_PORT, 4, 1000);
+	expect("D redirected: counted in D's slot (the last one)", &in, t.if0, XDP_REDIRECT,
+	       COUNTS(WG_STAT_FWD), &out);
+
+	current = "per-peer stats: totals";
+	peer_stat(A_IP, A_PORT, &a);
+	peer_stat(B_IP, B_PORT, &b);
+	peer_stat(C_IP, C_PORT, &c);
+	peer_stat(D_IP, D_PORT, &d);
+	peer_stat(X_IP, X_PORT, &x);
+	slot_stat(0, &z);
+	CHECK(a.packets == 3 && a.bytes == 100 + 200 + 32, "A %llu/%llu, want 3/332",
+	      (unsigned long long)a.packets, (unsigned long long)a.bytes);
+	CHECK(b.packets == 1 && b.bytes == 64, "B %llu/%llu, want 1/64",
+	      (unsigned long long)b.packets, (unsigned long long)b.bytes);
+	CHECK(d.packets == 1 && d.bytes == 1000, "D %llu/%llu, want 1/1000",
+	      (unsigned long long)d.packets, (unsigned long long)d.bytes);
+	CHECK(c.packets == 0 && c.bytes == 0 && x.packets == 0 && x.bytes == 0 && z.packets == 0 &&
+		      z.bytes == 0,
+	      "unused slots counted");
+}
+
+/* (e) An entry re-written by the helper (route zeroed) forwards again. */
+static void test_rewritten_entry(void)
+{
+	struct frame a2b, b2a, a2d, out;
+	struct wg_peer_value v;
+
+	hello_a_and_b();
+	wg_frame(&a2b, MAC_A, A_IP, A_PORT, 4, 64);
+	wg_frame(&b2a, MAC_B, B_IP, B_PORT, 4, 64);
+	expect("A to B", &a2b, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect("B to A", &b2a, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+
+	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, 0);
+	expect("A's entry re-written: forwarded, route refilled", &a2b, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+	CHECK(!get_peer(A_IP, A_PORT, &v) && v.route.tx_ifindex == t.if0 &&
+		      !memcmp(v.route.hop_mac, MAC_B, 6) && !memcmp(v.route.seen_mac, MAC_A, 6) &&
+		      v.route.seen_ifindex == t.if0,
+	      "A's route/seen not refilled: tx %u seen %u", v.route.tx_ifindex,
+	      v.route.seen_ifindex);
+	expect("B to A after A's entry was re-written", &b2a, t.if0, XDP_TX, COUNTS(WG_STAT_FWD),
+	       &out);
+	expect_rewritten(&b2a, &out, MAC_A, MAC_NIC0, NIC0_IP, A_IP, A_PORT);
+
+	/* re-linked to another partner: the route follows the entry */
+	set_peer(D_IP, D_PORT, A_IP, A_PORT, 0, 0);
+	hello(MAC_GW3, D_IP, D_PORT, t.if0);
+	set_peer(A_IP, A_PORT, D_IP, D_PORT, 0, 0);
+	wg_frame(&a2d, MAC_A, A_IP, A_PORT, 4, 64);
+	expect("A re-linked to D: to D", &a2d, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2d, &out, MAC_GW3, MAC_NIC0, NIC0_IP, D_IP, D_PORT);
+	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, 0);
+	expect("A linked back to B: to B", &a2b, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+
+	/* epoch 0: a zeroed route's nic_epoch matches, it must still be
+	 * filled */
+	set_config(RELAY_PORT, 0);
+	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, 0);
+	expect("config epoch 0, entry re-written: route filled", &a2b, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+
+	/* re-written while the partner's MAC is not in wg_macs (evicted)
+	 * although B's entry still remembers it as seen */
+	del_mac(B_IP);
+	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, 0);
+	expect("re-written, partner's MAC evicted: PASS_NO_MAC", &a2b, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
+	CHECK(!get_peer(B_IP, B_PORT, &v) && v.route.seen_ifindex == 0,
+	      "B's seen next hop not forgotten: seen %u", v.route.seen_ifindex);
+	/* so B's next frame, from an unchanged next hop, is learned again */
+	expect("B, next hop unchanged: forwarded", &b2a, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&b2a, &out, MAC_A, MAC_NIC0, NIC0_IP, A_IP, A_PORT);
+	CHECK(mac_is(B_IP, MAC_B, t.if0), "B not learned again after its MAC was evicted");
+	expect("A to B once B is learned again: forwarded", &a2b, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+
+	/* the same after an epoch bump (every route refilled) */
+	del_mac(B_IP);
+	bump_epoch();
+	expect("epoch bumped, partner's MAC evicted: PASS_NO_MAC", &a2b, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
+	expect("B after the eviction: forwarded (its route to A refilled)", &b2a, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	CHECK(mac_is(B_IP, MAC_B, t.if0), "B not learned again after the epoch bump");
+	expect("A to B again: forwarded", &a2b, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+
+	/* B's entry re-written as well: learned again from any frame */
+	set_peer(B_IP, B_PORT, A_IP, A_PORT, 0, 0);
+	del_mac(B_IP);
+	expect("B's entry re-written: B forwarded", &b2a, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&b2a, &out, MAC_A, MAC_NIC0, NIC0_IP, A_IP, A_PORT);
+	CHECK(mac_is(B_IP, MAC_B, t.if0), "B not learned again after its entry was re-written");
+}
+
+/* (f) Entries userspace should not write, or states in between. */
+/* A preallocated hash map hands a replaced element to the next update at
+ * once, so a program still holding it may fill a route into what is by then
+ * another endpoint's entry. Such a route names the key it was filled for;
+ * any other entry must refill rather than use it. */
+static void test_route_of_another_key_is_refilled(void)
+{
+	struct frame a2b, out;
+	struct wg_peer_key a = { .ip = ip4(A_IP), .port = htons(A_PORT) };
+	struct wg_peer_value v;
+
+	hello_a_and_b();
+	wg_frame(&a2b, MAC_A, A_IP, A_PORT, 4, 64);
+
+	/* a complete, current route to a next hop nobody learned */
+	if (get_peer(A_IP, A_PORT, &v))
+		die("A's entry: %s", strerror(errno));
+	memcpy(v.route.seen_mac, MAC_A, 6);
+	v.route.seen_ifindex = t.if0;
+	memcpy(v.route.hop_mac, MAC_GW3, 6);
+	memcpy(v.route.nic_mac, MAC_NIC0, 6);
+	v.route.nic_ip = ip4(NIC0_IP);
+	v.route.nic_epoch = EPOCH0;
+	v.route.tx_ifindex = t.if0;
+
+	/* filled for A itself: used as it is (the control for the case below) */
+	v.route.owner = a;
+	if (bpf_map_update_elem(t.peers, &a, &v, BPF_ANY))
+		die("peer: %s", strerror(errno));
+	expect("route filled for this key: used", &a2b, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_GW3, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+
+	/* filled for another key (here B's), or for A's key with another port */
+	v.route.owner.ip = ip4(B_IP);
+	v.route.owner.port = htons(B_PORT);
+	if (bpf_map_update_elem(t.peers, &a, &v, BPF_ANY))
+		die("peer: %s", strerror(errno));
+	expect("route filled for another key: refilled", &a2b, t.if0, XDP_TX, COUNTS(WG_STAT_FWD),
+	       &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+	CHECK(!get_peer(A_IP, A_PORT, &v) && v.route.owner.ip == a.ip &&
+		      v.route.owner.port == a.port,
+	      "the refilled route names its key");
+
+	v.route.owner = a;
+	v.route.owner.port = htons(A_PORT + 1);
+	memcpy(v.route.hop_mac, MAC_GW3, 6);
+	if (bpf_map_update_elem(t.peers, &a, &v, BPF_ANY))
+		die("peer: %s", strerror(errno));
+	expect("route filled for the same IP, another port: refilled", &a2b, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+}
+
+static void test_hostile_entries(void)
+{
+	struct frame a2b, in, out;
+
+	hello_a_and_b();
+	wg_frame(&a2b, MAC_A, A_IP, A_PORT, 4, 64);
+
+	/* stats slot out of range: forwarded, the count is lost (expect()
+	 * checks that no watched slot, 0 and 65535 included, moves) */
+	set_peer_slot(A_IP, A_PORT, B_IP, B_PORT, 0, 0, WG_MAX_PEERS);
+	expect("stats slot WG_MAX_PEERS: forwarded, not counted per peer", &a2b, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+	set_peer_slot(A_IP, A_PORT, B_IP, B_PORT, 0, 0, 0xffffffffu);
+	expect("stats slot 0xffffffff: forwarded, not counted per peer", &a2b, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+
+	/* an entry that is its own partner: reflected to the source */
+	set_peer(A_IP, A_PORT, A_IP, A_PORT, 0, 0);
+	expect("own partner: reflected to itself", &a2b, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_A, MAC_NIC0, NIC0_IP, A_IP, A_PORT);
+	expect("own partner, cached: reflected again", &a2b, t.if0, XDP_TX, COUNTS(WG_STAT_FWD),
+	       &out);
+	expect_rewritten(&a2b, &out, MAC_A, MAC_NIC0, NIC0_IP, A_IP, A_PORT);
+	wg_frame(&in, MAC_GW3, A_IP, A_PORT, 4, 64);
+	expect("own partner from a new MAC: reflected to the new MAC", &in, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_GW3, MAC_NIC0, NIC0_IP, A_IP, A_PORT);
+	CHECK(mac_is(A_IP, MAC_GW3, t.if0), "own partner's new MAC not learned");
+
+	/* the partner's entry is missing (deleted, or not yet written) */
+	set_peer(A_IP, A_PORT, B_IP, B_PORT, 0, 0);
+	del_peer(B_IP, B_PORT);
+	expect("partner entry missing, learning: forwarded", &a2b, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&a2b, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+	CHECK(mac_is(A_IP, MAC_A, t.if0), "A not learned with its partner's entry missing");
+	wg_frame(&in, MAC_GW2, B_IP, B_PORT, 4, 64);
+	expect("the deleted partner sends: PASS_NO_PEER, not learned", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_PEER), NULL);
+	CHECK(mac_is(B_IP, MAC_B, t.if0), "learned from a source without an entry");
+	wg_frame(&in, MAC_GW3, D_IP, D_PORT, 4, 64);
+	expect("D (partner C has no entry nor MAC) learns: PASS_NO_MAC", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
+	CHECK(mac_is(D_IP, MAC_GW3, t.if0), "D not learned");
+
+	/* pinned to an ifindex that is no NIC of the relay */
+	set_peer(A_IP, A_PORT, B_IP, B_PORT, 4242, 0);
+	expect("egress pinned to an unknown ifindex: PASS_NO_MAC", &a2b, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
+	set_nic(4242, NIC1_IP, MAC_NIC1);
+	bump_epoch();
+	expect("egress in wg_nics but not a tx port: TX_ERR", &a2b, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_TX_ERR), NULL);
+
+	/* a non-zero pad in the key is another key */
+	{
+		struct wg_peer_key k = { .ip = ip4(A_IP), .port = htons(A_PORT), .pad = 1 };
+		struct wg_peer_value v = { .partner_ip = ip4(B_IP), .partner_port = htons(B_PORT) };
+
+		del_peer(A_IP, A_PORT);
+		if (bpf_map_update_elem(t.peers, &k, &v, BPF_ANY))
+			die("peer: %s", strerror(errno));
+		expect("entry only under a padded key: PASS_NO_PEER", &a2b, t.if0, XDP_PASS,
+		       COUNTS(WG_STAT_PASS_NO_PEER), NULL);
 	}
 }
 
@@ -742,30 +1450,69 @@ static void test_pass_program(void)
 	CHECK(run_prog(t.pass_prog, &in, t.if0, &out) == XDP_PASS, "not XDP_PASS");
 }
 
+/* Every frame to the relay port counts exactly one of the counters
+ * 0..WG_STAT__RX_PARTS-1 (their sum is the helper's rx); PASS_OTHER and
+ * frames not for the relay are outside. */
 static void test_counters_add_up(void)
 {
-	struct frame in;
+	struct frame in, out;
 	struct wg_peer_stat before, after;
-	__u64 s0[WG_STAT__MAX], s1[WG_STAT__MAX];
+	__u64 s0[WG_STAT__MAX], s1[WG_STAT__MAX], parts = 0;
+	__u64 to_relay = 0, other = 0, fwd = 0;
 
-	current = "100 forwarded frames: FWD and per-peer stats count each";
+	hello_a_and_b();
+
+	current = "counters add up";
 	peer_stat(A_IP, A_PORT, &before);
 	stats_now(s0);
 	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 1000);
-	for (int i = 0; i < 100; i++) {
-		struct frame out;
-
+	for (int i = 0; i < 100; i++, to_relay++, fwd++)
 		run_prog(t.prog, &in, t.if0, &out);
-	}
-	stats_now(s1);
 	peer_stat(A_IP, A_PORT, &after);
-	CHECK(s1[WG_STAT_RX] - s0[WG_STAT_RX] == 100 && s1[WG_STAT_FWD] - s0[WG_STAT_FWD] == 100,
-	      "rx/fwd deltas %llu/%llu", (unsigned long long)(s1[WG_STAT_RX] - s0[WG_STAT_RX]),
-	      (unsigned long long)(s1[WG_STAT_FWD] - s0[WG_STAT_FWD]));
-	CHECK(after.fwd_packets - before.fwd_packets == 100 &&
-		      after.fwd_bytes - before.fwd_bytes == 100000 &&
-		      after.rx_bytes - before.rx_bytes == 100000,
-	      "per-peer deltas");
+	CHECK(after.packets - before.packets == 100 && after.bytes - before.bytes == 100000,
+	      "A's per-peer deltas %llu/%llu, want 100/100000",
+	      (unsigned long long)(after.packets - before.packets),
+	      (unsigned long long)(after.bytes - before.bytes));
+
+	/* one of each verdict, to the relay port */
+	wg_frame(&in, MAC_B, B_IP, B_PORT, 4, 32); /* FWD */
+	run_prog(t.prog, &in, t.if0, &out), to_relay++, fwd++;
+	wg_frame(&in, MAC_A, X_IP, X_PORT, 4, 64); /* PASS_NO_PEER */
+	run_prog(t.prog, &in, t.if0, &out), to_relay++;
+	wg_frame(&in, MAC_A, X_IP, X_PORT, 1, 148); /* PASS_HANDSHAKE */
+	run_prog(t.prog, &in, t.if0, &out), to_relay++;
+	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 20); /* DROP_SHAPE */
+	run_prog(t.prog, &in, t.if0, &out), to_relay++;
+	set_block(X_IP, 0);
+	wg_frame(&in, MAC_A, X_IP, X_PORT, 4, 64); /* DROP_BLOCK */
+	run_prog(t.prog, &in, t.if0, &out), to_relay++;
+	del_block(X_IP);
+	wg_frame(&in, MAC_A, D_IP, D_PORT, 4, 64); /* PASS_NO_MAC: C never seen */
+	run_prog(t.prog, &in, t.if0, &out), to_relay++;
+	set_mac(C_IP, MAC_GW2, t.if1); /* TX_ERR: NIC1 not a tx port */
+	run_prog(t.prog, &in, t.if0, &out), to_relay++;
+
+	/* not counted in rx */
+	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 64);
+	((struct ethhdr *)in.b)->h_proto = htons(ETH_P_ARP); /* PASS_OTHER */
+	run_prog(t.prog, &in, t.if0, &out), other++;
+	wg_frame(&in, MAC_A, A_IP, A_PORT, 4, 64);
+	udp_of(&in)->dest = htons(RELAY_PORT + 1); /* not counted at all */
+	run_prog(t.prog, &in, t.if0, &out);
+
+	stats_now(s1);
+	for (int i = 0; i < WG_STAT__RX_PARTS; i++) {
+		CHECK(s1[i] > s0[i], "counter %d did not move", i);
+		parts += s1[i] - s0[i];
+	}
+	CHECK(parts == to_relay, "counters 0..%d add up to %llu, want %llu", WG_STAT__RX_PARTS - 1,
+	      (unsigned long long)parts, (unsigned long long)to_relay);
+	CHECK(s1[WG_STAT_FWD] - s0[WG_STAT_FWD] == fwd, "fwd delta %llu, want %llu",
+	      (unsigned long long)(s1[WG_STAT_FWD] - s0[WG_STAT_FWD]), (unsigned long long)fwd);
+	CHECK(s1[WG_STAT_PASS_OTHER] - s0[WG_STAT_PASS_OTHER] == other,
+	      "pass_other delta %llu, want %llu",
+	      (unsigned long long)(s1[WG_STAT_PASS_OTHER] - s0[WG_STAT_PASS_OTHER]),
+	      (unsigned long long)other);
 }
 
 /* ---- setup -------------------------------------------------------------- */
@@ -781,6 +1528,26 @@ static int map_fd(struct bpf_object *obj, const char *name)
 
 int main(int argc, char **argv)
 {
+	static void (*const cases[])(void) = {
+		test_unconfigured_port_passes_uncounted,
+		test_forwarding_and_learning,
+		test_handshakes_pass,
+		test_unknown_and_flagged_sources_pass,
+		test_missing_mac_or_nic_passes,
+		test_egress_to_another_nic,
+		test_route_follows_next_hop,
+		test_nic_epoch,
+		test_blocklist,
+		test_unshaped_dropped,
+		test_not_ours_or_not_parsed,
+		test_truncated_frames,
+		test_peer_stats,
+		test_rewritten_entry,
+		test_route_of_another_key_is_refilled,
+		test_hostile_entries,
+		test_pass_program,
+		test_counters_add_up,
+	};
 	struct bpf_object *obj;
 	int err;
 
@@ -812,23 +1579,16 @@ int main(int argc, char **argv)
 	t.peer_stats = map_fd(obj, WG_MAP_PEER_STATS);
 	t.tx_ports = map_fd(obj, WG_MAP_TX_PORTS);
 	t.ncpus = libbpf_num_possible_cpus();
-	if (t.ncpus <= 0 || t.ncpus > 1024 / 4)
+	if (t.ncpus <= 0 || t.ncpus > MAX_CPUS)
 		die("possible cpus: %d", t.ncpus);
+	watched[nwatched++] = 0;
+	for (size_t i = 0; i < NSLOTS; i++)
+		watched[nwatched++] = slot_table[i].slot;
 
-	reset_state();
-	test_unconfigured_port_passes_uncounted();
-	test_forwarding_and_learning();
-	test_handshakes_pass();
-	test_unknown_and_flagged_sources_pass();
-	test_missing_mac_or_nic_passes();
-	test_egress_to_another_nic();
-	test_blocklist();
-	test_unshaped_dropped();
-	test_not_ours_or_not_parsed();
-	test_truncated_frames();
-	test_pass_program();
-	test_counters_add_up();
-	del_peer(X_IP, 5555);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		reset_state();
+		cases[i]();
+	}
 
 	bpf_object__close(obj);
 	printf("fixtures: %d checks, %d failed\n", checks, failures);

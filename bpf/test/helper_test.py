@@ -4,15 +4,19 @@
 Runs wg-relay-xdp-helper inside namespaces it creates (a relay namespace and
 a peer namespace joined by a veth pair, plus a bridge for the drv->skb
 fallback), checks every answer of PROTOCOL.md, attaches in skb, drv and auto
-mode, forwards one real datagram through the XDP program, and checks that
-EOF, SIGTERM and even SIGKILL leave no program attached. Everything it
-creates is deleted at the end, whatever happens.
+mode, forwards real datagrams through the XDP program (per-endpoint counters
+across upsert, unpeer and slot reuse; cached routes dropped by `unnic`), reads
+the helper's maps through bpftool where it is installed (stats slots, the NIC
+epoch), and checks that EOF, SIGTERM and even SIGKILL leave no program
+attached. Everything it creates is deleted at the end, whatever happens.
 
 usage: helper_test.py <wg-relay-xdp-helper> <wg_relay.bpf.o>   (root)
 """
 import json
 import os
+import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,8 +28,52 @@ TAG = "wgxt%d" % os.getpid()
 NS_R, NS_P = TAG + "r", TAG + "p"          # relay side, peers side
 DEV_R, DEV_P, BRIDGE = "wgr0", "wgp0", "wgbr0"
 RELAY_IP, A_IP, B_IP = "10.201.0.1", "10.201.0.2", "10.201.0.3"
-RELAY_PORT, A_PORT, B_PORT = 51820, 40001, 40002
+RELAY_PORT, A_PORT, B_PORT, C_PORT = 51820, 40001, 40002, 40003
 KERNEL = os.uname().release
+BPFTOOL = shutil.which("bpftool")
+RX_PARTS = ("fwd", "pass_no_peer", "pass_no_mac", "drop_shape", "drop_block", "pass_handshake",
+            "tx_err")
+
+# The whole `abi` answer, in order (PROTOCOL.md's example must match it).
+ABI = """abi
+wg_config.relay_port 0 2
+wg_config.nic_epoch 2 2
+wg_nic.ip 0 4
+wg_nic.mac 4 6
+wg_nic.pad 10 2
+wg_peer_key.ip 0 4
+wg_peer_key.port 4 2
+wg_peer_key.pad 6 2
+wg_peer_value.partner_ip 0 4
+wg_peer_value.partner_port 4 2
+wg_peer_value.flags 6 2
+wg_peer_value.egress_ifindex 8 4
+wg_peer_value.generation 12 4
+wg_peer_value.stats_slot 16 4
+wg_peer_value.route 20 44
+wg_peer_route.seen_mac 0 6
+wg_peer_route.nic_epoch 6 2
+wg_peer_route.seen_ifindex 8 4
+wg_peer_route.owner 12 8
+wg_peer_route.hop_mac 20 6
+wg_peer_route.pad1 26 2
+wg_peer_route.nic_mac 28 6
+wg_peer_route.pad2 34 2
+wg_peer_route.nic_ip 36 4
+wg_peer_route.tx_ifindex 40 4
+wg_mac.mac 0 6
+wg_mac.pad 6 2
+wg_mac.ifindex 8 4
+wg_peer_stat.packets 0 8
+wg_peer_stat.bytes 8 8
+wg_config sizeof 4
+wg_nic sizeof 12
+wg_peer_key sizeof 8
+wg_peer_value sizeof 64
+wg_peer_route sizeof 44
+wg_mac sizeof 12
+wg_peer_stat sizeof 16
+end""".split("\n")
 
 failures = 0
 checks = 0
@@ -124,6 +172,83 @@ def stats(h):
     return {k: int(v) for k, v in fields.items()}, peers
 
 
+class Maps:
+    """The maps of one running helper, read through bpftool. Found through the
+    helper's own map fds (/proc/<pid>/fdinfo), not by name: other helpers on
+    the host have maps of the same names. Fields are decoded with the offsets
+    of the helper's `abi` answer; numbers in host order, as the helper writes
+    them (addresses and ports stay raw bytes)."""
+
+    def __init__(self, h):
+        self.layout = {}
+        for l in h.ask_block("abi")[1:-1]:
+            name, a, b = l.split()
+            if a != "sizeof":
+                self.layout[name] = (int(a), int(b))
+        self.ids = {}
+        pids = [h.p.pid]
+        try:    # `ip netns exec` execs the helper; should it ever fork, look at its child
+            with open("/proc/%d/task/%d/children" % (h.p.pid, h.p.pid)) as f:
+                pids += [int(p) for p in f.read().split()]
+        except OSError:
+            pass
+        for pid in pids:
+            fdinfo = "/proc/%d/fdinfo" % pid
+            for fd in os.listdir(fdinfo):
+                try:
+                    with open(os.path.join(fdinfo, fd)) as f:
+                        m = re.search(r"^map_id:\s*(\d+)", f.read(), re.M)
+                except OSError:
+                    continue
+                if m:
+                    info = json.loads(sh(BPFTOOL, "-j", "map", "show", "id", m.group(1)))
+                    self.ids[info["name"]] = m.group(1)
+
+    def lookup(self, map_name, key):
+        """The raw value (bytes) at key, a list of per-CPU values for per-CPU
+        maps, or None when the key is absent."""
+        r = subprocess.run([BPFTOOL, "-j", "map", "lookup", "id", self.ids[map_name], "key",
+                            "hex"] + ["%02x" % b for b in key], capture_output=True, text=True)
+        if r.returncode != 0:
+            return None
+        out = json.loads(r.stdout)
+        if "values" in out:
+            return [bytes(int(x, 16) for x in v["value"]) for v in out["values"]]
+        return bytes(int(x, 16) for x in out["value"])
+
+    def field(self, raw, name, base=0):
+        off, size = self.layout[name]
+        return int.from_bytes(raw[base + off:base + off + size], sys.byteorder)
+
+    def config(self):
+        """(relay_port, nic_epoch) of wg_config."""
+        raw = self.lookup("wg_config", bytes(4))
+        off, size = self.layout["wg_config.relay_port"]
+        return int.from_bytes(raw[off:off + size], "big"), self.field(raw, "wg_config.nic_epoch")
+
+    def peer(self, ip, port):
+        """The wg_peers value of (ip, port) as raw bytes, or None."""
+        return self.lookup("wg_peers", socket.inet_aton(ip) + port.to_bytes(2, "big") + bytes(2))
+
+    def slot(self, ip, port):
+        raw = self.peer(ip, port)
+        return None if raw is None else self.field(raw, "wg_peer_value.stats_slot")
+
+    def slot_counts(self, slot):
+        """(packets, bytes) of a wg_peer_stats slot, summed over the CPUs."""
+        cpus = self.lookup("wg_peer_stats", slot.to_bytes(4, sys.byteorder))
+        return (sum(self.field(v, "wg_peer_stat.packets") for v in cpus),
+                sum(self.field(v, "wg_peer_stat.bytes") for v in cpus))
+
+
+def maps_of(h, what):
+    """Maps(h), or None (with a message) when bpftool is not installed."""
+    if BPFTOOL:
+        return Maps(h)
+    print("  SKIP %s: bpftool not installed" % what)
+    return None
+
+
 def setup():
     sh("ip", "netns", "add", NS_R)
     sh("ip", "netns", "add", NS_P)
@@ -165,13 +290,8 @@ def test_protocol(h):
     check(h.ask("ping") == "pong", "ping")
     abi = h.ask_block("abi")
     check(abi[0] == "abi" and abi[-1] == "end", "abi framing", abi[:1] + abi[-1:])
-    for want in ("wg_config.relay_port 0 2", "wg_nic.mac 4 6", "wg_peer_key.port 4 2",
-                 "wg_peer_value.partner_port 4 2", "wg_peer_value.flags 6 2",
-                 "wg_peer_value.egress_ifindex 8 4", "wg_peer_value.generation 12 4",
-                 "wg_mac.ifindex 8 4", "wg_peer_stat.fwd_bytes 24 8", "wg_peer_value sizeof 16",
-                 "wg_nic sizeof 12", "wg_mac sizeof 12", "wg_peer_stat sizeof 32"):
-        check(want in abi, "abi has " + want)
-    check(len(abi) == 2 + 20 + 6, "abi line count", str(len(abi)))
+    check(abi == ABI, "abi dump, line for line and in order",
+          str([(i, a, b) for i, (a, b) in enumerate(zip(abi, ABI)) if a != b][:3]))
 
     answers = {
         "config 51820": "ok config",
@@ -186,7 +306,12 @@ def test_protocol(h):
         "unnic 7 ": "ok unnic",
         "peer 10.0.0.1 1000 10.0.0.2 2000 0 0 1": "ok peer",
         "peer 10.0.0.1 1000 10.0.0.2 2000 0 1 2": "ok peer",
-        "peer 10.0.0.1 1000 10.0.0.2 2000 0 2 2": "err peer reason=unknown flag bits 0x2",
+        "peer 10.0.0.1 1000 10.0.0.2 2000 0 2 2": "ok peer",     # WG_PEER_F_BLOCK_CHECK
+        "peer 10.0.0.1 1000 10.0.0.2 2000 0 3 3": "ok peer",     # both known bits
+        "peer 10.0.0.1 1000 10.0.0.2 2000 0 4 2": "err peer reason=unknown flag bits 0x4",
+        "peer 10.0.0.1 1000 10.0.0.2 2000 0 7 2": "err peer reason=unknown flag bits 0x4",
+        "peer 10.0.0.1 1000 10.0.0.2 2000 0 65535 2":
+            "err peer reason=unknown flag bits 0xfffc",
         "peer 10.0.0.1 0 10.0.0.2 2000 0 0 1":
             "err peer reason=usage: peer <ip> <port> <partner_ip> <partner_port> "
             "<egress_ifindex> <flags> <generation>",
@@ -255,6 +380,70 @@ def test_protocol(h):
                        "pass_handshake", "pass_other", "tx_err"], "stats keys", str(list(st)))
 
 
+def test_maps(h):
+    """What the answers do not show: flags and stats slots in wg_peers, the
+    NIC epoch in wg_config."""
+    m = maps_of(h, "map checks (flags, stats slots, nic_epoch)")
+    if m is None:
+        return
+    check(set(m.ids) >= {"wg_config", "wg_peers", "wg_peer_stats", "wg_nics"},
+          "the helper's maps found through its fds", str(m.ids))
+
+    # flags as given; an upsert keeps the entry's slot, a new entry takes another
+    check(h.ask("peer 10.0.0.1 1000 10.0.0.2 2000 0 3 5") == "ok peer", "peer with flags 3")
+    raw = m.peer("10.0.0.1", 1000)
+    check(raw is not None and m.field(raw, "wg_peer_value.flags") == 3
+          and m.field(raw, "wg_peer_value.generation") == 5, "flags 3 stored", repr(raw))
+    check(raw is not None and raw[20:64] == bytes(44), "route written as zeros", repr(raw))
+    slot1 = m.slot("10.0.0.1", 1000)
+    check(h.ask("peer 10.0.0.1 1000 10.0.0.3 3000 0 2 6") == "ok peer", "upsert with flags 2")
+    raw = m.peer("10.0.0.1", 1000)
+    check(m.field(raw, "wg_peer_value.flags") == 2 and m.slot("10.0.0.1", 1000) == slot1,
+          "upsert: flags 2 stored, same slot", "slot %s -> %s" % (slot1, m.slot("10.0.0.1", 1000)))
+    check(h.ask("peer 10.0.0.4 1000 10.0.0.3 3000 0 4 6").startswith("err peer"),
+          "flags 4 refused")
+    check(m.peer("10.0.0.4", 1000) is None, "refused peer not written")
+    check(h.ask("peer 10.0.0.4 1000 10.0.0.3 3000 0 0 1") == "ok peer", "second endpoint")
+    slot2 = m.slot("10.0.0.4", 1000)
+    check(slot2 is not None and slot2 != slot1, "second endpoint: its own slot",
+          "%s %s" % (slot1, slot2))
+    check(h.ask("unpeer 10.0.0.1 1000") == "ok unpeer", "unpeer first")
+    check(m.peer("10.0.0.1", 1000) is None, "unpeer deletes the entry")
+    check(h.ask("peer 10.0.0.5 1000 10.0.0.3 3000 0 0 1") == "ok peer", "third endpoint")
+    check(m.slot("10.0.0.5", 1000) == slot1, "freed slot handed out again",
+          "%s %s" % (slot1, m.slot("10.0.0.5", 1000)))
+    check(h.ask("clear") == "ok clear", "clear with entries")
+    check(h.ask("peer 10.0.0.6 1000 10.0.0.3 3000 0 0 1") == "ok peer", "peer after clear")
+    check(m.slot("10.0.0.6", 1000) == 0, "clear frees every slot: slot 0 first",
+          str(m.slot("10.0.0.6", 1000)))
+
+    # every change of wg_nics gives wg_config a new nic_epoch; nothing else does
+    check(h.ask("config 51820") == "ok config", "config before the epoch checks")
+    port, e0 = m.config()
+    check(port == 51820, "config writes the relay port", str(port))
+    check(h.ask("nic 7 10.201.0.1 02:00:00:00:00:01") == "ok nic", "nic for the epoch")
+    _, e1 = m.config()
+    check(e1 != e0 and e1 != 0, "nic changes nic_epoch", "%d -> %d" % (e0, e1))
+    check(h.ask("nic 7 10.201.0.1 02:00:00:00:00:0x").startswith("err nic"), "bad nic")
+    check(h.ask("peer 10.0.0.7 1000 10.0.0.3 3000 0 0 1") == "ok peer", "peer for the epoch")
+    check(h.ask("block 10.0.0.9 0") == "ok block", "block for the epoch")
+    check(m.config()[1] == e1, "failed nic, peer, block keep nic_epoch", str(m.config()))
+    check(h.ask("config 51821") == "ok config", "config keeps the epoch")
+    check(m.config() == (51821, e1), "config: new port, nic_epoch kept", str(m.config()))
+    check(h.ask("nic 7 10.201.0.1 02:00:00:00:00:02") == "ok nic", "nic again")
+    _, e2 = m.config()
+    check(e2 not in (e1, 0), "nic update changes nic_epoch", "%d -> %d" % (e1, e2))
+    check(h.ask("unnic 7") == "ok unnic", "unnic for the epoch")
+    _, e3 = m.config()
+    check(e3 not in (e2, 0), "unnic changes nic_epoch", "%d -> %d" % (e2, e3))
+    check(h.ask("clear") == "ok clear", "clear for the epoch")
+    port, e4 = m.config()
+    check(e4 not in (e3, 0), "clear changes nic_epoch", "%d -> %d" % (e3, e4))
+    check(port == 51821, "clear keeps the relay port", str(port))
+    check(h.ask("config 51820") == "ok config" and m.config() == (51820, e4),
+          "config after clear keeps the epoch", str(m.config()))
+
+
 def test_attach_modes(h):
     ifindex = int(sh("ip", "netns", "exec", NS_R, "cat", "/sys/class/net/%s/ifindex" % DEV_R))
     prefix = "iface=%s ifindex=%d" % (DEV_R, ifindex)
@@ -319,8 +508,37 @@ def peers_ns_python(code, timeout=10):
                           capture_output=True, text=True, timeout=timeout)
 
 
+def send_to_b(src_port, length, src_ip=A_IP, timeout=3):
+    """One type-4 datagram of `length` payload bytes from src_ip:src_port to
+    the relay; what B saw: ["got"|"different", ip, port] or ["timeout"]."""
+    code = r"""
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("%(S)s", %(SP)d))
+b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(("%(B)s", %(BP)d))
+b.settimeout(%(T)s)
+msg = bytes([4, 0, 0, 0]) + bytes(i %% 256 for i in range(%(N)d - 4))
+s.sendto(msg, ("%(R)s", %(RP)d))
+try:
+    data, src = b.recvfrom(2048)
+    print("got" if data == msg else "different", src[0], src[1])
+except socket.timeout:
+    print("timeout")
+""" % {"S": src_ip, "SP": src_port, "B": B_IP, "BP": B_PORT, "T": timeout, "N": length,
+       "R": RELAY_IP, "RP": RELAY_PORT}
+    r = peers_ns_python(code, timeout=timeout + 10)
+    return r.stdout.split() or [r.stderr.strip()]
+
+
+def peerstat_of(peers, ip, port):
+    """The counters of one peerstat line, or None when it has none."""
+    for p in peers:
+        if p[:2] == [ip, str(port)]:
+            return [int(x) for x in p[2:]]
+    return None
+
+
 def test_forwarding_on_veth(h):
-    """One real type-4 datagram A -> relay -> B, forwarded by XDP_TX."""
+    """Real type-4 datagrams A -> relay -> B, forwarded by XDP_TX."""
     ifindex = int(sh("ip", "netns", "exec", NS_R, "cat", "/sys/class/net/%s/ifindex" % DEV_R))
     mac = link(NS_R, DEV_R)["address"]
     # the veth peer must run XDP itself to receive XDP_TX frames
@@ -357,10 +575,69 @@ print("got" if data == msg else "different", src[0], src[1])
     check(delta["rx"] == 2 and delta["fwd"] == 1 and delta["pass_no_mac"] == 1
           and delta["drop_shape"] == 0 and delta["tx_err"] == 0, "counters of the exchange",
           str(delta))
+    check(after["rx"] == sum(after[k] for k in RX_PARTS), "rx is the sum of its parts",
+          str(after))
     check([A_IP, str(A_PORT), "1", "100", "1", "100"] in peers, "peerstat of A", str(peers))
+    check(peerstat_of(peers, B_IP, B_PORT) is None, "no peerstat before a forwarded packet",
+          str(peers))
+    m = maps_of(h, "stats slot checks on veth")
+    slot_a = m.slot(A_IP, A_PORT) if m else None
+
+    # an upsert of an existing endpoint keeps counting in the same slot
+    peer_a = "peer %s %d %s %d 0 0 2" % (A_IP, A_PORT, B_IP, B_PORT)
+    check(h.ask(peer_a) == "ok peer", "upsert A")
+    if m:
+        check(m.slot(A_IP, A_PORT) == slot_a, "upsert A: same slot", str(m.slot(A_IP, A_PORT)))
+    got = send_to_b(A_PORT, 100)
+    check(got == ["got", RELAY_IP, str(RELAY_PORT)], "forwarded after the upsert", str(got))
+    _, peers = stats(h)
+    check(peerstat_of(peers, A_IP, A_PORT) == [2, 200, 2, 200], "upsert: A's counts go on",
+          str(peers))
+
+    # wg_nics changes drop cached routes: without A's NIC the frame is passed
+    # (a stale cached route would still forward it), with it back it goes again
+    check(h.ask("unnic %d" % ifindex) == "ok unnic", "unnic the relay's NIC")
+    before, _ = stats(h)
+    got = send_to_b(A_PORT, 100, timeout=1)
+    after, _ = stats(h)
+    check(got == ["timeout"] and after["pass_no_mac"] - before["pass_no_mac"] == 1
+          and after["fwd"] == before["fwd"], "unnic: the cached route is not used",
+          "%s %s" % (got, {k: after[k] - before[k] for k in after}))
+    check(h.ask("nic %d %s %s" % (ifindex, RELAY_IP, mac)) == "ok nic", "nic again")
+    got = send_to_b(A_PORT, 100)
+    check(got == ["got", RELAY_IP, str(RELAY_PORT)], "forwarded again after nic", str(got))
+    _, peers = stats(h)
+    check(peerstat_of(peers, A_IP, A_PORT) == [3, 300, 3, 300], "A counted 3", str(peers))
+
     check(h.ask("unpeer %s %d" % (A_IP, A_PORT)) == "ok unpeer", "unpeer A")
     _, peers = stats(h)
     check(not any(p[:2] == [A_IP, str(A_PORT)] for p in peers), "A's peerstat gone", str(peers))
+
+    # a different endpoint takes A's slot (3 packets in it): it starts at 0
+    check(h.ask("peer %s %d %s %d 0 0 1" % (A_IP, C_PORT, B_IP, B_PORT)) == "ok peer", "peer C")
+    if m:
+        check(m.slot(A_IP, C_PORT) == slot_a, "C reuses A's slot", str(m.slot(A_IP, C_PORT)))
+        check(m.slot_counts(slot_a) == (0, 0), "reused slot zeroed", str(m.slot_counts(slot_a)))
+    _, peers = stats(h)
+    check(peerstat_of(peers, A_IP, C_PORT) is None, "C has no peerstat yet", str(peers))
+    got = send_to_b(C_PORT, 50)
+    check(got == ["got", RELAY_IP, str(RELAY_PORT)], "C's datagram forwarded", str(got))
+    _, peers = stats(h)
+    check(peerstat_of(peers, A_IP, C_PORT) == [1, 50, 1, 50], "C counts from 0", str(peers))
+
+    # A re-added, into the slot C just left (with C's packet in it): from 0 again
+    check(h.ask("unpeer %s %d" % (A_IP, C_PORT)) == "ok unpeer", "unpeer C")
+    check(h.ask(peer_a) == "ok peer", "re-add A")
+    if m:
+        check(m.slot(A_IP, A_PORT) == slot_a, "A back in its old slot", str(m.slot(A_IP, A_PORT)))
+    _, peers = stats(h)
+    check(peerstat_of(peers, A_IP, A_PORT) is None and peerstat_of(peers, A_IP, C_PORT) is None,
+          "re-added A has no peerstat yet, C's is gone", str(peers))
+    got = send_to_b(A_PORT, 100)
+    check(got == ["got", RELAY_IP, str(RELAY_PORT)], "re-added A forwarded", str(got))
+    _, peers = stats(h)
+    check(peerstat_of(peers, A_IP, A_PORT) == [1, 100, 1, 100], "re-added A counts from 0",
+          str(peers))
     check(h.ask("clear") == "ok clear", "clear")
     _, peers = stats(h)
     check(peers == [], "no peerstat after clear", str(peers))
@@ -404,6 +681,7 @@ def main():
         h = Helper()
         helpers.append(h)
         test_protocol(h)
+        test_maps(h)
         test_attach_modes(h)
         rc = h.close()
         check(rc == 0, "exit 0 on EOF with two NICs attached", str(rc))

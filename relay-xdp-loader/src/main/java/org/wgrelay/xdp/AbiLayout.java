@@ -16,6 +16,7 @@ public final class AbiLayout {
     static {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("wg_config.relay_port", "0 2");
+        m.put("wg_config.nic_epoch", "2 2");
         m.put("wg_config sizeof", "4");
         m.put("wg_nic.ip", "0 4");
         m.put("wg_nic.mac", "4 6");
@@ -28,15 +29,16 @@ public final class AbiLayout {
         m.put("wg_peer_value.flags", "6 2");
         m.put("wg_peer_value.egress_ifindex", "8 4");
         m.put("wg_peer_value.generation", "12 4");
-        m.put("wg_peer_value sizeof", "16");
+        m.put("wg_peer_value.stats_slot", "16 4");
+        m.put("wg_peer_value.route", "20 44");
+        m.put("wg_peer_value sizeof", "64");
+        m.put("wg_peer_route sizeof", "44");
         m.put("wg_mac.mac", "0 6");
         m.put("wg_mac.ifindex", "8 4");
         m.put("wg_mac sizeof", "12");
-        m.put("wg_peer_stat.rx_packets", "0 8");
-        m.put("wg_peer_stat.rx_bytes", "8 8");
-        m.put("wg_peer_stat.fwd_packets", "16 8");
-        m.put("wg_peer_stat.fwd_bytes", "24 8");
-        m.put("wg_peer_stat sizeof", "32");
+        m.put("wg_peer_stat.packets", "0 8");
+        m.put("wg_peer_stat.bytes", "8 8");
+        m.put("wg_peer_stat sizeof", "16");
         EXPECTED = Map.copyOf(m);
     }
 

@@ -71,10 +71,12 @@ public final class MapSync {
                 ok &= send("unpeer " + p.ip() + " " + p.port());
             }
         }
+        // Peers before blocks: an entry must carry its block-check flag before its IP's
+        // blocklist entry exists, or the program would not look that entry up.
         for (XdpPeer p : want.peers().values()) {
             if (!p.equals(have.peers().get(p.key()))) {
                 ok &= send("peer " + p.ip() + " " + p.port() + " " + p.partnerIp() + " " + p.partnerPort() + " "
-                        + p.egressIfindex() + " " + (p.pass() ? 1 : 0) + " " + (generation & 0xffffffffL));
+                        + p.egressIfindex() + " " + p.flags() + " " + (generation & 0xffffffffL));
             }
         }
         for (String ip : have.blocklist().keySet()) {

@@ -26,8 +26,8 @@ class MapSyncTest {
         return m;
     }
 
-    private static final XdpPeer A = new XdpPeer("10.1.0.1", 4000, "10.2.0.1", 5000, 0, false);
-    private static final XdpPeer B = new XdpPeer("10.2.0.1", 5000, "10.1.0.1", 4000, 0, false);
+    private static final XdpPeer A = new XdpPeer("10.1.0.1", 4000, "10.2.0.1", 5000, 0, false, false);
+    private static final XdpPeer B = new XdpPeer("10.2.0.1", 5000, "10.1.0.1", 4000, 0, false, false);
 
     @Test
     void theFirstApplyClearsTheMapsAndWritesEverything() {
@@ -46,7 +46,7 @@ class MapSyncTest {
         sync.apply(state(linked(A, B), Map.of()));
         helper.commands.clear();
 
-        XdpPeer aPassing = new XdpPeer("10.1.0.1", 4000, "10.2.0.1", 5000, 0, true);
+        XdpPeer aPassing = new XdpPeer("10.1.0.1", 4000, "10.2.0.1", 5000, 0, true, false);
         sync.apply(state(linked(aPassing, B), Map.of()));
 
         assertEquals(1, helper.commands.size(), helper.commands.toString());
@@ -54,6 +54,20 @@ class MapSyncTest {
         helper.commands.clear();
         sync.apply(state(linked(aPassing, B), Map.of()));
         assertEquals(List.of(), helper.commands, "nothing changed, nothing sent");
+    }
+
+    @Test
+    void aBlockedPeersFlagIsWrittenBeforeItsBlocklistEntry() {
+        sync.apply(state(linked(A, B), Map.of()));
+        helper.commands.clear();
+
+        XdpPeer aChecked = new XdpPeer("10.1.0.1", 4000, "10.2.0.1", 5000, 0, false, true);
+        sync.apply(state(linked(aChecked, B), Map.of("10.1.0.1", 60L)));
+
+        assertEquals(2, helper.commands.size(), helper.commands.toString());
+        assertTrue(helper.commands.get(0).startsWith("peer 10.1.0.1 4000 10.2.0.1 5000 0 2 "), helper.commands.get(0));
+        assertEquals("block 10.1.0.1 60", helper.commands.get(1));
+        assertEquals(3, new XdpPeer("10.1.0.1", 4000, "10.2.0.1", 5000, 0, true, true).flags());
     }
 
     @Test
@@ -104,7 +118,7 @@ class MapSyncTest {
             Map<String, XdpPeer> peers = new HashMap<>();
             for (int i = 0; i < r.nextInt(20); i++) {
                 XdpPeer p = new XdpPeer("10.0." + r.nextInt(3) + "." + r.nextInt(5), 1000 + r.nextInt(3),
-                        "10.9.0." + r.nextInt(4), 2000, r.nextInt(2), r.nextBoolean());
+                        "10.9.0." + r.nextInt(4), 2000, r.nextInt(2), r.nextBoolean(), r.nextBoolean());
                 peers.put(p.key(), p);
             }
             Map<String, Long> block = new HashMap<>();
@@ -120,7 +134,7 @@ class MapSyncTest {
         sync.apply(state(last, lastBlock));
         Map<String, String> expected = new HashMap<>();
         last.values().forEach(p -> expected.put(p.key(),
-                p.partnerIp() + " " + p.partnerPort() + " " + p.egressIfindex() + " " + (p.pass() ? 1 : 0)));
+                p.partnerIp() + " " + p.partnerPort() + " " + p.egressIfindex() + " " + p.flags()));
         assertEquals(expected, helper.peers);
         assertEquals(lastBlock.keySet(), helper.blocklist.keySet());
     }

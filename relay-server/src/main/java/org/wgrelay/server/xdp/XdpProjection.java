@@ -28,6 +28,12 @@ final class XdpProjection {
         for (XdpNic n : nicsByName.values()) {
             nics.put(n.ifindex(), n);
         }
+        Map<String, Long> blocked = new HashMap<>();
+        for (Blocklist.Entry e : blocklist.entries(nowMillis)) {
+            if (e.ip() instanceof Inet4Address) {
+                blocked.put(e.ip().getHostAddress(), Math.max(1, (e.expiresAtMillis() - nowMillis + 999) / 1000));
+            }
+        }
         Map<String, XdpPeer> peers = new HashMap<>();
         for (Route r : table.routes()) {
             if (!r.linked() || !r.peer().endpoint().isIpv4() || !r.partner().endpoint().isIpv4()) {
@@ -39,14 +45,9 @@ final class XdpProjection {
             // SPEC rule 9 must see the partner's transport data while a candidate is answered,
             // and the voiding rule the candidate's owner's: both go up for that window.
             boolean pass = answered(r.runtime().roaming()) || answered(r.partnerRuntime().roaming());
-            XdpPeer p = new XdpPeer(host(from), from.port(), host(to), to.port(), pinned == null ? 0 : pinned.ifindex(), pass);
+            XdpPeer p = new XdpPeer(host(from), from.port(), host(to), to.port(),
+                    pinned == null ? 0 : pinned.ifindex(), pass, blocked.containsKey(host(from)));
             peers.put(p.key(), p);
-        }
-        Map<String, Long> blocked = new HashMap<>();
-        for (Blocklist.Entry e : blocklist.entries(nowMillis)) {
-            if (e.ip() instanceof Inet4Address) {
-                blocked.put(e.ip().getHostAddress(), Math.max(1, (e.expiresAtMillis() - nowMillis + 999) / 1000));
-            }
         }
         return new XdpState(relayPort, nics, peers, blocked);
     }

@@ -317,12 +317,10 @@ class XdpForwardingTest {
     @Test
     @Order(20)
     void aPeersCountersNeverGoBackwardsWhenItsEndpointMovesOrItsLinkGoes() {
-        control.ctl("wg", "peer", "add", "carol", ALICE + ":40011");
-        control.ctl("wg", "peer", "add", "dave", BOB + ":40011");
-        control.ctl("wg", "link", "add", "carol", "dave");
-        UdpAgent carol = agent(ALICE, 40011, true);
+        UdpAgent[] pair = linkedPair("carol", "dave", 40011);
+        UdpAgent carol = pair[0];
+        UdpAgent dave = pair[1];
         UdpAgent carolMoved = agent(ALICE, 40012, true);
-        UdpAgent dave = agent(BOB, 40011, false);
         probeUntil(carol, RELAY_A, "the kernel to forward carol's datagrams",
                 (b, a, up) -> a.since(b, "xdp_fwd_packets") == 1);
         relayed(carol, RELAY_A, WG.transports(10), dave, RELAY_B);
@@ -350,11 +348,9 @@ class XdpForwardingTest {
     @Test
     @Order(21)
     void lastSeenAdvancesForAPeerWhoseTrafficTheKernelForwards() {
-        control.ctl("wg", "peer", "add", "erin", ALICE + ":40021");
-        control.ctl("wg", "peer", "add", "frank", BOB + ":40021");
-        control.ctl("wg", "link", "add", "erin", "frank");
-        UdpAgent erin = agent(ALICE, 40021, true);
-        UdpAgent frank = agent(BOB, 40021, false);
+        UdpAgent[] pair = linkedPair("erin", "frank", 40021);
+        UdpAgent erin = pair[0];
+        UdpAgent frank = pair[1];
         long upBefore = rig.udpInDatagrams();
         relayed(erin, RELAY_A, WG.transports(5), frank, RELAY_B);
         Counters now = control.show();
@@ -363,6 +359,53 @@ class XdpForwardingTest {
                 "precondition: the kernel forwarded all of erin's datagrams; " + now.json());
         assertFalse(control.peer("erin").path("last_seen").isNull(),
                 "erin sent 5 datagrams, yet: " + control.peer("erin"));
+    }
+
+    /**
+     * The program looks the blocklist up for a registered source only when the relay flagged
+     * that source's entry; blocking a linked peer's IP must therefore flag it, or the kernel
+     * would go on forwarding for it.
+     */
+    @Test
+    @Order(22)
+    void aLinkedPeerIsDroppedInTheKernelWhileItsIpIsBlocklisted() {
+        UdpAgent[] pair = linkedPair("gina", "hank", 40031);
+        UdpAgent gina = pair[0];
+        UdpAgent hank = pair[1];
+        // One datagram from gina teaches the kernel her MAC, whatever happens to it.
+        probeUntil(gina, RELAY_A, "gina's first datagram", (b, a, up) -> true);
+        probeUntil(hank, RELAY_B, "the kernel to forward hank's datagrams",
+                (b, a, up) -> a.since(b, "xdp_fwd_packets") == 1 && up == 0);
+
+        control.ctl("wg", "blocklist", "add", BOB, "60s");
+        probeUntil(hank, RELAY_B, "the blocklist entry to reach hank's fast path",
+                (b, a, up) -> a.since(b, "drop_blocklisted") == 1 && up == 0);
+        Counters before = control.settled();
+        long upBefore = rig.udpInDatagrams();
+        hank.sendAll(RELAY_B, RELAY_PORT, WG.dataMix(20));
+        Counters after = awaitRx(before, 20);
+        String why = "before " + before.json() + "\nafter  " + after.json();
+        assertEquals(20, after.since(before, "drop_blocklisted"), why);
+        assertEquals(0, after.since(before, "xdp_fwd_packets"), why);
+        assertEquals(0, after.since(before, "fwd_packets"), why);
+        assertEquals(0, rig.udpInDatagrams() - upBefore, "userspace must not see a blocklisted source: " + why);
+        assertEquals(List.of(), hexes(gina.drain()), "gina must receive nothing from a blocklisted peer");
+
+        control.ctl("wg", "blocklist", "remove", BOB);
+        probeUntil(hank, RELAY_B, "the kernel to forward hank's datagrams again",
+                (b, a, up) -> a.since(b, "xdp_fwd_packets") == 1 && up == 0);
+        relayed(hank, RELAY_B, WG.dataMix(10), gina, RELAY_A);
+    }
+
+    /**
+     * Registers and links two more peers on {@code port}, one at alice's address and one at
+     * bob's, and returns their sockets in that order.
+     */
+    private static UdpAgent[] linkedPair(String aliceSide, String bobSide, int port) {
+        control.ctl("wg", "peer", "add", aliceSide, ALICE + ":" + port);
+        control.ctl("wg", "peer", "add", bobSide, BOB + ":" + port);
+        control.ctl("wg", "link", "add", aliceSide, bobSide);
+        return new UdpAgent[] {agent(ALICE, port, true), agent(BOB, port, false)};
     }
 
     private static void relayed(UdpAgent from, String relayIp, List<byte[]> payloads, UdpAgent to, String relaySource) {
