@@ -44,6 +44,18 @@ public final class MapSync {
         needsResync = true;
     }
 
+    /**
+     * True when {@link #apply}ing {@code want} would take a peer entry out of the maps
+     * (an unpeer, or the clear of a resync) and, with it, the program's count of what it
+     * forwarded for that endpoint since the last poll: the caller polls first.
+     */
+    public boolean wouldRemovePeers(XdpState want) {
+        if (pushed.peers().isEmpty()) {
+            return false;
+        }
+        return needsResync || !want.peers().keySet().containsAll(pushed.peers().keySet());
+    }
+
     /** Brings the maps to {@code want}; returns true when every write succeeded. */
     public boolean apply(XdpState want) {
         generation++;

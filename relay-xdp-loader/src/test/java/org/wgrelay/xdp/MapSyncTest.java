@@ -71,6 +71,20 @@ class MapSyncTest {
     }
 
     @Test
+    void itTellsWhenAnApplyWouldTakeAPeerEntryAndItsCountsOut() {
+        assertFalse(sync.wouldRemovePeers(state(linked(A, B), Map.of())), "nothing pushed yet");
+        sync.apply(state(linked(A, B), Map.of()));
+
+        XdpPeer aPassing = new XdpPeer("10.1.0.1", 4000, "10.2.0.1", 5000, 0, true, false);
+        assertFalse(sync.wouldRemovePeers(state(linked(aPassing, B), Map.of())), "an upsert keeps the entry");
+        assertFalse(sync.wouldRemovePeers(state(linked(A, B), Map.of("10.9.9.9", 5L))), "a block removes none");
+        assertTrue(sync.wouldRemovePeers(state(linked(A), Map.of())), "B goes");
+
+        sync.reset();
+        assertTrue(sync.wouldRemovePeers(state(linked(A, B), Map.of())), "a resync clears every entry");
+    }
+
+    @Test
     void removedPeersAndUnblockedIpsAreTakenOut() {
         sync.apply(state(linked(A, B), Map.of("192.0.2.9", 60L)));
         sync.apply(state(linked(), Map.of()));

@@ -25,12 +25,14 @@ import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterChange;
 import org.wgrelay.server.roster.RosterListener;
 import org.wgrelay.server.server.XdpMode;
+import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.table.ForwardingTableHolder;
 import org.wgrelay.xdp.AbiLayout;
 import org.wgrelay.xdp.AttachResult;
 import org.wgrelay.xdp.HelperChannel;
 import org.wgrelay.xdp.MapSync;
 import org.wgrelay.xdp.XdpNic;
+import org.wgrelay.xdp.XdpState;
 import org.wgrelay.xdp.XdpStats;
 
 /**
@@ -66,6 +68,8 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
     private List<String> interfaces = List.of();
     private XdpMode requested = XdpMode.DRV;
     private volatile boolean attached;
+    /** The table the maps were last synced to: per-peer kernel counts belong to its endpoints. */
+    private ForwardingTable projected = ForwardingTable.EMPTY;
     private long nextRestartMillis;
     private volatile long failedBeforeRestart;
 
@@ -161,8 +165,13 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
             return;
         }
         syncNow();
+        foldKernelCounts();
+    }
+
+    /** Adds what the program counted since the last poll, per peer as the maps have them. */
+    private void foldKernelCounts() {
         try {
-            kernel.fold(XdpStats.parse(helper.callMulti("stats")), tables.current(), clockMillis.getAsLong());
+            kernel.fold(XdpStats.parse(helper.callMulti("stats")), projected, clockMillis.getAsLong());
         } catch (IOException e) {
             LOG.warn("reading XDP counters failed: {}", e.getMessage());
         }
@@ -207,7 +216,15 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
 
     private void syncNow() {
         try {
-            sync.apply(XdpProjection.project(relayPort, nics, tables.current(), blocklist, clockMillis.getAsLong()));
+            ForwardingTable table = tables.current();
+            XdpState want = XdpProjection.project(relayPort, nics, table, blocklist, clockMillis.getAsLong());
+            // An entry's counts go with it: take them while the maps and the table they
+            // were synced to still agree on whose they are (a move, an unlink, a resync).
+            if (sync.wouldRemovePeers(want)) {
+                foldKernelCounts();
+            }
+            sync.apply(want);
+            projected = table;
         } catch (RuntimeException e) {
             LOG.error("XDP map sync failed", e);
             sync.reset();

@@ -398,6 +398,32 @@ class XdpForwardingTest {
     }
 
     /**
+     * An endpoint's kernel counts live in its map entry: what the kernel forwarded for it
+     * since the last once-a-second poll must be counted when the entry goes, not lost.
+     */
+    @Test
+    @Order(23)
+    void whatTheKernelForwardedJustBeforeALinkGoesIsStillCounted() {
+        UdpAgent[] pair = linkedPair("ivan", "judy", 40041);
+        UdpAgent ivan = pair[0];
+        UdpAgent judy = pair[1];
+        probeUntil(judy, RELAY_B, "judy's first datagram", (b, a, up) -> true);
+        probeUntil(ivan, RELAY_A, "the kernel to forward ivan's datagrams",
+                (b, a, up) -> a.since(b, "xdp_fwd_packets") == 1 && up == 0);
+        Counters before = control.settled();
+        long fwdBefore = control.peer("ivan").path("fwd_packets").asLong();
+        long upBefore = rig.udpInDatagrams();
+
+        relayed(ivan, RELAY_A, WG.transports(25), judy, RELAY_B);
+        control.ctl("wg", "link", "remove", "ivan", "judy"); // at once: no poll in between, most of the time
+        assertEquals(0, rig.udpInDatagrams() - upBefore, "precondition: the kernel forwarded all 25");
+        // Once the relay's totals hold the 25, a poll has read them; ivan's row comes from the same poll.
+        Counters after = awaitRx(before, 25);
+        assertEquals(fwdBefore + 25, control.peer("ivan").path("fwd_packets").asLong(),
+                "ivan's fwd_packets must include the 25 the kernel forwarded; " + after.json());
+    }
+
+    /**
      * Registers and links two more peers on {@code port}, one at alice's address and one at
      * bob's, and returns their sockets in that order.
      */
