@@ -3,9 +3,9 @@ package org.wgrelay.it.control;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.wgrelay.it.control.ControlRelay.endpointOf;
-import static org.wgrelay.it.control.ControlRelay.receive;
-import static org.wgrelay.it.control.ControlRelay.udpSocket;
+import static org.wgrelay.it.control.LocalRelay.endpointOf;
+import static org.wgrelay.it.control.LocalRelay.receive;
+import static org.wgrelay.it.control.LocalRelay.udpSocket;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.DatagramSocket;
@@ -52,7 +52,7 @@ class ConcurrentControlTest {
 
     @Test
     void concurrentClientsKeepTheRosterConsistentWithItsFileAndTheRelayForwarding() throws Exception {
-        try (ControlRelay relay = ControlRelay.open()) {
+        try (LocalRelay relay = LocalRelay.open()) {
             ExecutorService pool = Executors.newFixedThreadPool(THREADS + 1);
             Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
             AtomicBoolean writersDone = new AtomicBoolean();
@@ -127,7 +127,7 @@ class ConcurrentControlTest {
                     c.ok("wg peer add", "fwd-a", endpointOf(a));
                     c.ok("wg peer add", "fwd-b", endpointOf(b));
                     c.ok("wg link add", "fwd-b", "fwd-a");
-                    byte[] payload = ControlRelay.transport(200, new Random(3));
+                    byte[] payload = LocalRelay.transport(200, new Random(3));
                     relay.send(a, payload);
                     assertArrayEquals(payload, receive(b));
                     relay.send(b, payload);

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.wgrelay.it.control.ControlRelay.await;
-import static org.wgrelay.it.control.ControlRelay.endpointOf;
-import static org.wgrelay.it.control.ControlRelay.receive;
-import static org.wgrelay.it.control.ControlRelay.udpSocket;
+import static org.wgrelay.it.control.LocalRelay.await;
+import static org.wgrelay.it.control.LocalRelay.endpointOf;
+import static org.wgrelay.it.control.LocalRelay.receive;
+import static org.wgrelay.it.control.LocalRelay.udpSocket;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -43,7 +43,7 @@ class ControlVerbsTest {
     static final String KEY_B = key(2);
 
     private final Random random = new Random(7);
-    private ControlRelay relay;
+    private LocalRelay relay;
     private RelayClient c;
 
     static String key(int seed) {
@@ -54,7 +54,7 @@ class ControlVerbsTest {
 
     @BeforeEach
     void start() throws Exception {
-        relay = ControlRelay.open();
+        relay = LocalRelay.open();
         c = relay.client();
     }
 
@@ -271,7 +271,7 @@ class ControlVerbsTest {
 
     @Test
     void showConfigOfARelayOnAWildcardAddressWritesAPlaceholderEndpoint() throws Exception {
-        try (ControlRelay wildcard = ControlRelay.boundTo("0.0.0.0"); RelayClient w = wildcard.client()) {
+        try (LocalRelay wildcard = LocalRelay.boundTo("0.0.0.0"); RelayClient w = wildcard.client()) {
             w.ok("wg peer add", "alice", "198.51.100.1:51820");
             w.ok("wg peer add", "bob", "198.51.100.2:51820");
             w.ok("wg link add", "alice", "bob");
@@ -288,8 +288,8 @@ class ControlVerbsTest {
                 DatagramSocket forger = udpSocket("127.0.0.5")) {
             relay.send(junk, new byte[] {1, 2, 3});
             relay.send(junk, new byte[] {9});
-            relay.send(stranger, ControlRelay.transport(64, random));
-            relay.send(forger, ControlRelay.initiation(random));
+            relay.send(stranger, LocalRelay.transport(64, random));
+            relay.send(forger, LocalRelay.initiation(random));
             await("four drops", () -> {
                 try {
                     JsonNode s = c.ok("wg show");
@@ -305,7 +305,7 @@ class ControlVerbsTest {
         for (JsonNode row : sources) {
             assertEquals(Set.of("ip", "drop_unknown_src", "drop_not_wg_shaped", "drop_handshake_no_pubkey_match",
                     "last_seen"), fields(row));
-            assertEquals(Instant.ofEpochMilli(ControlRelay.START_MILLIS), Instant.parse(row.get("last_seen").asText()),
+            assertEquals(Instant.ofEpochMilli(LocalRelay.START_MILLIS), Instant.parse(row.get("last_seen").asText()),
                     "last_seen is ISO-8601 UTC from the relay's clock");
             String ip = row.get("ip").asText();
             long[] expected = switch (ip) {
@@ -371,7 +371,7 @@ class ControlVerbsTest {
         assertEquals(86_400, entry("192.0.2.3").get("seconds_left").asInt());
         try (DatagramSocket blocked = udpSocket("127.0.0.6")) {
             c.ok("wg blocklist add", "127.0.0.6", "1h");
-            relay.send(blocked, ControlRelay.transport(64, random));
+            relay.send(blocked, LocalRelay.transport(64, random));
             await("blocklisted drop", () -> relay.daemon.status().show().get("drop_blocklisted").equals(1L));
         }
     }
@@ -531,7 +531,7 @@ class ControlVerbsTest {
     @Test
     void operatorVerbsNeedTheTokenWhenTheRelayHasOne() throws Exception {
         String token = "9f2c7e1b-operator";
-        try (ControlRelay guarded = ControlRelay.withToken("0.0.0.0", token); RelayClient anon = guarded.client();
+        try (LocalRelay guarded = LocalRelay.withToken("0.0.0.0", token); RelayClient anon = guarded.client();
                 RelayClient wrong = guarded.client().token("9f2c7e1b-operatoR");
                 RelayClient operator = guarded.client().token(token)) {
             List<String[]> mutations = List.of(
@@ -638,13 +638,13 @@ class ControlVerbsTest {
             assertEquals(before, snapshot(c));
 
             // Forwarding is as it was: alice and bob reach each other; carol is still unlinked.
-            byte[] there = ControlRelay.transport(100, random);
+            byte[] there = LocalRelay.transport(100, random);
             relay.send(alice, there);
             assertArrayEquals(there, receive(bob));
-            byte[] back = ControlRelay.transport(120, random);
+            byte[] back = LocalRelay.transport(120, random);
             relay.send(bob, back);
             assertArrayEquals(back, receive(alice));
-            relay.send(carol, ControlRelay.transport(64, random));
+            relay.send(carol, LocalRelay.transport(64, random));
             await("carol's datagram dropped for no link", () -> peerCounter("carol", "drop_no_link") == 1);
             carol.setSoTimeout(200);
             alice.setSoTimeout(200);
@@ -682,7 +682,7 @@ class ControlVerbsTest {
             assertEquals(peers, c.ok("wg peer list").toString(), "the roster in memory is unchanged");
             assertEquals(1, c.ok("wg link list").get("links").size());
             assertEquals(dir, relay.dirListing(), "no temporary file left behind");
-            byte[] payload = ControlRelay.transport(64, random);
+            byte[] payload = LocalRelay.transport(64, random);
             relay.send(alice, payload);
             assertArrayEquals(payload, receive(bob), "still forwarding on the old link");
 

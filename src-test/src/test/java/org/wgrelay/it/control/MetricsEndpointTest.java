@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.wgrelay.it.control.ControlRelay.await;
-import static org.wgrelay.it.control.ControlRelay.endpointOf;
-import static org.wgrelay.it.control.ControlRelay.receive;
-import static org.wgrelay.it.control.ControlRelay.udpSocket;
+import static org.wgrelay.it.control.LocalRelay.await;
+import static org.wgrelay.it.control.LocalRelay.endpointOf;
+import static org.wgrelay.it.control.LocalRelay.receive;
+import static org.wgrelay.it.control.LocalRelay.udpSocket;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -33,12 +33,12 @@ class MetricsEndpointTest {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     private final Random random = new Random(11);
-    private ControlRelay relay;
+    private LocalRelay relay;
     private RelayClient c;
 
     @BeforeEach
     void start() throws Exception {
-        relay = ControlRelay.open();
+        relay = LocalRelay.open();
         c = relay.client();
     }
 
@@ -98,20 +98,20 @@ class MetricsEndpointTest {
             c.ok("wg blocklist add", "127.0.0.8", "1h");
 
             for (int len : List.of(100, 200, 300)) {
-                byte[] p = ControlRelay.transport(len, random);
+                byte[] p = LocalRelay.transport(len, random);
                 relay.send(alice, p);
                 assertArrayEquals(p, receive(bob));
             }
-            byte[] back = ControlRelay.transport(64, random);
+            byte[] back = LocalRelay.transport(64, random);
             relay.send(bob, back);
             assertArrayEquals(back, receive(alice));
-            relay.send(carol, ControlRelay.transport(80, random));       // no_link
-            relay.send(carol, ControlRelay.transport(90, random));       // no_link
-            relay.send(alice, ControlRelay.initiation(random));          // handshake_pubkey_mismatch
-            relay.send(stranger, ControlRelay.transport(64, random));    // unknown_src
+            relay.send(carol, LocalRelay.transport(80, random));       // no_link
+            relay.send(carol, LocalRelay.transport(90, random));       // no_link
+            relay.send(alice, LocalRelay.initiation(random));          // handshake_pubkey_mismatch
+            relay.send(stranger, LocalRelay.transport(64, random));    // unknown_src
             relay.send(stranger, new byte[] {1, 2, 3});                  // not_wg_shaped
-            relay.send(stranger, ControlRelay.initiation(random));       // handshake_no_pubkey_match
-            relay.send(blocked, ControlRelay.transport(64, random));     // blocklisted
+            relay.send(stranger, LocalRelay.initiation(random));       // handshake_no_pubkey_match
+            relay.send(blocked, LocalRelay.transport(64, random));     // blocklisted
             await("every datagram has its verdict", () -> verdicts() == 11);
         }
         JsonNode show = c.ok("wg show");

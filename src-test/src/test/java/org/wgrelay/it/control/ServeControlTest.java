@@ -76,7 +76,7 @@ class ServeControlTest {
 
     @Test
     void ctlThroughMainTalksToARealRelayAndTakesLabelsThatLookLikeOptions() throws Exception {
-        try (ControlRelay relay = ControlRelay.withToken("127.0.0.1", "tok-42")) {
+        try (LocalRelay relay = LocalRelay.withToken("127.0.0.1", "tok-42")) {
             String control = "127.0.0.1:" + relay.daemon.controlPort();
             Path token = Files.writeString(tmp.resolve("token"), "tok-42\n");
 

@@ -29,7 +29,7 @@ class StateEventsTest {
 
     @Test
     void subscriberSeesEveryKindOfChangeMadeOnAnotherConnection() throws Exception {
-        try (ControlRelay relay = ControlRelay.open(); RelayClient sub = relay.client(); RelayClient op = relay.client()) {
+        try (LocalRelay relay = LocalRelay.open(); RelayClient sub = relay.client(); RelayClient op = relay.client()) {
             JsonNode ack = sub.ok("subscribe");
             assertTrue(ack.get("subscribed").asBoolean());
 
@@ -83,7 +83,7 @@ class StateEventsTest {
 
     @Test
     void rejectedRequestsAndReadsSendNoEventsAndEverySubscriberSeesTheSameOrder() throws Exception {
-        try (ControlRelay relay = ControlRelay.open(); RelayClient s1 = relay.client(); RelayClient s2 = relay.client();
+        try (LocalRelay relay = LocalRelay.open(); RelayClient s1 = relay.client(); RelayClient s2 = relay.client();
                 RelayClient op = relay.client()) {
             s1.ok("subscribe");
             s2.ok("subscribe");

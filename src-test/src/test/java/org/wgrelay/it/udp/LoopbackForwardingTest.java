@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.wgrelay.it.udp.RunningRelay.await;
+import static org.wgrelay.it.control.LocalRelay.await;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -26,6 +26,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
+import org.wgrelay.it.control.LocalRelay;
 import org.wgrelay.server.metrics.DropSourceTable;
 import org.wgrelay.server.table.Endpoint;
 
@@ -36,7 +37,7 @@ import org.wgrelay.server.table.Endpoint;
  */
 class LoopbackForwardingTest {
     private final Random random = new Random(42);
-    private RunningRelay relay;
+    private LocalRelay relay;
 
     @AfterEach
     void stopRelay() throws Exception {
@@ -71,7 +72,7 @@ class LoopbackForwardingTest {
 
     @Test
     void forwardsEveryMessageTypeBothWaysByteForByteFromTheRelayPort() throws Exception {
-        relay = new RunningRelay("127.0.0.1", 2, false);
+        relay = LocalRelay.loopback("127.0.0.1", 2, false);
         try (DatagramSocket alice = socket("127.0.0.1"); DatagramSocket bob = socket("127.0.0.1")) {
             assertTrue(relay.daemon.roster().addPeer("alice", endpointOf(alice), null, "laptop").ok());
             assertTrue(relay.daemon.roster().addPeer("bob", endpointOf(bob), null, null).ok());
@@ -109,7 +110,7 @@ class LoopbackForwardingTest {
 
     @Test
     void countsEachDropReasonOnceAndForwardsNothingItDrops() throws Exception {
-        relay = new RunningRelay("127.0.0.1", 2, false);
+        relay = LocalRelay.loopback("127.0.0.1", 2, false);
         try (DatagramSocket alice = socket("127.0.0.1"); DatagramSocket bob = socket("127.0.0.1");
                 DatagramSocket carol = socket("127.0.0.1"); DatagramSocket stranger = socket("127.0.0.3");
                 DatagramSocket blocked = socket("127.0.0.4")) {
@@ -166,7 +167,7 @@ class LoopbackForwardingTest {
 
     @Test
     void perSourceDropTableKeepsTheMostRecent256SourceIps() throws Exception {
-        relay = new RunningRelay("127.0.0.1", 2, false);
+        relay = LocalRelay.loopback("127.0.0.1", 2, false);
         InetSocketAddress relayAddr = relay.udpAddress("127.0.0.1");
         int sources = 300;
         for (int i = 0; i < sources; i++) {
@@ -194,7 +195,7 @@ class LoopbackForwardingTest {
         lines.start();
         traceLog.addAppender(lines);
         try {
-            relay = new RunningRelay("127.0.0.1", 1, true);
+            relay = LocalRelay.loopback("127.0.0.1", 1, true);
             try (DatagramSocket alice = socket("127.0.0.1"); DatagramSocket bob = socket("127.0.0.1")) {
                 String key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
                 relay.daemon.roster().addPeer("alice", endpointOf(alice), key, null);
@@ -217,7 +218,7 @@ class LoopbackForwardingTest {
 
     @Test
     void dualStackSocketMatchesIpv4PeersAndIpv6Peers() throws Exception {
-        relay = new RunningRelay("::", 2, false);
+        relay = LocalRelay.loopback("::", 2, false);
         try (DatagramSocket v4 = socket("127.0.0.1"); DatagramSocket v6 = socket("::1")) {
             relay.daemon.roster().addPeer("four", endpointOf(v4), null, null);
             relay.daemon.roster().addPeer("six", endpointOf(v6), null, null);
@@ -243,7 +244,7 @@ class LoopbackForwardingTest {
 
     @Test
     void removingTheLinkStopsForwardingAtOnce() throws Exception {
-        relay = new RunningRelay("127.0.0.1", 2, false);
+        relay = LocalRelay.loopback("127.0.0.1", 2, false);
         try (DatagramSocket alice = socket("127.0.0.1"); DatagramSocket bob = socket("127.0.0.1")) {
             relay.daemon.roster().addPeer("alice", endpointOf(alice), null, null);
             relay.daemon.roster().addPeer("bob", endpointOf(bob), null, null);

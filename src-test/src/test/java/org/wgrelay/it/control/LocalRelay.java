@@ -23,24 +23,25 @@ import org.wgrelay.server.server.XdpMode;
 import org.wgrelay.server.wire.WgMessage;
 
 /**
- * A relay daemon in this JVM with its control and metrics listeners on loopback,
- * every port chosen by the kernel, and a clock the test drives. Closing it stops the
- * daemon and deletes its directory.
+ * A relay daemon in this JVM: UDP on {@code bind}, control and metrics listeners on
+ * loopback, every port chosen by the kernel, and a clock the test drives. Closing it
+ * stops the daemon and deletes its directory. Used by the control tests and, through
+ * {@link #loopback}, the loopback forwarding tests.
  */
-final class ControlRelay implements AutoCloseable {
+public final class LocalRelay implements AutoCloseable {
     static final long START_MILLIS = 1_700_000_000_000L;
 
-    final AtomicLong clock = new AtomicLong(START_MILLIS);
+    public final AtomicLong clock = new AtomicLong(START_MILLIS);
     final Path dir;
     final Path rosterPath;
-    final RelayDaemon daemon;
+    public final RelayDaemon daemon;
 
-    private ControlRelay(String bind, String controlHost, String token) throws Exception {
-        dir = Files.createTempDirectory("wg-relay-control-it");
+    private LocalRelay(String bind, int workers, String controlHost, String token, boolean trace) throws Exception {
+        dir = Files.createTempDirectory("wg-relay-it");
         rosterPath = dir.resolve("wg-roster");
-        ServeConfig config = new ServeConfig(InetAddress.getByName(bind), 0, 2, rosterPath,
+        ServeConfig config = new ServeConfig(InetAddress.getByName(bind), 0, workers, rosterPath,
                 HostPort.parse(controlHost + ":0"), token, HostPort.parse("127.0.0.1:0"), List.of(), XdpMode.OFF,
-                false);
+                trace);
         RelayDaemon d = new RelayDaemon(config, clock::get);
         try {
             d.start();
@@ -51,17 +52,22 @@ final class ControlRelay implements AutoCloseable {
         daemon = d;
     }
 
-    static ControlRelay open() throws Exception {
-        return new ControlRelay("127.0.0.1", "127.0.0.1", null);
+    static LocalRelay open() throws Exception {
+        return new LocalRelay("127.0.0.1", 2, "127.0.0.1", null, false);
     }
 
     /** A relay whose mutating verbs need {@code token} (as with --control-token-file). */
-    static ControlRelay withToken(String controlHost, String token) throws Exception {
-        return new ControlRelay("127.0.0.1", controlHost, token);
+    static LocalRelay withToken(String controlHost, String token) throws Exception {
+        return new LocalRelay("127.0.0.1", 2, controlHost, token, false);
     }
 
-    static ControlRelay boundTo(String bind) throws Exception {
-        return new ControlRelay(bind, "127.0.0.1", null);
+    static LocalRelay boundTo(String bind) throws Exception {
+        return new LocalRelay(bind, 2, "127.0.0.1", null, false);
+    }
+
+    /** UDP on {@code bind} with {@code workers}, and {@code --trace-forward-hashes} if asked. */
+    public static LocalRelay loopback(String bind, int workers, boolean trace) throws Exception {
+        return new LocalRelay(bind, workers, "127.0.0.1", null, trace);
     }
 
     RelayClient client() throws IOException {
@@ -70,6 +76,16 @@ final class ControlRelay implements AutoCloseable {
 
     InetSocketAddress udpAddress() {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), daemon.udpPort());
+    }
+
+    /** The relay's UDP port at {@code host} (one of the addresses it is bound to). */
+    public InetSocketAddress udpAddress(String host) throws IOException {
+        return new InetSocketAddress(InetAddress.getByName(host), daemon.udpPort());
+    }
+
+    /** One {@code wg show} counter. */
+    public long show(String key) {
+        return ((Number) daemon.status().show().get(key)).longValue();
     }
 
     byte[] rosterBytes() throws IOException {
@@ -125,7 +141,7 @@ final class ControlRelay implements AutoCloseable {
     }
 
     /** Waits until {@code condition} holds, failing with {@code what} after a deadline. */
-    static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    public static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
