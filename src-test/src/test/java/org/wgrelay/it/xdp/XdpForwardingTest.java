@@ -372,10 +372,7 @@ class XdpForwardingTest {
         UdpAgent[] pair = linkedPair("gina", "hank", 40031);
         UdpAgent gina = pair[0];
         UdpAgent hank = pair[1];
-        // One datagram from gina teaches the kernel her MAC, whatever happens to it.
-        probeUntil(gina, RELAY_A, "gina's first datagram", (b, a, up) -> true);
-        probeUntil(hank, RELAY_B, "the kernel to forward hank's datagrams",
-                (b, a, up) -> a.since(b, "xdp_fwd_packets") == 1 && up == 0);
+        onTheFastPath(gina, RELAY_A, hank, RELAY_B);
 
         control.ctl("wg", "blocklist", "add", BOB, "60s");
         probeUntil(hank, RELAY_B, "the blocklist entry to reach hank's fast path",
@@ -407,9 +404,7 @@ class XdpForwardingTest {
         UdpAgent[] pair = linkedPair("ivan", "judy", 40041);
         UdpAgent ivan = pair[0];
         UdpAgent judy = pair[1];
-        probeUntil(judy, RELAY_B, "judy's first datagram", (b, a, up) -> true);
-        probeUntil(ivan, RELAY_A, "the kernel to forward ivan's datagrams",
-                (b, a, up) -> a.since(b, "xdp_fwd_packets") == 1 && up == 0);
+        onTheFastPath(judy, RELAY_B, ivan, RELAY_A);
         Counters before = control.settled();
         long fwdBefore = control.peer("ivan").path("fwd_packets").asLong();
         long upBefore = rig.udpInDatagrams();
@@ -432,6 +427,17 @@ class XdpForwardingTest {
         control.ctl("wg", "peer", "add", bobSide, BOB + ":" + port);
         control.ctl("wg", "link", "add", aliceSide, bobSide);
         return new UdpAgent[] {agent(ALICE, port, true), agent(BOB, port, false)};
+    }
+
+    /**
+     * Brings {@code sender}'s datagrams to {@code receiver} onto the kernel's path: one
+     * datagram from the receiver teaches the program its MAC (whatever happens to that
+     * datagram), then probes from the sender until the kernel forwards one.
+     */
+    private static void onTheFastPath(UdpAgent receiver, String receiverRelayIp, UdpAgent sender, String senderRelayIp) {
+        probeUntil(receiver, receiverRelayIp, "the receiver's first datagram", (b, a, up) -> true);
+        probeUntil(sender, senderRelayIp, "the kernel to forward the sender's datagrams",
+                (b, a, up) -> a.since(b, "xdp_fwd_packets") == 1 && up == 0);
     }
 
     private static void relayed(UdpAgent from, String relayIp, List<byte[]> payloads, UdpAgent to, String relaySource) {
