@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "../wg_relay_abi.h"
+#include "testlib.h"
 
 #define RELAY_PORT 51820
 #define MAX_CPUS 256
@@ -53,18 +54,6 @@ static const char *current;
 			fputc('\n', stderr);                                               \
 		}                                                                          \
 	} while (0)
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "fixtures: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(2);
-}
 
 /* ---- addresses ---------------------------------------------------------- */
 
@@ -123,32 +112,12 @@ static __u32 slot_of(const char *ip, __u16 port)
 static __u32 watched[NSLOTS + 1];
 static size_t nwatched;
 
-static __u32 ip4(const char *s)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		die("bad ip %s", s);
-	return a.s_addr;
-}
 /* ---- frames ------------------------------------------------------------- */
 
 struct frame {
 	__u8 b[1600];
 	__u32 len;
 };
-
-static __u16 csum16(const void *p, size_t n)
-{
-	const __u8 *b = p;
-	__u32 sum = 0;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (__u32)(b[i] << 8 | b[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((__u16)~sum);
-}
 
 /* A WireGuard-shaped payload: the type word, then a recognisable pattern. */
 static void wg_payload(__u8 *p, __u32 type, __u32 len)

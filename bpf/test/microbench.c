@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "../wg_relay_abi.h"
+#include "testlib.h"
 
 #define RELAY_IP "10.99.0.1"
 #define RELAY_PORT 51820
@@ -45,39 +46,6 @@
 #define MAX_ROUNDS 101
 
 static const __u8 MAC_NIC[6] = { 0x02, 0x00, 0, 0, 0, 0x01 };
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "microbench: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(2);
-}
-
-static __u32 ip4(const char *s)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		die("bad ip %s", s);
-	return a.s_addr;
-}
-
-static __u16 csum16(const void *p, size_t n)
-{
-	const __u8 *b = p;
-	__u32 sum = 0;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (__u32)(b[i] << 8 | b[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((__u16)~sum);
-}
 
 /* A transport datagram as the program leaves it: from the relay's own
  * endpoint to itself, so every run sees the same frame. */
