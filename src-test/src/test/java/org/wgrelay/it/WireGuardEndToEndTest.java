@@ -7,23 +7,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
-import java.util.OptionalInt;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.wgrelay.it.netns.Await;
-import org.wgrelay.it.netns.ChildProcess;
 import org.wgrelay.it.netns.Command;
-import org.wgrelay.it.netns.Netns;
-import org.wgrelay.it.netns.TestFiles;
 import org.wgrelay.it.netns.Prerequisites;
 import org.wgrelay.it.netns.RelayProcess;
-import org.wgrelay.it.netns.TcpSink;
-import org.wgrelay.it.netns.TcpSource;
 import org.wgrelay.it.netns.Topology;
 import org.wgrelay.it.netns.WireGuardPeer;
+import org.wgrelay.it.netns.WireGuardTunnel;
 
 /**
  * End to end: two stock WireGuard peers (wireguard-go) that cannot reach each other, each with
@@ -51,10 +43,10 @@ class WireGuardEndToEndTest {
     private static final Duration FIRST_HANDSHAKE = Duration.ofSeconds(30);
     private static final int TRANSFER_BYTES = 64 << 20;
     private static final int TRANSFER_TIMEOUT_SECONDS = 120;
-    private static final int TCP_PORT = 5001;
 
     private static Topology topology;
     private static RelayProcess relay;
+    private static WireGuardTunnel tunnel;
     private static WireGuardPeer alice;
     private static WireGuardPeer bob;
 
@@ -64,11 +56,8 @@ class WireGuardEndToEndTest {
                 .root().tun().tools("ip", "wg", "wireguard-go", "ping").namespaces()
                 .enforce();
         topology = Topology.create();
-        Netns relayNs = topology.namespace("relay");
-        Netns aliceNs = topology.namespace("alice");
-        Netns bobNs = topology.namespace("bob");
-        topology.connect(relayNs, "ra", RELAY_ON_ALICE_SIDE + "/24", aliceNs, "a", ALICE_UNDERLAY + "/24");
-        topology.connect(relayNs, "rb", RELAY_ON_BOB_SIDE + "/24", bobNs, "b", BOB_UNDERLAY + "/24");
+        Topology.RelayBetween ns = topology.relayBetween(
+                RELAY_ON_ALICE_SIDE, ALICE_UNDERLAY, RELAY_ON_BOB_SIDE, BOB_UNDERLAY);
 
         Path roster = topology.workDir().resolve("wg-roster");
         Files.writeString(roster, String.join("\n",
@@ -78,15 +67,14 @@ class WireGuardEndToEndTest {
                 "link alice bob",
                 ""));
         relay = topology.adopt(
-                RelayProcess.start(relayNs, "0.0.0.0", RELAY_PORT, roster, 2, Duration.ofSeconds(60)));
+                RelayProcess.start(ns.relay(), "0.0.0.0", RELAY_PORT, roster, 2, Duration.ofSeconds(60)));
         System.out.println(relay.startupLine());
 
-        alice = topology.adopt(WireGuardPeer.start(aliceNs, topology.interfaceName("wa"), PEER_PORT,
-                "10.232.0.1/24", topology.workDir()));
-        bob = topology.adopt(WireGuardPeer.start(bobNs, topology.interfaceName("wb"), PEER_PORT,
-                "10.232.0.2/24", topology.workDir()));
-        alice.addPeer(bob.publicKey(), RELAY_ON_ALICE_SIDE + ":" + RELAY_PORT, bob.tunnelAddress() + "/32");
-        bob.addPeer(alice.publicKey(), RELAY_ON_BOB_SIDE + ":" + RELAY_PORT, alice.tunnelAddress() + "/32");
+        tunnel = WireGuardTunnel.start(topology, PEER_PORT,
+                new WireGuardTunnel.End(ns.alice(), "10.232.0.1/24", RELAY_ON_ALICE_SIDE + ":" + RELAY_PORT),
+                new WireGuardTunnel.End(ns.bob(), "10.232.0.2/24", RELAY_ON_BOB_SIDE + ":" + RELAY_PORT));
+        alice = tunnel.alice();
+        bob = tunnel.bob();
     }
 
     @AfterAll
@@ -101,8 +89,7 @@ class WireGuardEndToEndTest {
     void pingCrossesTheTunnelThroughTheRelay() {
         awaitFirstHandshake();
 
-        Command.Result ping = alice.namespace().tryExec(Duration.ofSeconds(30),
-                Prerequisites.which("ping"), "-n", "-c", "5", "-i", "0.2", "-W", "2", bob.tunnelAddress());
+        Command.Result ping = tunnel.ping(5, "0.2");
         assertTrue(ping.succeeded() && ping.stdout().contains(" 5 received"),
                 "5 of 5 pings must cross the tunnel: " + ping.describe() + "\n" + diagnostics());
 
@@ -117,50 +104,21 @@ class WireGuardEndToEndTest {
     @Test
     void sixtyFourMebibytesOfRandomDataArriveWithTheSameSha256() throws Exception {
         awaitFirstHandshake();
-        Path sent = topology.workDir().resolve("sent.bin");
-        Path received = topology.workDir().resolve("received.bin");
-        long seed = new SplittableRandom().nextLong();
-        TestFiles.writeRandom(sent, TRANSFER_BYTES, seed);
-        try (ChildProcess sink = bob.namespace().spawn("tcp-sink",
-                TcpSink.command(TCP_PORT, received, TRANSFER_TIMEOUT_SECONDS), Map.of())) {
-            sink.awaitLine(line -> line.startsWith("listening"), Duration.ofSeconds(30));
-            long start = System.nanoTime();
-            try (ChildProcess source = alice.namespace().spawn("tcp-source",
-                    TcpSource.command(bob.tunnelAddress(), TCP_PORT, sent, TRANSFER_TIMEOUT_SECONDS),
-                    Map.of())) {
-                Duration bound = Duration.ofSeconds(TRANSFER_TIMEOUT_SECONDS + 30);
-                assertExitedZero(source, source.awaitExit(bound));
-                assertExitedZero(sink, sink.awaitExit(bound));
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf("transferred %d MiB through the relay in %.2f s (%.1f Mbit/s)%n",
-                    TRANSFER_BYTES >> 20, seconds, TRANSFER_BYTES * 8 / seconds / 1e6);
-        }
-        assertEquals(TRANSFER_BYTES, Files.size(received), "bytes received (random seed " + seed + ")");
-        assertEquals(TestFiles.sha256(sent), TestFiles.sha256(received), "SHA-256 of sent and received data (seed " + seed + ")");
-        Files.delete(sent);
-        Files.delete(received);
+        WireGuardTunnel.Transfer transfer =
+                tunnel.transfer(TRANSFER_BYTES, TRANSFER_TIMEOUT_SECONDS, WireGuardEndToEndTest::diagnostics);
+        System.out.println("transferred " + transfer.throughput());
+        transfer.assertArrivedIntact();
+        transfer.delete();
     }
 
     /** The first ping triggers the handshake; it and a few after it may be lost. */
     private static void awaitFirstHandshake() {
-        String ping = Prerequisites.which("ping");
-        Await.until(FIRST_HANDSHAKE, "a ping from alice to bob through the tunnel",
-                () -> alice.namespace().tryExec(Duration.ofSeconds(10),
-                        ping, "-n", "-c", "1", "-W", "1", bob.tunnelAddress()).succeeded(),
+        tunnel.awaitPing(FIRST_HANDSHAKE, "a ping from alice to bob through the tunnel",
                 WireGuardEndToEndTest::diagnostics);
-    }
-
-    private static void assertExitedZero(ChildProcess child, OptionalInt exit) {
-        assertTrue(exit.isPresent(), child.label() + " still running at the deadline; output:\n"
-                + child.output() + diagnostics());
-        assertEquals(0, exit.getAsInt(),
-                child.label() + " failed; output:\n" + child.output() + diagnostics());
     }
 
     private static String diagnostics() {
         return "--- relay " + (relay.isAlive() ? "(running)" : "(exited)") + " output:\n" + relay.output()
-                + "--- alice: " + alice.describe()
-                + "--- bob: " + bob.describe();
+                + tunnel.describe();
     }
 }

@@ -14,8 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.wgrelay.it.netns.ChildProcess;
 import org.wgrelay.it.noise.WgLayout;
@@ -55,19 +54,12 @@ class ReplayedInitiationEndToEndTest {
     /** Consecutive lost pings (each waits 2 s) that still count as an undisturbed tunnel on a busy host. */
     private static final int MAX_OUTAGE = 2;
 
-    private RelayedPair pair;
-
-    @BeforeEach
-    void startRelayAndAliceWithBobDown() {
-        pair = RelayedPair.start(false);
-    }
-
-    @AfterEach
-    void leaveNothingBehind() {
-        if (pair != null) {
-            pair.close();
-        }
-    }
+    /**
+     * The relay and alice, with bob down until the test starts him; afresh for each test, and
+     * closed by JUnit after it, failed or not.
+     */
+    @AutoClose
+    private final RelayedPair pair = RelayedPair.start(false);
 
     @Test
     void aReplayedInitiationNeverMovesAliceNorDisturbsHerTunnelAndTheReplayerEndsUpBlocklisted()

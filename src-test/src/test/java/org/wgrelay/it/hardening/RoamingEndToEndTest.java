@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,19 +22,9 @@ class RoamingEndToEndTest {
     /** wireguard-go re-initiates 15 s after its data went unanswered; then one handshake and a ping. */
     private static final Duration RECOVERY = Duration.ofSeconds(75);
 
-    private RelayedPair pair;
-
-    @BeforeEach
-    void startRelayAndBothPeers() {
-        pair = RelayedPair.start(true);
-    }
-
-    @AfterEach
-    void leaveNothingBehind() {
-        if (pair != null) {
-            pair.close();
-        }
-    }
+    /** The relay and both peers, afresh for each test; JUnit closes it after the test, failed or not. */
+    @AutoClose
+    private final RelayedPair pair = RelayedPair.start(true);
 
     @Test
     void aliceMovingToANewAddressGetsHerTunnelBackAndTheRelayRecordsHerNewEndpoint() {

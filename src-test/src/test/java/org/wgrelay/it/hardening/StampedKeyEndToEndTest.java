@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.wgrelay.it.netns.Prerequisites;
 import org.wgrelay.it.netns.WireGuardPeer;
@@ -19,19 +18,9 @@ import org.wgrelay.it.netns.WireGuardPeer;
  */
 class StampedKeyEndToEndTest {
 
-    private RelayedPair pair;
-
-    @BeforeEach
-    void startRelayAndBothPeers() {
-        pair = RelayedPair.start(true);
-    }
-
-    @AfterEach
-    void leaveNothingBehind() {
-        if (pair != null) {
-            pair.close();
-        }
-    }
+    /** The relay and both peers, afresh for each test; JUnit closes it after the test, failed or not. */
+    @AutoClose
+    private final RelayedPair pair = RelayedPair.start(true);
 
     @Test
     void aWrongStampedKeyDropsHandshakesAndTheRightKeyBringsTheTunnelBack() {

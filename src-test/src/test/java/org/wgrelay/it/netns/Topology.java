@@ -97,6 +97,29 @@ public final class Topology implements AutoCloseable {
         b.ip("link", "set", ifB, "up");
     }
 
+    /**
+     * The layout of the relay tests: namespaces {@code relay}, {@code alice} and {@code bob}, the
+     * relay wired to each side by a veth pair on a /24 of its own ({@code relayOnAliceSide} facing
+     * {@code alice}, {@code relayOnBobSide} facing {@code bob}). The relay namespace does not route
+     * between the two subnets, so whatever crosses from one side to the other went through the relay.
+     */
+    public RelayBetween relayBetween(String relayOnAliceSide, String alice, String relayOnBobSide, String bob) {
+        Netns relayNs = namespace("relay");
+        Netns aliceNs = namespace("alice");
+        Netns bobNs = namespace("bob");
+        connect(relayNs, "ra", relayOnAliceSide + "/24", aliceNs, "a", alice + "/24");
+        connect(relayNs, "rb", relayOnBobSide + "/24", bobNs, "b", bob + "/24");
+        return new RelayBetween(relayNs, aliceNs, bobNs,
+                interfaceName("ra"), interfaceName("rb"), interfaceName("a"), interfaceName("b"));
+    }
+
+    /**
+     * What {@link #relayBetween} made: the three namespaces, the relay's veth towards alice
+     * ({@code relayIfA}) and towards bob ({@code relayIfB}), and the far ends in their namespaces.
+     */
+    public record RelayBetween(Netns relay, Netns alice, Netns bob,
+            String relayIfA, String relayIfB, String aliceIf, String bobIf) {}
+
     /** Makes {@code resource} part of the teardown; closed before anything adopted earlier. */
     public synchronized <T extends AutoCloseable> T adopt(T resource) {
         if (closed) {

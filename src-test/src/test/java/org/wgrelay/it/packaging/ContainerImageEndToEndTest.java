@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
-import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -25,17 +24,13 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.wgrelay.it.netns.Await;
 import org.wgrelay.it.netns.ChildProcess;
 import org.wgrelay.it.netns.Command;
-import org.wgrelay.it.netns.Netns;
 import org.wgrelay.it.netns.TestFiles;
 import org.wgrelay.it.netns.Prerequisites;
 import org.wgrelay.it.netns.RelayProcess;
-import org.wgrelay.it.netns.TcpSink;
-import org.wgrelay.it.netns.TcpSource;
 import org.wgrelay.it.netns.Topology;
-import org.wgrelay.it.netns.WireGuardPeer;
+import org.wgrelay.it.netns.WireGuardTunnel;
 
 /**
  * The container image for real: built from this checkout by {@code scripts/build-image.sh} (on a
@@ -69,16 +64,14 @@ class ContainerImageEndToEndTest {
     private static final String BOB_UNDERLAY = "10.231.2.2";
     private static final int TRANSFER_BYTES = 16 << 20;
     private static final int TRANSFER_TIMEOUT_SECONDS = 90;
-    private static final int TCP_PORT = 5001;
     private static final Pattern METRIC = Pattern.compile("(?m)^(wgrelay_[a-z_]+)(\\{[^}]*\\})? ([0-9.eE+-]+)$");
 
     private static Podman podman;
     private static Topology topology;
-    private static Netns relayNs;
+    private static Topology.RelayBetween ns;
     private static String volume;
     private static Container relay;
-    private static WireGuardPeer alice;
-    private static WireGuardPeer bob;
+    private static WireGuardTunnel tunnel;
 
     /** A {@code podman run} in the foreground: its output is the container's, its exit status too. */
     private record Container(String name, ChildProcess run, String startupLine) {}
@@ -95,11 +88,7 @@ class ContainerImageEndToEndTest {
 
         topology = Topology.create();
         volume = "wgr-" + topology.suffix() + "-state";
-        relayNs = topology.namespace("relay");
-        Netns aliceNs = topology.namespace("alice");
-        Netns bobNs = topology.namespace("bob");
-        topology.connect(relayNs, "ra", RELAY_ON_ALICE_SIDE + "/24", aliceNs, "a", ALICE_UNDERLAY + "/24");
-        topology.connect(relayNs, "rb", RELAY_ON_BOB_SIDE + "/24", bobNs, "b", BOB_UNDERLAY + "/24");
+        ns = topology.relayBetween(RELAY_ON_ALICE_SIDE, ALICE_UNDERLAY, RELAY_ON_BOB_SIDE, BOB_UNDERLAY);
         // Closed after the containers (adopted later), before the namespaces.
         topology.adopt(ContainerImageEndToEndTest::removeContainersAndVolume);
 
@@ -111,12 +100,9 @@ class ContainerImageEndToEndTest {
         ctl("wg", "peer", "add", "bob", BOB_UNDERLAY + ":" + PEER_PORT);
         ctl("wg", "link", "add", "alice", "bob");
 
-        alice = topology.adopt(WireGuardPeer.start(aliceNs, topology.interfaceName("wa"), PEER_PORT,
-                "10.233.0.1/24", topology.workDir()));
-        bob = topology.adopt(WireGuardPeer.start(bobNs, topology.interfaceName("wb"), PEER_PORT,
-                "10.233.0.2/24", topology.workDir()));
-        alice.addPeer(bob.publicKey(), RELAY_ON_ALICE_SIDE + ":" + RELAY_PORT, bob.tunnelAddress() + "/32");
-        bob.addPeer(alice.publicKey(), RELAY_ON_BOB_SIDE + ":" + RELAY_PORT, alice.tunnelAddress() + "/32");
+        tunnel = WireGuardTunnel.start(topology, PEER_PORT,
+                new WireGuardTunnel.End(ns.alice(), "10.233.0.1/24", RELAY_ON_ALICE_SIDE + ":" + RELAY_PORT),
+                new WireGuardTunnel.End(ns.bob(), "10.233.0.2/24", RELAY_ON_BOB_SIDE + ":" + RELAY_PORT));
     }
 
     @AfterAll
@@ -134,8 +120,7 @@ class ContainerImageEndToEndTest {
         } finally {
             topology.close();
         }
-        assertEquals(List.of(), topology.leftoverNamespaces(), "namespaces left behind");
-        assertEquals(List.of(), topology.leftoverProcesses(), "processes left behind");
+        topology.assertNothingLeft();
         Command.Result volumes = podman.run(Duration.ofSeconds(30), "volume", "ls", "-q");
         assertFalse(volumes.stdout().contains(volume), "volume left behind: " + volume);
         if (relayExit.isPresent()) {
@@ -159,29 +144,17 @@ class ContainerImageEndToEndTest {
     @Order(2)
     void twoWireGuardPeersPingAndTransferThroughTheContainer() throws Exception {
         awaitTunnel();
-        Command.Result ping = alice.namespace().tryExec(Duration.ofSeconds(30),
-                Prerequisites.which("ping"), "-n", "-c", "5", "-i", "0.2", "-W", "2", bob.tunnelAddress());
+        Command.Result ping = tunnel.ping(5, "0.2");
         assertTrue(ping.succeeded() && ping.stdout().contains(" 5 received"),
                 "5 of 5 pings must cross the tunnel: " + ping.describe() + "\n" + diagnostics());
-        assertEquals(RELAY_ON_ALICE_SIDE + ":" + RELAY_PORT, alice.endpointOf(bob.publicKey()).orElse(null),
+        assertEquals(RELAY_ON_ALICE_SIDE + ":" + RELAY_PORT,
+                tunnel.alice().endpointOf(tunnel.bob().publicKey()).orElse(null),
                 "alice's endpoint for bob must stay the relay\n" + diagnostics());
 
-        Path sent = topology.workDir().resolve("sent.bin");
-        Path received = topology.workDir().resolve("received.bin");
-        long seed = new SplittableRandom().nextLong();
-        TestFiles.writeRandom(sent, TRANSFER_BYTES, seed);
-        try (ChildProcess sink = bob.namespace().spawn("tcp-sink",
-                TcpSink.command(TCP_PORT, received, TRANSFER_TIMEOUT_SECONDS), Map.of())) {
-            sink.awaitLine(line -> line.startsWith("listening"), Duration.ofSeconds(30));
-            try (ChildProcess source = alice.namespace().spawn("tcp-source",
-                    TcpSource.command(bob.tunnelAddress(), TCP_PORT, sent, TRANSFER_TIMEOUT_SECONDS),
-                    Map.of())) {
-                Duration bound = Duration.ofSeconds(TRANSFER_TIMEOUT_SECONDS + 30);
-                assertExitedZero(source, source.awaitExit(bound));
-                assertExitedZero(sink, sink.awaitExit(bound));
-            }
-        }
-        assertEquals(TestFiles.sha256(sent), TestFiles.sha256(received), "SHA-256 of sent and received data (seed " + seed + ")");
+        WireGuardTunnel.Transfer transfer =
+                tunnel.transfer(TRANSFER_BYTES, TRANSFER_TIMEOUT_SECONDS, ContainerImageEndToEndTest::diagnostics);
+        assertEquals(TestFiles.sha256(transfer.sent()), TestFiles.sha256(transfer.received()),
+                "SHA-256 of sent and received data (seed " + transfer.seed() + ")");
 
         // The same numbers on the metrics listener (SPEC default 127.0.0.1:9108, in the relay's namespace).
         String metrics = scrape();
@@ -234,8 +207,8 @@ class ContainerImageEndToEndTest {
         Container userspace = relay;
         assertEquals(OptionalInt.of(0), stopContainer(userspace), userspace.run().output());
 
-        String ra = topology.interfaceName("ra");
-        String rb = topology.interfaceName("rb");
+        String ra = ns.relayIfA();
+        String rb = ns.relayIfB();
         relay = startContainer("relay3", List.of(
                 "--cap-add", "NET_ADMIN", "--cap-add", "BPF",
                 "--security-opt", "seccomp=" + seccompProfileAllowingBpf(),
@@ -244,8 +217,7 @@ class ContainerImageEndToEndTest {
         System.out.println("container 3: " + relay.startupLine());
         assertTrue(relay.startupLine().contains("xdp=skb"), relay.startupLine() + "\n" + relay.run().output());
         awaitTunnel();
-        Command.Result ping = alice.namespace().tryExec(Duration.ofSeconds(30),
-                Prerequisites.which("ping"), "-n", "-c", "20", "-i", "0.05", "-W", "2", bob.tunnelAddress());
+        Command.Result ping = tunnel.ping(20, "0.05");
         assertTrue(ping.succeeded() && ping.stdout().contains(" 20 received"), ping.describe() + diagnostics());
         String show = ctl("--json", "wg", "show");
         Matcher fwd = Pattern.compile("\"xdp_fwd_packets\"\\s*:\\s*(\\d+)").matcher(show);
@@ -255,7 +227,7 @@ class ContainerImageEndToEndTest {
         Container xdp = relay;
         assertEquals(OptionalInt.of(0), stopContainer(xdp), "SIGTERM with XDP attached:\n" + xdp.run().output());
         for (String nic : List.of(ra, rb)) {
-            String link = relayNs.ip("link", "show", nic).stdout();
+            String link = ns.relay().ip("link", "show", nic).stdout();
             assertFalse(link.contains("xdp"), "the program must be detached from " + nic + ":\n" + link);
         }
     }
@@ -320,7 +292,7 @@ class ContainerImageEndToEndTest {
         args.addAll(options);
         args.add(IMAGE);
         ChildProcess run = topology.adopt(
-                ChildProcess.start("container " + name, podman.inNetworkOf(relayNs, args), Map.of()));
+                ChildProcess.start("container " + name, podman.inNetworkOf(ns.relay(), args), Map.of()));
         String line = run.awaitLine(l -> l.contains(RelayProcess.STARTUP_PREFIX), STARTUP);
         return new Container(name, run, line);
     }
@@ -354,13 +326,13 @@ class ContainerImageEndToEndTest {
     private static String exec(String... command) {
         List<String> args = new ArrayList<>(List.of("exec", relay.name()));
         args.addAll(List.of(command));
-        return Command.check(CTL, podman.inNetworkOf(relayNs, args)).stdout();
+        return Command.check(CTL, podman.inNetworkOf(ns.relay(), args)).stdout();
     }
 
     /** GET /metrics from the relay's namespace (bash's /dev/tcp: no HTTP client in the namespace). */
     private static String scrape() {
         Command.Result get = Command.check(Duration.ofSeconds(30), List.of(Prerequisites.which("nsenter"),
-                "--net=/run/netns/" + relayNs.name(), "bash", "-c",
+                "--net=/run/netns/" + ns.relay().name(), "bash", "-c",
                 "exec 3<>/dev/tcp/127.0.0.1/9108 && printf 'GET /metrics HTTP/1.0\\r\\nHost: relay\\r\\n\\r\\n' >&3"
                         + " && cat <&3"));
         return get.stdout();
@@ -377,24 +349,14 @@ class ContainerImageEndToEndTest {
     }
 
     private static void awaitTunnel() {
-        String ping = Prerequisites.which("ping");
-        Await.until(Duration.ofSeconds(30), "a ping from alice to bob through the container",
-                () -> alice.namespace().tryExec(Duration.ofSeconds(10),
-                        ping, "-n", "-c", "1", "-W", "1", bob.tunnelAddress()).succeeded(),
+        tunnel.awaitPing(Duration.ofSeconds(30), "a ping from alice to bob through the container",
                 ContainerImageEndToEndTest::diagnostics);
     }
 
     private static String diagnostics() {
         return "--- " + relay.name() + (relay.run().isAlive() ? " (running)" : " (exited)") + " output:\n"
                 + relay.run().output()
-                + "--- alice: " + alice.describe()
-                + "--- bob: " + bob.describe();
-    }
-
-    private static void assertExitedZero(ChildProcess child, OptionalInt exit) {
-        assertTrue(exit.isPresent(), child.label() + " still running at the deadline; output:\n"
-                + child.output() + diagnostics());
-        assertEquals(0, exit.getAsInt(), child.label() + " failed; output:\n" + child.output() + diagnostics());
+                + tunnel.describe();
     }
 
     private static String lastLine(String text) {

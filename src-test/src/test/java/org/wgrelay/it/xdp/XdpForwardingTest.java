@@ -72,8 +72,7 @@ class XdpForwardingTest {
                 "peer alice " + ALICE + ":" + PEER_PORT,
                 "peer bob " + BOB + ":" + PEER_PORT,
                 "link alice bob");
-        relay = rig.startRelay(roster,
-                "--xdp-interface", rig.relayIfA + "," + rig.relayIfB, "--xdp-mode", "drv");
+        relay = rig.startRelayOnBothVeths(roster, "drv");
         control = RelayControl.of(relay, rig.relayNs);
         alice = agent(ALICE, PEER_PORT, true);
         bob = agent(BOB, PEER_PORT, false);
@@ -90,17 +89,7 @@ class XdpForwardingTest {
         if (rig == null) {
             return;
         }
-        try {
-            if (relay != null) {
-                int exit = relay.stop();
-                assertEquals(0, exit, "wg-relay must exit 0 on SIGTERM; output:\n" + relay.output());
-                rig.awaitNoXdpOnRelayVeths(Duration.ofSeconds(10), "after the relay stopped");
-                assertEquals(List.of(), rig.processesInRelayNs(), "processes left in the relay namespace");
-            }
-        } finally {
-            rig.close();
-        }
-        rig.topology.assertNothingLeft();
+        rig.closeStopping(relay);
     }
 
     @Test

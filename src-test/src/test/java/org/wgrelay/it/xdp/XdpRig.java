@@ -1,5 +1,7 @@
 package org.wgrelay.it.xdp;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -52,15 +54,15 @@ final class XdpRig implements AutoCloseable {
     final String aliceIf;
     final String bobIf;
 
-    private XdpRig(Topology topology) {
+    private XdpRig(Topology topology, Topology.RelayBetween ns) {
         this.topology = topology;
-        this.relayNs = topology.namespace("relay");
-        this.aliceNs = topology.namespace("alice");
-        this.bobNs = topology.namespace("bob");
-        this.relayIfA = topology.interfaceName("ra");
-        this.relayIfB = topology.interfaceName("rb");
-        this.aliceIf = topology.interfaceName("a");
-        this.bobIf = topology.interfaceName("b");
+        this.relayNs = ns.relay();
+        this.aliceNs = ns.alice();
+        this.bobNs = ns.bob();
+        this.relayIfA = ns.relayIfA();
+        this.relayIfB = ns.relayIfB();
+        this.aliceIf = ns.aliceIf();
+        this.bobIf = ns.bobIf();
     }
 
     /**
@@ -80,9 +82,7 @@ final class XdpRig implements AutoCloseable {
     static XdpRig create() {
         Topology topology = Topology.create();
         try {
-            XdpRig rig = new XdpRig(topology);
-            topology.connect(rig.relayNs, "ra", RELAY_A + "/24", rig.aliceNs, "a", ALICE + "/24");
-            topology.connect(rig.relayNs, "rb", RELAY_B + "/24", rig.bobNs, "b", BOB + "/24");
+            XdpRig rig = new XdpRig(topology, topology.relayBetween(RELAY_A, ALICE, RELAY_B, BOB));
             rig.attachPassProgram(rig.aliceNs, rig.aliceIf);
             rig.attachPassProgram(rig.bobNs, rig.bobIf);
             return rig;
@@ -163,6 +163,11 @@ final class XdpRig implements AutoCloseable {
         return RelayProcess.start(relayNs, "0.0.0.0", RELAY_PORT, roster, 1, RELAY_STARTUP, helperEnv(), extraArgs);
     }
 
+    /** {@link #startRelay} with the fast path on both relay veths, attached in {@code mode} (drv, skb, auto). */
+    RelayProcess startRelayOnBothVeths(Path roster, String mode) {
+        return startRelay(roster, "--xdp-interface", relayIfA + "," + relayIfB, "--xdp-mode", mode);
+    }
+
     /** A UDP socket at {@code ip:port} in {@code ns}, adopted by the topology. */
     UdpAgent udpAgent(Netns ns, String ip, int port) {
         return topology.adopt(UdpAgent.start(ns, ip, port));
@@ -210,6 +215,32 @@ final class XdpRig implements AutoCloseable {
         List<String> names = List.of(udp.get(0).split("\\s+"));
         String[] values = udp.get(1).split("\\s+");
         return Long.parseLong(values[names.indexOf("InDatagrams")]);
+    }
+
+    /**
+     * SIGTERM to {@code relay}, then what a clean stop must leave: exit 0 (SPEC), no program on
+     * either relay veth (the helper detaches them on its way out), and no process in the relay
+     * namespace (the helper goes with the relay).
+     */
+    void assertStopsCleanly(RelayProcess relay) {
+        assertEquals(0, relay.stop(), "wg-relay must exit 0 on SIGTERM; output:\n" + relay.output());
+        awaitNoXdpOnRelayVeths(Duration.ofSeconds(10), "after the relay stopped");
+        assertEquals(List.of(), processesInRelayNs(), "processes left in the relay namespace");
+    }
+
+    /**
+     * The teardown of a class that shares one relay: {@link #assertStopsCleanly} (when the relay
+     * was started), then the namespaces go whatever that found, then nothing of this run may be left.
+     */
+    void closeStopping(RelayProcess relay) {
+        try {
+            if (relay != null) {
+                assertStopsCleanly(relay);
+            }
+        } finally {
+            close();
+        }
+        topology.assertNothingLeft();
     }
 
     @Override

@@ -9,29 +9,20 @@ import static org.wgrelay.it.xdp.XdpRig.RELAY_B;
 import static org.wgrelay.it.xdp.XdpRig.RELAY_PORT;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.OptionalInt;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.wgrelay.it.netns.TestFiles;
 import org.wgrelay.it.netns.Await;
-import org.wgrelay.it.netns.ChildProcess;
 import org.wgrelay.it.netns.Command;
 import org.wgrelay.it.netns.Prerequisites;
 import org.wgrelay.it.netns.RelayProcess;
-import org.wgrelay.it.netns.TcpSink;
-import org.wgrelay.it.netns.TcpSource;
 import org.wgrelay.it.netns.WireGuardPeer;
+import org.wgrelay.it.netns.WireGuardTunnel;
 import org.wgrelay.it.netns.RelayControl;
 import org.wgrelay.it.netns.RelayControl.Counters;
 
@@ -50,13 +41,13 @@ class XdpWireGuardEndToEndTest {
     private static final Duration HANDSHAKE = Duration.ofSeconds(30);
     private static final int TRANSFER_BYTES = 64 << 20;
     private static final int TRANSFER_TIMEOUT_SECONDS = 120;
-    private static final int TCP_PORT = 5001;
     /** A full-size tunnel packet carries at most 1420 bytes of the tunnel's IP traffic. */
     private static final long MIN_DATA_PACKETS = TRANSFER_BYTES / 1420;
 
     private static XdpRig rig;
     private static RelayProcess relay;
     private static RelayControl control;
+    private static WireGuardTunnel tunnel;
     private static WireGuardPeer alice;
     private static WireGuardPeer bob;
 
@@ -70,14 +61,13 @@ class XdpWireGuardEndToEndTest {
                 "peer alice " + ALICE + ":" + PEER_PORT + " " + WireGuardPeer.publicKeyOf(aliceKey),
                 "peer bob " + BOB + ":" + PEER_PORT + " " + WireGuardPeer.publicKeyOf(bobKey),
                 "link alice bob");
-        relay = rig.startRelay(roster, "--xdp-interface", rig.relayIfA + "," + rig.relayIfB, "--xdp-mode", "drv");
+        relay = rig.startRelayOnBothVeths(roster, "drv");
         control = RelayControl.of(relay, rig.relayNs);
-        alice = rig.topology.adopt(WireGuardPeer.start(rig.aliceNs, rig.topology.interfaceName("wa"), PEER_PORT,
-                "10.232.0.1/24", rig.topology.workDir(), aliceKey));
-        bob = rig.topology.adopt(WireGuardPeer.start(rig.bobNs, rig.topology.interfaceName("wb"), PEER_PORT,
-                "10.232.0.2/24", rig.topology.workDir(), bobKey));
-        alice.addPeer(bob.publicKey(), RELAY_A + ":" + RELAY_PORT, bob.tunnelAddress() + "/32");
-        bob.addPeer(alice.publicKey(), RELAY_B + ":" + RELAY_PORT, alice.tunnelAddress() + "/32");
+        tunnel = WireGuardTunnel.start(rig.topology, PEER_PORT,
+                new WireGuardTunnel.End(rig.aliceNs, "10.232.0.1/24", RELAY_A + ":" + RELAY_PORT, aliceKey),
+                new WireGuardTunnel.End(rig.bobNs, "10.232.0.2/24", RELAY_B + ":" + RELAY_PORT, bobKey));
+        alice = tunnel.alice();
+        bob = tunnel.bob();
     }
 
     @AfterAll
@@ -85,16 +75,7 @@ class XdpWireGuardEndToEndTest {
         if (rig == null) {
             return;
         }
-        try {
-            if (relay != null) {
-                assertEquals(0, relay.stop(), "wg-relay must exit 0 on SIGTERM; output:\n" + relay.output());
-                rig.awaitNoXdpOnRelayVeths(Duration.ofSeconds(10), "after the relay stopped");
-                assertEquals(List.of(), rig.processesInRelayNs(), "processes left in the relay namespace");
-            }
-        } finally {
-            rig.close();
-        }
-        rig.topology.assertNothingLeft();
+        rig.closeStopping(relay);
     }
 
     @Test
@@ -110,29 +91,12 @@ class XdpWireGuardEndToEndTest {
     @Order(2)
     void sixtyFourMebibytesArriveIntactAndNearlyAllOfItWentThroughXdp() throws Exception {
         awaitTunnel("a ping before the transfer");
-        Path sent = rig.topology.workDir().resolve("sent.bin");
-        Path received = rig.topology.workDir().resolve("received.bin");
-        long seed = new SplittableRandom().nextLong();
-        TestFiles.writeRandom(sent, TRANSFER_BYTES, seed);
         Counters before = control.settled();
-        try (ChildProcess sink = bob.namespace().spawn("tcp-sink",
-                TcpSink.command(TCP_PORT, received, TRANSFER_TIMEOUT_SECONDS), Map.of())) {
-            sink.awaitLine(line -> line.startsWith("listening"), Duration.ofSeconds(30));
-            long start = System.nanoTime();
-            try (ChildProcess source = alice.namespace().spawn("tcp-source",
-                    TcpSource.command(bob.tunnelAddress(), TCP_PORT, sent, TRANSFER_TIMEOUT_SECONDS), Map.of())) {
-                Duration bound = Duration.ofSeconds(TRANSFER_TIMEOUT_SECONDS + 30);
-                assertExitedZero(source, source.awaitExit(bound));
-                assertExitedZero(sink, sink.awaitExit(bound));
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf("XDP: %d MiB through the relay in %.2f s (%.1f Mbit/s)%n",
-                    TRANSFER_BYTES >> 20, seconds, TRANSFER_BYTES * 8 / seconds / 1e6);
-        }
-        assertEquals(TRANSFER_BYTES, Files.size(received), "bytes received (seed " + seed + ")");
-        assertEquals(TestFiles.sha256(sent), TestFiles.sha256(received), "SHA-256 of sent and received data (seed " + seed + ")");
-        Files.delete(sent);
-        Files.delete(received);
+        WireGuardTunnel.Transfer transfer =
+                tunnel.transfer(TRANSFER_BYTES, TRANSFER_TIMEOUT_SECONDS, XdpWireGuardEndToEndTest::diagnostics);
+        System.out.println("XDP: " + transfer.throughput());
+        transfer.assertArrivedIntact();
+        transfer.delete();
 
         Counters after = control.awaitShow(Duration.ofSeconds(20), "the kernel's counters of the transfer",
                 c -> c.since(before, "xdp_fwd_packets") >= MIN_DATA_PACKETS
@@ -175,8 +139,7 @@ class XdpWireGuardEndToEndTest {
     /** 20 pings (40 transport messages through the relay); all but a handshake's worth in the kernel. */
     private static void assertPingsRideTheFastPath() {
         Counters before = control.settled();
-        Command.Result ping = alice.namespace().tryExec(Duration.ofSeconds(30), Prerequisites.which("ping"),
-                "-n", "-c", "20", "-i", "0.05", "-W", "2", bob.tunnelAddress());
+        Command.Result ping = tunnel.ping(20, "0.05");
         assertTrue(ping.succeeded() && ping.stdout().contains(" 20 received"),
                 "20 of 20 pings must cross the tunnel: " + ping.describe() + "\n" + diagnostics());
         Counters after = control.awaitShow(Duration.ofSeconds(20), "40 transport messages in the kernel's counters",
@@ -189,23 +152,12 @@ class XdpWireGuardEndToEndTest {
 
     /** The first ping after a (re)start triggers the handshake; it and a few after it may be lost. */
     private static void awaitTunnel(String what) {
-        String ping = Prerequisites.which("ping");
-        Await.until(HANDSHAKE, what,
-                () -> alice.namespace().tryExec(Duration.ofSeconds(10),
-                        ping, "-n", "-c", "1", "-W", "1", bob.tunnelAddress()).succeeded(),
-                XdpWireGuardEndToEndTest::diagnostics);
-    }
-
-    private static void assertExitedZero(ChildProcess child, OptionalInt exit) {
-        assertTrue(exit.isPresent(), child.label() + " still running at the deadline; output:\n"
-                + child.output() + diagnostics());
-        assertEquals(0, exit.getAsInt(), child.label() + " failed; output:\n" + child.output() + diagnostics());
+        tunnel.awaitPing(HANDSHAKE, what, XdpWireGuardEndToEndTest::diagnostics);
     }
 
     private static String diagnostics() {
         return "--- relay " + (relay.isAlive() ? "(running)" : "(exited)") + " output:\n" + relay.output()
                 + "--- wg show: " + control.show().json()
-                + "\n--- alice: " + alice.describe()
-                + "--- bob: " + bob.describe();
+                + "\n" + tunnel.describe();
     }
 }
