@@ -32,29 +32,18 @@
 # $ROOT/bpf/build/.  XDP_MODE (default drv), XDP_DEV (default eth0).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-RELAY_CP=${RELAY_CP:-$ROOT/relay-server/target/relay-server.jar:$ROOT/relay-server/target/lib/*}
-RELAY_MAIN=${RELAY_MAIN:-$(unzip -p "${RELAY_CP%%:*}" META-INF/MANIFEST.MF 2>/dev/null | sed -n 's/^Main-Class: *//p' | tr -d '\r')}
-RELAY_MAIN=${RELAY_MAIN:-org.wgrelay.server.server.Main}
+# shellcheck source=anchors-lib.sh
+. "$HERE/anchors-lib.sh"
 export WG_RELAY_XDP_HELPER=${WG_RELAY_XDP_HELPER:-$ROOT/bpf/build/wg-relay-xdp-helper}
 export WG_RELAY_XDP_OBJECT=${WG_RELAY_XDP_OBJECT:-$ROOT/bpf/build/wg_relay.bpf.o}
 XDP_DEV=${XDP_DEV:-eth0} XDP_MODE=${XDP_MODE:-drv} PEER_NS=${PEER_NS:-hb-lan}
 
-hdr=$(grep '^# ' "${ANCHOR_OUT:?set ANCHOR_OUT to run_anchors.sh OUT}.relay" | tail -1)
+hdr=$(anchor_header)
 read -r _ case_name pin _ rep <<<"$hdr"
 # one EXT_CMD for all external cases: anything but wgxdp* is the plain relay
 case $case_name in wgxdp*) ;; *) exec "$HERE/anchors-wgrelay.sh" ;; esac
-workers=${case_name##*[!0-9]}
-workers=${workers:-1}
-roster=$(mktemp /tmp/wgb-anchor-roster.XXXXXX)
-i=0 links=()
-for p in $PAIRS; do
-  echo "peer s$i ${p%%=*}" >>"$roster"
-  echo "peer d$i ${p#*=}" >>"$roster"
-  links+=("link s$i d$i")
-  i=$((i + 1))
-done
-printf '%s\n' "${links[@]}" >>"$roster"
+workers=$(anchor_workers "$case_name")
+roster=$(anchor_roster)
 
 # the bridge-side peer of XDP_DEV: the interface in PEER_NS whose ifindex is
 # XDP_DEV's link index

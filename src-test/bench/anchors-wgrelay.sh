@@ -12,23 +12,12 @@
 # exec keeps the PID, so run_anchors.sh reads the relay JVM's own CPU time.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-RELAY_CP=${RELAY_CP:-$ROOT/relay-server/target/relay-server.jar:$ROOT/relay-server/target/lib/*}
-RELAY_MAIN=${RELAY_MAIN:-$(unzip -p "${RELAY_CP%%:*}" META-INF/MANIFEST.MF 2>/dev/null | sed -n 's/^Main-Class: *//p' | tr -d '\r')}
-RELAY_MAIN=${RELAY_MAIN:-org.wgrelay.server.server.Main}
+# shellcheck source=anchors-lib.sh
+. "$HERE/anchors-lib.sh"
 
-case_name=$(grep '^# ' "${ANCHOR_OUT:?set ANCHOR_OUT to run_anchors.sh OUT}.relay" | tail -1 | awk '{ print $2 }')
-workers=${case_name##*[!0-9]}
-workers=${workers:-1}
-roster=$(mktemp /tmp/wgb-anchor-roster.XXXXXX)
-i=0 links=()
-for p in $PAIRS; do
-  echo "peer s$i ${p%%=*}" >>"$roster"
-  echo "peer d$i ${p#*=}" >>"$roster"
-  links+=("link s$i d$i")
-  i=$((i + 1))
-done
-printf '%s\n' "${links[@]}" >>"$roster"
+case_name=$(anchor_header | awk '{ print $2 }')
+workers=$(anchor_workers "$case_name")
+roster=$(anchor_roster)
 echo "anchors-wgrelay: case=$case_name workers=$workers roster=$roster"
 # shellcheck disable=SC2086
 exec java ${RELAY_JAVA_OPTS:-} -cp "$RELAY_CP" "$RELAY_MAIN" serve --bind "${RELAY%:*}" --port "${RELAY##*:}" \
