@@ -45,7 +45,6 @@ final class RelayedPair implements AutoCloseable {
     static final String MALLORY_UNDERLAY = "10.233.3.2";
     static final String ALICE_TUNNEL = "10.234.0.1";
     static final String BOB_TUNNEL = "10.234.0.2";
-    static final String ALICE_VETH = "a";
 
     private static final Duration RELAY_STARTUP = Duration.ofSeconds(90);
     private static final Duration POLL_PAUSE = Duration.ofMillis(500);
@@ -55,6 +54,8 @@ final class RelayedPair implements AutoCloseable {
     final Netns aliceNs;
     final Netns bobNs;
     final Netns malloryNs;
+    /** Alice's veth in her namespace: where her underlay address lives. */
+    final String aliceVeth;
     final Path roster;
     final WireGuardPeer alice;
     final String bobPrivateKey;
@@ -69,12 +70,13 @@ final class RelayedPair implements AutoCloseable {
 
     private RelayedPair(Topology topology) {
         this.topology = topology;
-        relayNs = topology.namespace("relay");
-        aliceNs = topology.namespace("alice");
-        bobNs = topology.namespace("bob");
+        Topology.RelayBetween net =
+                topology.relayBetween(RELAY_ON_ALICE_SIDE, ALICE_UNDERLAY, RELAY_ON_BOB_SIDE, BOB_UNDERLAY);
+        relayNs = net.relay();
+        aliceNs = net.alice();
+        bobNs = net.bob();
+        aliceVeth = net.aliceIf();
         malloryNs = topology.namespace("mallory");
-        topology.connect(relayNs, "ra", RELAY_ON_ALICE_SIDE + "/24", aliceNs, ALICE_VETH, ALICE_UNDERLAY + "/24");
-        topology.connect(relayNs, "rb", RELAY_ON_BOB_SIDE + "/24", bobNs, "b", BOB_UNDERLAY + "/24");
         topology.connect(relayNs, "rm", RELAY_ON_MALLORY_SIDE + "/24", malloryNs, "m", MALLORY_UNDERLAY + "/24");
         roster = topology.workDir().resolve("wg-roster");
         alice = topology.adopt(WireGuardPeer.start(aliceNs, topology.interfaceName("wa"), PEER_PORT,

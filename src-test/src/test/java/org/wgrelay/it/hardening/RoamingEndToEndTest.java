@@ -35,7 +35,7 @@ class RoamingEndToEndTest {
 
         // The move: her old address disappears (delete first: deleting a primary address also
         // deletes the secondaries of its subnet) and a new one takes its place.
-        String veth = pair.topology.interfaceName(RelayedPair.ALICE_VETH);
+        String veth = pair.aliceVeth;
         pair.aliceNs.ip("addr", "del", RelayedPair.ALICE_UNDERLAY + "/24", "dev", veth);
         pair.aliceNs.ip("addr", "add", ALICE_NEW_UNDERLAY + "/24", "dev", veth);
         long moved = System.nanoTime();

@@ -82,7 +82,7 @@ class XdpAttachModesTest {
 
     @Test
     void skbModeAttachesGenericXdpReportsSkbAndForwardsInTheKernel() {
-        relay = rig.startRelay(roster, "--xdp-interface", bothVeths(), "--xdp-mode", "skb");
+        relay = rig.startRelayOnBothVeths(roster, "skb");
         assertStartupSays("skb");
         for (String nic : List.of(rig.relayIfA, rig.relayIfB)) {
             assertAttachLine(nic, "skb");
@@ -91,12 +91,12 @@ class XdpAttachModesTest {
         RelayControl control = RelayControl.of(relay, rig.relayNs);
         assertEquals("skb", control.show().json().path("xdp_mode").asText());
         assertForwardsInTheKernel(control);
-        stopAndAssertNothingAttached();
+        rig.assertStopsCleanly(relay);
     }
 
     @Test
     void autoModeOnVethsAttachesNatively() {
-        relay = rig.startRelay(roster, "--xdp-interface", bothVeths(), "--xdp-mode", "auto");
+        relay = rig.startRelayOnBothVeths(roster, "auto");
         assertStartupSays("drv");
         for (String nic : List.of(rig.relayIfA, rig.relayIfB)) {
             assertAttachLine(nic, "drv");
@@ -106,7 +106,7 @@ class XdpAttachModesTest {
         RelayControl control = RelayControl.of(relay, rig.relayNs);
         assertEquals("drv", control.show().json().path("xdp_mode").asText());
         assertForwardsInTheKernel(control);
-        stopAndAssertNothingAttached();
+        rig.assertStopsCleanly(relay);
     }
 
     @Test
@@ -136,7 +136,7 @@ class XdpAttachModesTest {
 
     @Test
     void offModeWithAnInterfaceAttachesNothingAndForwardsInUserspace() {
-        relay = rig.startRelay(roster, "--xdp-interface", bothVeths(), "--xdp-mode", "off");
+        relay = rig.startRelayOnBothVeths(roster, "off");
         assertStartupSays("off");
         assertTrue(rig.xdpOn(rig.relayNs, rig.relayIfA).isEmpty() && rig.xdpOn(rig.relayNs, rig.relayIfB).isEmpty(),
                 rig.relayNs.ip("-d", "link", "show").stdout());
@@ -154,7 +154,7 @@ class XdpAttachModesTest {
         Traffic.relayed(bob, RELAY_B, WG.transports(3), alice, RELAY_A, NO_PROBES);
         control.awaitShow(Duration.ofSeconds(20), "fwd_packets +6", c -> c.since(before, "fwd_packets") == 6);
         assertEquals(6, rig.udpInDatagrams() - upBefore, "userspace sees every datagram with XDP off");
-        stopAndAssertNothingAttached();
+        rig.assertStopsCleanly(relay);
     }
 
     @Test
@@ -197,7 +197,7 @@ class XdpAttachModesTest {
 
     @Test
     void aKilledRelayLeavesNoProgramAttached() {
-        relay = rig.startRelay(roster, "--xdp-interface", bothVeths(), "--xdp-mode", "drv");
+        relay = rig.startRelayOnBothVeths(roster, "drv");
         assertFalse(rig.xdpOn(rig.relayNs, rig.relayIfA).isEmpty(), "attached before the kill");
         List<ProcessHandle> helpers = ProcessHandle.of(relay.pid()).orElseThrow().children()
                 .filter(p -> p.info().command().map(c -> c.endsWith("wg-relay-xdp-helper")).orElse(false))
@@ -214,7 +214,7 @@ class XdpAttachModesTest {
 
     @Test
     void aHelperThatDiesIsRestartedOrReportedAsDetached() {
-        relay = rig.startRelay(roster, "--xdp-interface", bothVeths(), "--xdp-mode", "drv");
+        relay = rig.startRelayOnBothVeths(roster, "drv");
         RelayControl control = RelayControl.of(relay, rig.relayNs);
         ProcessHandle helper = ProcessHandle.of(relay.pid()).orElseThrow().children()
                 .filter(p -> p.info().command().map(c -> c.endsWith("wg-relay-xdp-helper")).orElse(false))
@@ -279,12 +279,5 @@ class XdpAttachModesTest {
         assertEquals(22, after.since(before, "fwd_packets"), after.json().toString());
         assertTrue(after.since(before, "xdp_fwd_packets") >= 20,
                 "the kernel forwards all but the datagrams that find no MAC: " + after.json());
-    }
-
-    /** SIGTERM: exit 0, and neither relay veth keeps a program. */
-    private void stopAndAssertNothingAttached() {
-        assertEquals(0, relay.stop(), "wg-relay must exit 0 on SIGTERM; output:\n" + relay.output());
-        rig.awaitNoXdpOnRelayVeths(DETACH, "after SIGTERM");
-        assertEquals(List.of(), rig.processesInRelayNs(), "processes left in the relay namespace");
     }
 }
