@@ -1422,6 +1422,112 @@ static void test_pass_program(void)
 /* Every frame to the relay port counts exactly one of the counters
  * 0..WG_STAT__RX_PARTS-1 (their sum is the helper's rx); PASS_OTHER and
  * frames not for the relay are outside. */
+/* xorshift32: reproducible from the seed the fuzz case prints */
+static __u32 fuzz_state;
+
+static __u32 fuzz_next(void)
+{
+	fuzz_state ^= fuzz_state << 13;
+	fuzz_state ^= fuzz_state >> 17;
+	fuzz_state ^= fuzz_state << 5;
+	return fuzz_state;
+}
+
+/* Hostile input: WireGuard-shaped frames from registered, unregistered and
+ * blocked sources, with random bytes overwritten in the headers and the type
+ * word, lengths rewritten, and frames cut short, run with the maps in a
+ * forwarding state. Whatever arrives, the program must give a defined
+ * verdict, count at most one counter (exactly one and the right kind for a
+ * drop or a forward), leave what it passes or drops byte for byte, and send
+ * only frames with a valid IP header from the relay port. FIXTURES_SEED
+ * replays a run. */
+static void test_mutated_frames(void)
+{
+	static const struct {
+		const __u8 *mac;
+		const char *ip;
+		__u16 port;
+	} sources[] = { { MAC_A, A_IP, A_PORT },
+			{ MAC_B, B_IP, B_PORT },
+			{ MAC_GW2, X_IP, X_PORT },
+			{ MAC_GW3, D_IP, D_PORT } };
+	static const __u32 types[] = { 1, 2, 3, 4, 4, 4 };
+	static const __u32 lens[] = { 148, 92, 64, 32, 100, 1400 };
+	const char *env = getenv("FIXTURES_SEED");
+	__u32 seed = env ? (__u32)strtoul(env, NULL, 0) : (__u32)time(NULL) | 1;
+	struct frame in, out;
+	int before_checks = checks, before_failures = failures;
+	int verdicts[5] = { 0 };
+
+	printf("fixtures: mutated frames, FIXTURES_SEED=%u\n", seed);
+	fuzz_state = seed;
+	hello_a_and_b();
+	set_block(D_IP, 0);
+	set_tx_port(t.if0);
+	set_tx_port(t.if1);
+	current = "mutated frame";
+	for (int i = 0; i < 20000 && failures - before_failures < 10; i++) {
+		__u32 s = fuzz_next() % 4, k = fuzz_next() % 6;
+		__u32 ingress = fuzz_next() % 2 ? t.if0 : t.if1;
+		__u64 before[WG_STAT__MAX], after[WG_STAT__MAX];
+
+		wg_frame(&in, sources[s].mac, sources[s].ip, sources[s].port, types[k], lens[k]);
+		for (__u32 n = fuzz_next() % 4; n > 0; n--) /* headers and the type word */
+			in.b[fuzz_next() % 46] = (__u8)fuzz_next();
+		if (fuzz_next() % 4 == 0) /* UDP length */
+			*(__u16 *)(in.b + 38) = (__u16)fuzz_next();
+		if (fuzz_next() % 4 == 0) /* IP total length */
+			*(__u16 *)(in.b + 16) = (__u16)fuzz_next();
+		if (fuzz_next() % 4 == 0) /* cut short; the kernel takes no less than 14 bytes */
+			in.len = 14 + fuzz_next() % (in.len - 13);
+
+		stats_now(before);
+		int v = run_prog(t.prog, &in, ingress, &out);
+
+		stats_now(after);
+		int moved = 0, which = -1;
+
+		for (int c = 0; c < WG_STAT__MAX; c++)
+			if (after[c] != before[c]) {
+				moved += (int)(after[c] - before[c]);
+				which = c;
+			}
+		CHECK(v == XDP_PASS || v == XDP_DROP || v == XDP_TX || v == XDP_REDIRECT,
+		      "#%d: verdict %d", i, v);
+		if (v >= 0 && v <= XDP_REDIRECT)
+			verdicts[v]++;
+		CHECK(moved <= 1, "#%d: %d counts for one frame", i, moved);
+		CHECK(moved == 1 || v == XDP_PASS, "#%d: %s without a count", i, verdict_name(v));
+		if (v == XDP_DROP)
+			CHECK(which == WG_STAT_DROP_SHAPE || which == WG_STAT_DROP_BLOCK,
+			      "#%d: DROP counted as %d", i, which);
+		if (v == XDP_PASS || v == XDP_DROP)
+			CHECK(out.len == in.len && !memcmp(out.b, in.b, in.len),
+			      "#%d: frame modified on %s", i, verdict_name(v));
+		if (v == XDP_TX || v == XDP_REDIRECT) {
+			CHECK(which == WG_STAT_FWD, "#%d: forward counted as %d", i, which);
+			CHECK(out.len == in.len && csum16(out.b + 14, 20) == 0 &&
+				      udp_of(&out)->source == htons(RELAY_PORT) &&
+				      !memcmp(out.b + 42, in.b + 42, in.len - 42),
+			      "#%d: forwarded frame malformed", i);
+			__u32 ip_len = ntohs(ip_of(&out)->tot_len),
+			      udp_len = ntohs(udp_of(&out)->len);
+
+			CHECK(ip_len == 20 + udp_len && 14 + ip_len <= out.len && udp_len >= 8 + 32,
+			      "#%d: forwarded with IP length %u, UDP length %u, frame %u", i,
+			      ip_len, udp_len, out.len);
+		}
+	}
+	if (failures != before_failures)
+		fprintf(stderr, "fixtures: replay with FIXTURES_SEED=%u\n", seed);
+	printf("fixtures: mutated frames: %d passed, %d dropped, %d sent back, %d redirected\n",
+	       verdicts[XDP_PASS], verdicts[XDP_DROP], verdicts[XDP_TX], verdicts[XDP_REDIRECT]);
+	CHECK(checks - before_checks > 20000, "fewer frames than planned ran");
+	CHECK(verdicts[XDP_PASS] && verdicts[XDP_DROP] && verdicts[XDP_TX] &&
+		      verdicts[XDP_REDIRECT],
+	      "the mutations must reach every verdict");
+}
+
 static void test_counters_add_up(void)
 {
 	struct frame in, out;
@@ -1516,6 +1622,7 @@ int main(int argc, char **argv)
 		test_hostile_entries,
 		test_pass_program,
 		test_counters_add_up,
+		test_mutated_frames,
 	};
 	struct bpf_object *obj;
 	int err;
