@@ -139,7 +139,7 @@ class XdpForwardingTest {
 
         Counters after = awaitRx(before, total);
         long up = rig.udpInDatagrams() - upBefore;
-        String why = "before " + before.json() + "\nafter  " + after.json() + "\npassed up " + up;
+        String why = why(before, after) + "\npassed up " + up;
         assertEquals(total, after.since(before, "fwd_packets"), why);
         assertEquals(total, after.since(before, "xdp_rx_packets"), why);
         long passNoMac = after.since(before, "xdp_pass_no_mac");
@@ -171,7 +171,7 @@ class XdpForwardingTest {
         relayed(bob, RELAY_B, List.of(WG.response()), alice, RELAY_A);
 
         Counters after = awaitRx(before, 3);
-        String why = "before " + before.json() + "\nafter  " + after.json();
+        String why = why(before, after);
         assertEquals(3, after.since(before, "fwd_packets"), why);
         assertEquals(3, after.since(before, "xdp_rx_packets"), why);
         assertEquals(0, after.since(before, "xdp_fwd_packets"), why);
@@ -191,7 +191,7 @@ class XdpForwardingTest {
                 WG.ofType(4 | 0x100, 100))); // a non-zero reserved byte
 
         Counters after = awaitRx(before, 4);
-        String why = "before " + before.json() + "\nafter  " + after.json();
+        String why = why(before, after);
         assertEquals(4, after.since(before, "drop_not_wg_shaped"), why);
         assertEquals(4, after.since(before, "xdp_rx_packets"), why);
         assertEquals(0, after.since(before, "fwd_packets"), why);
@@ -216,7 +216,7 @@ class XdpForwardingTest {
         mallory.sendAll(RELAY_A, RELAY_PORT, flood);
 
         Counters after = awaitRx(before, flood.size());
-        String why = "before " + before.json() + "\nafter  " + after.json();
+        String why = why(before, after);
         assertEquals(flood.size(), after.since(before, "drop_blocklisted"), why);
         assertEquals(flood.size(), after.since(before, "xdp_rx_packets"), why);
         for (String key : List.of("xdp_fwd_packets", "xdp_pass_no_peer", "xdp_pass_no_mac", "fwd_packets",
@@ -256,7 +256,7 @@ class XdpForwardingTest {
         relayed(aliceNew, RELAY_A, WG.dataMix(20), bob, RELAY_B);
         relayed(bob, RELAY_B, WG.dataMix(20), aliceNew, RELAY_A);
         Counters after = awaitRx(before, 40);
-        String why = "before " + before.json() + "\nafter  " + after.json();
+        String why = why(before, after);
         assertEquals(40, after.since(before, "xdp_fwd_packets"), why);
         assertEquals(40, after.since(before, "fwd_packets"), why);
         assertEquals(0, rig.udpInDatagrams() - upBefore, "nothing of the new endpoint's traffic goes up: " + why);
@@ -266,7 +266,7 @@ class XdpForwardingTest {
         upBefore = rig.udpInDatagrams();
         alice.sendAll(RELAY_A, RELAY_PORT, WG.transports(10));
         after = awaitRx(before, 10);
-        why = "before " + before.json() + "\nafter  " + after.json();
+        why = why(before, after);
         assertEquals(10, after.since(before, "xdp_pass_no_peer"), why);
         assertEquals(10, after.since(before, "drop_unknown_src"), why);
         assertEquals(0, after.since(before, "xdp_fwd_packets"), why);
@@ -292,7 +292,7 @@ class XdpForwardingTest {
         aliceNow.sendAll(RELAY_A, RELAY_PORT, WG.dataMix(10));
         bob.sendAll(RELAY_B, RELAY_PORT, WG.dataMix(10));
         Counters after = awaitRx(before, 20);
-        String why = "before " + before.json() + "\nafter  " + after.json();
+        String why = why(before, after);
         assertEquals(20, after.since(before, "drop_no_link"), why);
         assertEquals(20, after.since(before, "xdp_pass_no_peer"), why);
         assertEquals(0, after.since(before, "xdp_fwd_packets"), why);
@@ -370,7 +370,7 @@ class XdpForwardingTest {
         long upBefore = rig.udpInDatagrams();
         hank.sendAll(RELAY_B, RELAY_PORT, WG.dataMix(20));
         Counters after = awaitRx(before, 20);
-        String why = "before " + before.json() + "\nafter  " + after.json();
+        String why = why(before, after);
         assertEquals(20, after.since(before, "drop_blocklisted"), why);
         assertEquals(0, after.since(before, "xdp_fwd_packets"), why);
         assertEquals(0, after.since(before, "fwd_packets"), why);
@@ -427,6 +427,11 @@ class XdpForwardingTest {
         probeUntil(receiver, receiverRelayIp, "the receiver's first datagram", (b, a, up) -> true);
         probeUntil(sender, senderRelayIp, "the kernel to forward the sender's datagrams",
                 (b, a, up) -> a.since(b, "xdp_fwd_packets") == 1 && up == 0);
+    }
+
+    /** Both snapshots, for a failed assertion's message. */
+    private static String why(Counters before, Counters after) {
+        return "before " + before.json() + "\nafter  " + after.json();
     }
 
     private static void relayed(UdpAgent from, String relayIp, List<byte[]> payloads, UdpAgent to, String relaySource) {
