@@ -1,7 +1,9 @@
 package org.wgrelay.xdp;
 
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,15 +47,19 @@ public final class MapSync {
     }
 
     /**
-     * True when {@link #apply}ing {@code want} would take a peer entry out of the maps
-     * (an unpeer, or the clear of a resync) and, with it, the program's count of what it
-     * forwarded for that endpoint since the last poll: the caller polls first.
+     * The peer entries (by {@link XdpPeer#key()}) that {@link #apply}ing {@code want} would
+     * take out of the maps — an unpeer, or every entry on the clear of a resync — and with
+     * each, the program's count of what it forwarded for that endpoint since the last
+     * poll: the caller polls first, and forgets those entries' counts after the apply (a
+     * re-added entry counts from 0 again).
      */
-    public boolean wouldRemovePeers(XdpState want) {
-        if (pushed.peers().isEmpty()) {
-            return false;
+    public Set<String> peersRemovedBy(XdpState want) {
+        if (needsResync) {
+            return Set.copyOf(pushed.peers().keySet());
         }
-        return needsResync || !want.peers().keySet().containsAll(pushed.peers().keySet());
+        Set<String> gone = new HashSet<>(pushed.peers().keySet());
+        gone.removeAll(want.peers().keySet());
+        return Set.copyOf(gone);
     }
 
     /** Brings the maps to {@code want}; returns true when every write succeeded. */

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class MapSyncTest {
@@ -71,17 +72,18 @@ class MapSyncTest {
     }
 
     @Test
-    void itTellsWhenAnApplyWouldTakeAPeerEntryAndItsCountsOut() {
-        assertFalse(sync.wouldRemovePeers(state(linked(A, B), Map.of())), "nothing pushed yet");
+    void itNamesThePeerEntriesAnApplyWouldTakeOutWithTheirCounts() {
+        assertEquals(Set.of(), sync.peersRemovedBy(state(linked(A, B), Map.of())), "nothing pushed yet");
         sync.apply(state(linked(A, B), Map.of()));
 
         XdpPeer aPassing = new XdpPeer("10.1.0.1", 4000, "10.2.0.1", 5000, 0, true, false);
-        assertFalse(sync.wouldRemovePeers(state(linked(aPassing, B), Map.of())), "an upsert keeps the entry");
-        assertFalse(sync.wouldRemovePeers(state(linked(A, B), Map.of("10.9.9.9", 5L))), "a block removes none");
-        assertTrue(sync.wouldRemovePeers(state(linked(A), Map.of())), "B goes");
+        assertEquals(Set.of(), sync.peersRemovedBy(state(linked(aPassing, B), Map.of())), "an upsert keeps the entry");
+        assertEquals(Set.of(), sync.peersRemovedBy(state(linked(A, B), Map.of("10.9.9.9", 5L))), "a block removes none");
+        assertEquals(Set.of(B.key()), sync.peersRemovedBy(state(linked(A), Map.of())), "B goes");
 
         sync.reset();
-        assertTrue(sync.wouldRemovePeers(state(linked(A, B), Map.of())), "a resync clears every entry");
+        assertEquals(Set.of(A.key(), B.key()), sync.peersRemovedBy(state(linked(A, B), Map.of())),
+                "a resync clears every entry, even those it writes again");
     }
 
     @Test

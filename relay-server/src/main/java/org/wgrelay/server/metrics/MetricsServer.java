@@ -44,13 +44,17 @@ public final class MetricsServer implements AutoCloseable {
     private final InetSocketAddress bindAddress;
     private final PrometheusMeterRegistry registry;
     private final BooleanSupplier ready;
+    private final Runnable beforeScrape;
     private EventLoopGroup group;
     private Channel listener;
 
-    public MetricsServer(InetSocketAddress bindAddress, PrometheusMeterRegistry registry, BooleanSupplier ready) {
+    /** @param beforeScrape runs before each scrape: brings counters kept elsewhere (the kernel's) up to date */
+    public MetricsServer(InetSocketAddress bindAddress, PrometheusMeterRegistry registry, BooleanSupplier ready,
+            Runnable beforeScrape) {
         this.bindAddress = bindAddress;
         this.registry = registry;
         this.ready = ready;
+        this.beforeScrape = beforeScrape;
     }
 
     public void start() throws InterruptedException {
@@ -102,6 +106,7 @@ public final class MetricsServer implements AutoCloseable {
             }
             switch (new QueryStringDecoder(req.uri()).path()) {
                 case "/metrics":
+                    beforeScrape.run();
                     respond(ctx, req, HttpResponseStatus.OK, registry.scrape(),
                             "text/plain; version=0.0.4; charset=utf-8");
                     break;

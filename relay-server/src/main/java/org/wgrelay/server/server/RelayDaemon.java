@@ -113,7 +113,8 @@ public final class RelayDaemon implements AutoCloseable {
                     config.controlToken());
             roster.addListener(new StateEvents(this::publish));
             bind("control " + config.control(), control::start);
-            metrics = new MetricsServer(config.metrics().socketAddress(), meterRegistry, () -> ready);
+            metrics = new MetricsServer(config.metrics().socketAddress(), meterRegistry, () -> ready,
+                    totals::pollKernelCounts);
             bind("metrics " + config.metrics(), metrics::start);
         } catch (InterruptedException | RuntimeException e) {
             close();

@@ -38,6 +38,7 @@ public final class RelayStatus {
 
     /** {@code wg show}: the aggregate counters and the relay's shape. XDP keys come with XDP. */
     public Map<String, Object> show() {
+        totals.pollKernelCounts();
         Map<String, Object> m = new LinkedHashMap<>();
         for (RelayCounter c : RelayCounter.values()) {
             if (c != RelayCounter.TX_ERRORS) {
@@ -56,6 +57,7 @@ public final class RelayStatus {
 
     /** {@code wg peer list}: one map per peer in registration order. */
     public List<Map<String, Object>> peers() {
+        totals.pollKernelCounts();
         Roster r = roster.roster();
         List<Map<String, Object>> out = new ArrayList<>();
         for (PeerEntry p : r.peers()) {
@@ -66,6 +68,7 @@ public final class RelayStatus {
 
     /** One peer's {@code wg peer list} row, or null when there is no such peer. */
     public Map<String, Object> peer(String name) {
+        totals.pollKernelCounts();
         Roster r = roster.roster();
         PeerEntry p = r.peer(name);
         return p == null ? null : row(r, p);

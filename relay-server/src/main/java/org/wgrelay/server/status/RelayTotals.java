@@ -13,7 +13,8 @@ import org.wgrelay.server.xdp.XdpFastPath;
  * The relay's numbers as SPEC reports them, for {@code wg show}, {@code wg peer list}
  * and {@code /metrics} alike. The kernel's share (datagrams the XDP program forwarded or
  * dropped on its own) is already in the counters: the XDP thread folds it into their
- * XDP stripe each second, so these are plain sums; this class adds the XDP state.
+ * XDP stripe each second and whenever a reader asks ({@link #pollKernelCounts}), so these
+ * are plain sums; this class adds the XDP state.
  */
 public final class RelayTotals {
     private final RelayCounters counters;
@@ -34,6 +35,17 @@ public final class RelayTotals {
     public String xdpMode() {
         XdpFastPath x = xdp.get();
         return x == null ? "off" : x.mode();
+    }
+
+    /**
+     * Brings the kernel's share up to date before a read ({@link XdpFastPath#pollCountsNow}):
+     * a report then misses nothing the program had counted when it was asked for.
+     */
+    public void pollKernelCounts() {
+        XdpFastPath x = xdp.get();
+        if (x != null) {
+            x.pollCountsNow();
+        }
     }
 
     public long get(RelayCounter c) {

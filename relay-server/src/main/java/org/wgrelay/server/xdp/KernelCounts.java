@@ -6,6 +6,7 @@ import java.net.UnknownHostException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.wgrelay.server.metrics.RelayCounter;
 import org.wgrelay.server.metrics.RelayCounters;
 import org.wgrelay.server.table.ForwardingTable;
@@ -17,7 +18,7 @@ import org.wgrelay.xdp.XdpStats;
  * adds only the growth since the last one to the counters' XDP stripe and to each
  * peer's, so counts never go backwards when an endpoint's map entry is replaced (a
  * move, a relearn, a link removal) or the helper restarts (its counters start at 0:
- * a value smaller than last time counts from 0). XDP thread only.
+ * a value smaller than last time counts from 0). Written on the XDP thread only.
  *
  * <p>What the kernel handled on its own — forwarded, dropped as unshaped or
  * blocklisted — is what it adds; what it passed up, userspace counts itself.
@@ -76,6 +77,15 @@ final class KernelCounts {
         }
         lastPeers.clear();
         lastPeers.putAll(seen);
+    }
+
+    /**
+     * These endpoints' map entries were taken out (after a fold that took their last
+     * counts): an entry written again for the same endpoint starts from 0, so its next
+     * count must not be measured against the old entry's.
+     */
+    synchronized void entriesRemoved(Set<String> keys) {
+        lastPeers.keySet().removeAll(keys);
     }
 
     /** The helper restarted: its counters start again from 0. */

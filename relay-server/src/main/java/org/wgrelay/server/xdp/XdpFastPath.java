@@ -11,9 +11,13 @@ import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -39,7 +43,8 @@ import org.wgrelay.xdp.XdpStats;
  * The XDP fast path of a running relay: attaches the program to the configured NICs
  * through the helper, keeps the BPF maps in step with the forwarding table, roaming
  * candidates and blocklist (a sync on every change, and once a second), and polls the
- * program's counters for {@code wg show}, {@code wg peer list} and {@code /metrics}.
+ * program's counters once a second and whenever {@code wg show}, {@code wg peer list} or
+ * {@code /metrics} reads them ({@link #pollCountsNow}).
  *
  * <p>Threads: all helper traffic happens on one thread ({@code wg-relay-xdp}); the
  * listeners only schedule a sync. Userspace remains correct for everything the program
@@ -48,6 +53,8 @@ import org.wgrelay.xdp.XdpStats;
  */
 public final class XdpFastPath implements RosterListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(XdpFastPath.class);
+    /** How long a reader waits for an on-demand poll: one helper round trip, normally a millisecond. */
+    static final long POLL_WAIT_MILLIS = 2_000;
 
     private final XdpLauncher launcher;
     private volatile HelperChannel helper;
@@ -145,6 +152,31 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
         return kernel.xdpKeys();
     }
 
+    /**
+     * Polls the program's counters now, on the XDP thread, and waits for the poll (at most
+     * {@link #POLL_WAIT_MILLIS}): {@code wg show}, {@code wg peer list} and {@code /metrics}
+     * call this before they read, so what they report includes everything the kernel had
+     * counted when they were asked, not only what the last periodic poll folded in. Also a
+     * test's way to know that all kernel counts are in. A poll that does not finish in time
+     * (the helper hung) leaves the counts as the last poll left them.
+     */
+    public void pollCountsNow() {
+        if (!attached) {
+            return;
+        }
+        try {
+            thread.submit(() -> {
+                if (attached) {
+                    foldKernelCounts();
+                }
+            }).get(POLL_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+            LOG.debug("on-demand XDP counter poll did not complete: {}", e.toString());
+        }
+    }
+
     /** Map writes that failed since start, across helper restarts. */
     public long failedMapWrites() {
         return failedBeforeRestart + sync.failedWrites();
@@ -220,10 +252,15 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
             XdpState want = XdpProjection.project(relayPort, nics, table, blocklist, clockMillis.getAsLong());
             // An entry's counts go with it: take them while the maps and the table they
             // were synced to still agree on whose they are (a move, an unlink, a resync).
-            if (sync.wouldRemovePeers(want)) {
+            Set<String> removed = sync.peersRemovedBy(want);
+            if (!removed.isEmpty()) {
                 foldKernelCounts();
             }
-            sync.apply(want);
+            // After a failed write an entry may still be in the map with its counts: keep
+            // measuring it from the last poll rather than risk counting it twice.
+            if (sync.apply(want)) {
+                kernel.entriesRemoved(removed);
+            }
             projected = table;
         } catch (RuntimeException e) {
             LOG.error("XDP map sync failed", e);

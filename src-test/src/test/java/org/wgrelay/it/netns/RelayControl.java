@@ -83,7 +83,11 @@ public final class RelayControl {
         return new Counters(call("wg show"));
     }
 
-    /** Polls {@code wg show} until {@code condition} holds (the kernel's counters arrive once a second). */
+    /**
+     * Polls {@code wg show} until {@code condition} holds: datagrams still on their way, or still
+     * queued for a worker, are counted once they arrive. (Each {@code wg show} polls the kernel's
+     * counters itself, so no condition here waits on the relay's periodic poll.)
+     */
     public Counters awaitShow(Duration timeout, String what, Predicate<Counters> condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
@@ -105,11 +109,12 @@ public final class RelayControl {
     }
 
     /**
-     * {@code wg show} once the counters are at rest: every datagram that reached the relay has
-     * been counted by the program too ({@code rx_packets == xdp_rx_packets}). Userspace counts what
-     * goes up at once, the kernel's counts arrive with the next poll (once a second), so a plain
-     * {@code wg show} can catch one side ahead of the other. Valid where every datagram to the
-     * relay arrives on an attached NIC, as in these tests.
+     * {@code wg show} once the counters are at rest: every datagram the program saw has been
+     * counted to the end ({@code rx_packets == xdp_rx_packets}), so nothing the test sent before
+     * can still move a counter. {@code xdp_rx_packets} is current in every answer (the relay polls
+     * the program's counters before it answers), so a datagram passed up and not yet read by a
+     * worker keeps the two apart until it is. Valid where every datagram to the relay arrives on
+     * an attached NIC, as in these tests.
      */
     public Counters settled() {
         return awaitShow(Duration.ofSeconds(20), "rx_packets == xdp_rx_packets",

@@ -408,6 +408,37 @@ class XdpForwardingTest {
     }
 
     /**
+     * {@code wg show} and {@code wg peer list} poll the program's counters when asked: what the
+     * kernel forwarded is in the very next answer, not only after the next once-a-second poll (a
+     * relay that reported a second late made "all counts are in" unknowable, to tests and
+     * operators alike). Three rounds, each read the moment the receiver has its datagrams.
+     */
+    @Test
+    @Order(24)
+    void whatTheKernelForwardedIsInTheVeryNextWgShowAndPeerList() {
+        UdpAgent[] pair = linkedPair("kim", "lee", 40051);
+        UdpAgent kim = pair[0];
+        UdpAgent lee = pair[1];
+        onTheFastPath(lee, RELAY_B, kim, RELAY_A);
+        for (int round = 1; round <= 3; round++) {
+            Counters before = control.settled();
+            long kimBefore = control.peer("kim").path("fwd_packets").asLong();
+            long upBefore = rig.udpInDatagrams();
+
+            relayed(kim, RELAY_A, WG.transports(10), lee, RELAY_B);
+            Counters after = control.show();
+            long kimAfter = control.peer("kim").path("fwd_packets").asLong();
+
+            String why = "round " + round + "\n" + why(before, after);
+            assertEquals(0, rig.udpInDatagrams() - upBefore, "precondition: the kernel forwarded all 10; " + why);
+            assertEquals(10, after.since(before, "xdp_fwd_packets"), why);
+            assertEquals(10, after.since(before, "fwd_packets"), why);
+            assertEquals(10, after.since(before, "rx_packets"), why);
+            assertEquals(kimBefore + 10, kimAfter, "kim's fwd_packets in the next wg peer list; " + why);
+        }
+    }
+
+    /**
      * Registers and links two more peers on {@code port}, one at alice's address and one at
      * bob's, and returns their sockets in that order.
      */
