@@ -25,6 +25,7 @@ public final class DropSourceTable {
         private long unknownSource;
         private long notWgShaped;
         private long noPubkeyMatch;
+        private long handshakeRateLimited;
         private long lastSeenMillis;
 
         Row(InetAddress ip) {
@@ -47,6 +48,10 @@ public final class DropSourceTable {
             return noPubkeyMatch;
         }
 
+        public long handshakeRateLimited() {
+            return handshakeRateLimited;
+        }
+
         public long lastSeenMillis() {
             return lastSeenMillis;
         }
@@ -61,6 +66,7 @@ public final class DropSourceTable {
             unknownSource += o.unknownSource;
             notWgShaped += o.notWgShaped;
             noPubkeyMatch += o.noPubkeyMatch;
+            handshakeRateLimited += o.handshakeRateLimited;
             lastSeenMillis = Math.max(lastSeenMillis, o.lastSeenMillis);
         }
     }
@@ -91,6 +97,9 @@ public final class DropSourceTable {
                 break;
             case DROP_HANDSHAKE_NO_PUBKEY_MATCH:
                 row.noPubkeyMatch++;
+                break;
+            case DROP_HANDSHAKE_RATE_LIMITED:
+                row.handshakeRateLimited++;
                 break;
             default:
                 throw new IllegalArgumentException(reason + " is not counted per source");

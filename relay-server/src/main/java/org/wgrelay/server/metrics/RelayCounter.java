@@ -15,7 +15,9 @@ public enum RelayCounter {
     DROP_RELEARN_UNCONFIRMED("drop_relearn_unconfirmed"),
     DROP_BLOCKLISTED("drop_blocklisted"),
     /** Not in SPEC's {@code wg show}: sends the kernel refused or that backpressure dropped. */
-    TX_ERRORS("tx_errors");
+    TX_ERRORS("tx_errors"),
+    /** SPEC section A: initiations from unknown sources over the MAC1 search budget, never searched. */
+    DROP_HANDSHAKE_RATE_LIMITED("drop_handshake_rate_limited");
 
     private final String key;
 

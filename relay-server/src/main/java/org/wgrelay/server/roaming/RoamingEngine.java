@@ -103,7 +103,7 @@ public final class RoamingEngine {
             return;
         }
         if (!worker.handshakeBudget().tryAcquire(source.getAddress(), keys, now)) {
-            drop(packet, worker, RelayCounter.DROP_UNKNOWN_SRC, now); // over the search budget
+            drop(packet, worker, RelayCounter.DROP_HANDSHAKE_RATE_LIMITED, now); // SPEC A: searched no key
             return;
         }
         Route match = null;

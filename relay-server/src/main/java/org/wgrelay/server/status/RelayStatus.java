@@ -103,6 +103,7 @@ public final class RelayStatus {
             m.put("drop_unknown_src", row.unknownSource());
             m.put("drop_not_wg_shaped", row.notWgShaped());
             m.put("drop_handshake_no_pubkey_match", row.noPubkeyMatch());
+            m.put("drop_handshake_rate_limited", row.handshakeRateLimited());
             m.put("last_seen", row.lastSeenMillis() == 0 ? null : Instant.ofEpochMilli(row.lastSeenMillis()).toString());
             out.add(m);
         }

@@ -40,6 +40,8 @@ class DropSourceTableTest {
         table.record(ip(1), RelayCounter.DROP_UNKNOWN_SRC, 10);
         table.record(ip(1), RelayCounter.DROP_UNKNOWN_SRC, 20);
         table.record(ip(1), RelayCounter.DROP_NOT_WG_SHAPED, 30);
+        table.record(ip(1), RelayCounter.DROP_HANDSHAKE_RATE_LIMITED, 22);
+        table.record(ip(1), RelayCounter.DROP_HANDSHAKE_RATE_LIMITED, 24);
         table.record(ip(1), RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH, 25);
         table.record(v6, RelayCounter.DROP_NOT_WG_SHAPED, 40);
 
@@ -48,6 +50,7 @@ class DropSourceTableTest {
         assertEquals(2, one.unknownSource());
         assertEquals(1, one.notWgShaped());
         assertEquals(1, one.noPubkeyMatch());
+        assertEquals(2, one.handshakeRateLimited());
         assertEquals(25, one.lastSeenMillis(), "the time of the latest drop recorded");
         assertEquals(1, row(rows, v6).notWgShaped());
         assertEquals(2, table.size());
@@ -115,9 +118,11 @@ class DropSourceTableTest {
     void mergesWorkersBySummingPerIpAndKeepingTheLatestLastSeen() {
         DropSourceTable w0 = new DropSourceTable();
         DropSourceTable w1 = new DropSourceTable();
+        w0.record(ip(1), RelayCounter.DROP_HANDSHAKE_RATE_LIMITED, 90);
         w0.record(ip(1), RelayCounter.DROP_UNKNOWN_SRC, 100);
         w0.record(ip(2), RelayCounter.DROP_NOT_WG_SHAPED, 50);
         w1.record(ip(1), RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH, 200);
+        w1.record(ip(1), RelayCounter.DROP_HANDSHAKE_RATE_LIMITED, 250);
         w1.record(ip(1), RelayCounter.DROP_UNKNOWN_SRC, 300);
 
         List<DropSourceTable.Row> merged = DropSourceTable.merge(List.of(w0.snapshot(), w1.snapshot()));
@@ -126,6 +131,7 @@ class DropSourceTableTest {
         assertEquals(ip(1), merged.get(0).ip(), "most recently seen first");
         assertEquals(2, merged.get(0).unknownSource());
         assertEquals(1, merged.get(0).noPubkeyMatch());
+        assertEquals(2, merged.get(0).handshakeRateLimited());
         assertEquals(300, merged.get(0).lastSeenMillis());
         assertEquals(ip(2), merged.get(1).ip());
         assertEquals(1, merged.get(1).notWgShaped());

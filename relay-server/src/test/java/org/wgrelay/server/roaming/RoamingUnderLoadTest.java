@@ -11,6 +11,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.DatagramPacket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.CyclicBarrier;
 import org.junit.jupiter.api.Test;
 import org.wgrelay.server.metrics.DropSourceTable;
@@ -51,6 +52,64 @@ class RoamingUnderLoadTest {
             assertTrue(failed >= 30 && failed <= 40, "failed candidates: " + failed);
             assertEquals(RoamingHarness.ep(RoamingHarness.ALICE), relay.endpointOf("alice"));
             assertEquals(DropSourceTable.CAPACITY, relay.state0.dropSources().size());
+        }
+    }
+
+    /**
+     * SPEC section A: 50,000 forged initiations (MAC1 for a key nobody stamped) from one source
+     * at 10 kpps. Four a second are searched and match nothing; the rest are over the source's
+     * budget and never searched. Each one is counted as one or the other, none as an unknown
+     * source, none forwarded.
+     */
+    @Test
+    void aFloodOfForgedInitiationsFromOneSourceIsCountedAsUnmatchedOrRateLimitedAndNoneIsForwarded()
+            throws Exception {
+        try (RoamingHarness relay = new RoamingHarness()) {
+            String nobodysKey = RoamingHarness.key(99);
+            int sent = 50_000;
+            for (int i = 0; i < sent; i++) {
+                relay.receive(relay.init(i, nobodysKey), RoamingHarness.MALLORY);
+                if (i % 10 == 9) {
+                    relay.advance(1);
+                }
+            }
+
+            assertEquals(List.of(), relay.sent(), "nothing forwarded");
+            long unmatched = relay.count(RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH);
+            long limited = relay.count(RelayCounter.DROP_HANDSHAKE_RATE_LIMITED);
+            assertEquals(sent, relay.count(RelayCounter.RX_PACKETS));
+            assertEquals(sent, unmatched + limited, "unmatched " + unmatched + ", rate-limited " + limited);
+            assertEquals(5 * HandshakeBudget.PER_SOURCE_PER_SECOND, unmatched, "5 s of 4 searches");
+            assertEquals(0, relay.count(RelayCounter.DROP_UNKNOWN_SRC));
+            assertEquals(0, relay.count(RelayCounter.FWD_PACKETS));
+            List<DropSourceTable.Row> rows = relay.state0.dropSources().snapshot();
+            assertEquals(1, rows.size(), "one source");
+            DropSourceTable.Row row = rows.get(0);
+            assertEquals(unmatched, row.noPubkeyMatch());
+            assertEquals(limited, row.handshakeRateLimited());
+            assertEquals(0, row.unknownSource());
+        }
+    }
+
+    /**
+     * The worker's global budget: with two stamped keys, 100,000 searches a second; initiations
+     * from fresh sources beyond that in the same instant are rate-limited, not searched.
+     */
+    @Test
+    void initiationsOverTheWorkersMac1BudgetAreRateLimitedWhateverTheirSource() throws Exception {
+        try (RoamingHarness relay = new RoamingHarness()) {
+            String nobodysKey = RoamingHarness.key(99);
+            int searches = (int) (HandshakeBudget.MAC_CHECKS_PER_SECOND / 2);
+            ByteBuf init = relay.init(1, nobodysKey);
+            for (int i = 0; i < searches + 100; i++) {
+                relay.receive(init.retainedDuplicate(), spoofed(i));
+            }
+            init.release();
+
+            assertEquals(searches, relay.count(RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH));
+            assertEquals(100, relay.count(RelayCounter.DROP_HANDSHAKE_RATE_LIMITED));
+            assertEquals(0, relay.count(RelayCounter.DROP_UNKNOWN_SRC));
+            assertEquals(List.of(), relay.sent());
         }
     }
 

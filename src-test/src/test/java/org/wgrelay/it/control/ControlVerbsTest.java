@@ -37,8 +37,8 @@ class ControlVerbsTest {
             "endpoint_relearn", "candidate_endpoint");
     static final Set<String> SHOW_FIELDS = Set.of("rx_packets", "fwd_packets", "drop_unknown_src", "drop_no_link",
             "drop_not_wg_shaped", "drop_handshake_pubkey_mismatch", "drop_handshake_no_pubkey_match",
-            "drop_relearn_unconfirmed", "drop_blocklisted", "port", "peer_count", "link_count", "xdp_attached",
-            "xdp_mode");
+            "drop_relearn_unconfirmed", "drop_blocklisted", "drop_handshake_rate_limited", "port", "peer_count",
+            "link_count", "xdp_attached", "xdp_mode");
     static final String KEY_A = key(1);
     static final String KEY_B = key(2);
 
@@ -304,18 +304,19 @@ class ControlVerbsTest {
         assertEquals(3, sources.size());
         for (JsonNode row : sources) {
             assertEquals(Set.of("ip", "drop_unknown_src", "drop_not_wg_shaped", "drop_handshake_no_pubkey_match",
-                    "last_seen"), fields(row));
+                    "drop_handshake_rate_limited", "last_seen"), fields(row));
             assertEquals(Instant.ofEpochMilli(LocalRelay.START_MILLIS), Instant.parse(row.get("last_seen").asText()),
                     "last_seen is ISO-8601 UTC from the relay's clock");
             String ip = row.get("ip").asText();
             long[] expected = switch (ip) {
-                case "127.0.0.3" -> new long[] {0, 2, 0};
-                case "127.0.0.4" -> new long[] {1, 0, 0};
-                case "127.0.0.5" -> new long[] {0, 0, 1};
+                case "127.0.0.3" -> new long[] {0, 2, 0, 0};
+                case "127.0.0.4" -> new long[] {1, 0, 0, 0};
+                case "127.0.0.5" -> new long[] {0, 0, 1, 0};
                 default -> throw new AssertionError("unexpected source " + ip);
             };
             assertArrayEquals(expected, new long[] {row.get("drop_unknown_src").asLong(),
-                    row.get("drop_not_wg_shaped").asLong(), row.get("drop_handshake_no_pubkey_match").asLong()}, ip);
+                    row.get("drop_not_wg_shaped").asLong(), row.get("drop_handshake_no_pubkey_match").asLong(),
+                    row.get("drop_handshake_rate_limited").asLong()}, ip);
         }
     }
 

@@ -129,7 +129,7 @@ class MetricsEndpointTest {
                 reasons++;
             }
         }
-        assertEquals(7, reasons);
+        assertEquals(8, reasons);
         assertEquals(reasons, m.named("wgrelay_dropped_packets_total").size(), "one series per SPEC reason");
         assertEquals(1.0, m.value("wgrelay_dropped_packets_total", "reason", "handshake_pubkey_mismatch"));
         assertEquals(2.0, m.value("wgrelay_dropped_packets_total", "reason", "no_link"));

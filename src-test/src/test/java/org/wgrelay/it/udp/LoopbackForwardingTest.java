@@ -3,6 +3,7 @@ package org.wgrelay.it.udp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.wgrelay.it.control.LocalRelay.await;
 
@@ -16,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.security.MessageDigest;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 import org.wgrelay.it.control.LocalRelay;
+import org.wgrelay.it.netns.UdpSnmp;
 import org.wgrelay.server.metrics.DropSourceTable;
 import org.wgrelay.server.table.Endpoint;
 
@@ -36,6 +39,9 @@ import org.wgrelay.server.table.Endpoint;
  * eviction, and the trace line pairs.
  */
 class LoopbackForwardingTest {
+    private static final String KEY_A = Base64.getEncoder().encodeToString(new byte[32]);
+    private static final String KEY_B = Base64.getEncoder().encodeToString(new byte[] {
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32});
     private final Random random = new Random(42);
     private LocalRelay relay;
 
@@ -161,6 +167,59 @@ class LoopbackForwardingTest {
                 throw new AssertionError("a dropped datagram reached bob: " + leaked.getLength() + " bytes");
             } catch (SocketTimeoutException expected) {
                 // nothing was forwarded
+            }
+        }
+    }
+
+    /**
+     * SPEC section A on real sockets: 50,000 forged initiations (random MAC1s) from one source at
+     * 10 kpps, the relay's clock driven at the same pace, against two stamped, linked peers. Every
+     * one that reached the relay is counted as a searched-and-unmatched or a rate-limited
+     * handshake — none as an unknown source — and none is forwarded. At most 4 a second are
+     * searched.
+     */
+    @Test
+    void aFloodOfForgedInitiationsIsCountedAsUnmatchedOrRateLimitedAndNoneIsForwarded() throws Exception {
+        relay = LocalRelay.loopback("127.0.0.1", 2, false);
+        try (DatagramSocket alice = socket("127.0.0.1"); DatagramSocket bob = socket("127.0.0.1");
+                DatagramSocket forger = socket("127.0.0.5")) {
+            assertTrue(relay.daemon.roster().addPeer("alice", endpointOf(alice), KEY_A, null).ok());
+            assertTrue(relay.daemon.roster().addPeer("bob", endpointOf(bob), KEY_B, null).ok());
+            assertTrue(relay.daemon.roster().addLink("alice", "bob").ok());
+            InetSocketAddress relayAddr = relay.udpAddress("127.0.0.1");
+            int flood = 50_000;
+            long lostBefore = UdpSnmp.receiveBufferErrors();
+
+            long start = System.nanoTime();
+            for (int i = 0; i < flood; i++) {
+                send(forger, WgDatagrams.initiation(random), relayAddr);
+                if (i % 10 == 9) { // 10 kpps: a millisecond per ten, on the relay's clock and the wall's
+                    relay.clock.addAndGet(1);
+                    long due = start + (i + 1) * 100_000L;
+                    while (System.nanoTime() < due) {
+                        Thread.onSpinWait();
+                    }
+                }
+            }
+            long arrived = flood - (UdpSnmp.receiveBufferErrors() - lostBefore);
+            await("every initiation that arrived has its verdict", () -> relay.show("drop_handshake_no_pubkey_match")
+                    + relay.show("drop_handshake_rate_limited") == arrived);
+
+            long unmatched = relay.show("drop_handshake_no_pubkey_match");
+            long limited = relay.show("drop_handshake_rate_limited");
+            String why = "sent " + flood + ", arrived " + arrived + ", unmatched " + unmatched + ", rate-limited "
+                    + limited;
+            assertEquals(arrived, relay.show("rx_packets"), why);
+            assertTrue(unmatched >= 1 && unmatched <= 4 * 6, "at most 4 searches in each of 6 seconds; " + why);
+            assertEquals(0, relay.show("drop_unknown_src"), why);
+            assertEquals(0, relay.show("fwd_packets"), why);
+            DropSourceTable.Row row = relay.daemon.udp().dropSources().stream()
+                    .filter(r -> r.ip().getHostAddress().equals("127.0.0.5")).findFirst().orElseThrow();
+            assertEquals(unmatched, row.noPubkeyMatch());
+            assertEquals(limited, row.handshakeRateLimited());
+            for (DatagramSocket peer : List.of(alice, bob)) {
+                peer.setSoTimeout(200);
+                assertThrows(SocketTimeoutException.class, () -> receive(peer), "nothing reaches a peer");
             }
         }
     }

@@ -17,6 +17,7 @@ import org.wgrelay.it.netns.Netns;
 import org.wgrelay.it.netns.Prerequisites;
 import org.wgrelay.it.netns.RelayProcess;
 import org.wgrelay.it.netns.Topology;
+import org.wgrelay.it.netns.UdpSnmp;
 
 /**
  * The namespaces every XDP test runs in, and what it takes to run the relay's fast path there.
@@ -207,14 +208,7 @@ final class XdpRig implements AutoCloseable {
      * the fast path passed up; frames it forwarded or dropped never reach the stack.
      */
     long udpInDatagrams() {
-        String snmp = relayNs.exec(Duration.ofSeconds(20), "cat", "/proc/net/snmp").stdout();
-        List<String> udp = snmp.lines().filter(l -> l.startsWith("Udp:")).toList();
-        if (udp.size() < 2) {
-            throw new IllegalStateException("no Udp lines in /proc/net/snmp:\n" + snmp);
-        }
-        List<String> names = List.of(udp.get(0).split("\\s+"));
-        String[] values = udp.get(1).split("\\s+");
-        return Long.parseLong(values[names.indexOf("InDatagrams")]);
+        return UdpSnmp.field(relayNs.exec(Duration.ofSeconds(20), "cat", "/proc/net/snmp").stdout(), "InDatagrams");
     }
 
     /**
