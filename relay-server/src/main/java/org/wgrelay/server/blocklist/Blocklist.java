@@ -112,11 +112,23 @@ public final class Blocklist {
         return live;
     }
 
+    /** How many entries block at {@code nowMillis}: what {@link #entries} would list, without the list. */
+    public int liveCount(long nowMillis) {
+        int live = 0;
+        for (Entry e : entries.values()) {
+            if (e.expiresAtMillis > nowMillis) {
+                live++;
+            }
+        }
+        return live;
+    }
+
     /** True when nothing is listed; one volatile read. */
     public boolean isEmpty() {
         return entries.isEmpty();
     }
 
+    /** Entries held, expired ones included until the sweep takes them (the table's bound). */
     public int size() {
         return entries.size();
     }

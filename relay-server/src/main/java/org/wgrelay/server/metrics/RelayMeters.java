@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.roster.PeerEntry;
 import org.wgrelay.server.roster.Roster;
@@ -37,7 +38,8 @@ public final class RelayMeters implements RosterListener {
     private final Map<String, PeerStats> peerStats = new HashMap<>();
     private final Map<String, List<Meter>> peerMeters = new HashMap<>();
 
-    public RelayMeters(MeterRegistry registry, RosterService roster, RelayTotals totals, Blocklist blocklist) {
+    public RelayMeters(MeterRegistry registry, RosterService roster, RelayTotals totals, Blocklist blocklist,
+            LongSupplier clockMillis) {
         this.registry = registry;
         this.roster = roster;
         this.totals = totals;
@@ -55,7 +57,9 @@ public final class RelayMeters implements RosterListener {
         Gauge.builder("wgrelay.peers", roster, r -> r.roster().peerCount()).description("Registered peers")
                 .register(registry);
         Gauge.builder("wgrelay.links", roster, r -> r.roster().linkCount()).description("Links").register(registry);
-        Gauge.builder("wgrelay.blocklist.entries", blocklist, Blocklist::size)
+        // Live entries at scrape time, as wg blocklist list shows them: an expired entry
+        // leaves the gauge when it stops blocking, not when a sweep happens to run.
+        Gauge.builder("wgrelay.blocklist.entries", blocklist, b -> b.liveCount(clockMillis.getAsLong()))
                 .description("Blocked source IPs").register(registry);
         FunctionCounter.builder("wgrelay.xdp.map.write.failures", totals, RelayTotals::xdpMapWriteFailures)
                 .description("BPF map writes that failed (the maps are resynced after one)").register(registry);

@@ -88,7 +88,7 @@ public final class RelayDaemon implements AutoCloseable {
         this.udp = new RelayServer(new InetSocketAddress(config.bind(), config.port()), config.workers(), tables,
                 blocklist, counters, roaming, config.traceForwardHashes(), clockMillis);
         this.totals = new RelayTotals(counters, () -> xdp);
-        this.meters = new RelayMeters(meterRegistry, roster, totals, blocklist);
+        this.meters = new RelayMeters(meterRegistry, roster, totals, blocklist, clockMillis);
         roster.addListener(meters);
     }
 

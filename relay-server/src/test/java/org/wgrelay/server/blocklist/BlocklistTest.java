@@ -55,6 +55,7 @@ class BlocklistTest {
         assertEquals(2, list.entries(NOW).size());
         assertEquals(1, list.entries(NOW + 10).size());
         assertEquals(2, list.size(), "expired entries stay until swept");
+        assertEquals(1, list.liveCount(NOW + 10), "but only live ones count");
 
         assertEquals(1, list.sweep(NOW + 10));
         assertEquals(1, list.size());
