@@ -6,7 +6,7 @@
 ROOT=$(cd "$HERE/../.." && pwd)
 RELAY_CP=${RELAY_CP:-$ROOT/relay-server/target/relay-server.jar:$ROOT/relay-server/target/lib/*}
 RELAY_MAIN=${RELAY_MAIN:-$(unzip -p "${RELAY_CP%%:*}" META-INF/MANIFEST.MF 2>/dev/null | sed -n 's/^Main-Class: *//p' | tr -d '\r')}
-RELAY_MAIN=${RELAY_MAIN:-org.wgrelay.server.server.Main}
+RELAY_MAIN=${RELAY_MAIN:-org.wgrelay.server.daemon.Main}
 
 # The last "# CASE PIN rep N" header run_anchors.sh wrote to $ANCHOR_OUT.relay
 # just before starting the relay (it does not pass the case name).

@@ -92,7 +92,7 @@ GEN_CP=${GEN_CP:-$ROOT/src-test/target/classes:$LIB}
 # the daemon's main class, from the jar's manifest unless given
 RELAY_JAR=${RELAY_CP%%:*}
 RELAY_MAIN=${RELAY_MAIN:-$(unzip -p "$RELAY_JAR" META-INF/MANIFEST.MF 2>/dev/null | sed -n 's/^Main-Class: *//p' | tr -d '\r')}
-RELAY_MAIN=${RELAY_MAIN:-org.wgrelay.server.server.Main}
+RELAY_MAIN=${RELAY_MAIN:-org.wgrelay.server.daemon.Main}
 [ -f "$ROOT/src-test/target/classes/org/wgrelay/loadgen/LoadGenerator.class" ] ||
   { echo "build first: mvn -q -Dmaven.test.skip=true package -pl relay-server,src-test -am" >&2; exit 1; }
 

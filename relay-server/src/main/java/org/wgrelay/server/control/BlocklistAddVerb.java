@@ -11,7 +11,7 @@ import org.wgrelay.control.protocol.ErrorCodes;
 import org.wgrelay.control.verb.VerbCatalog;
 import org.wgrelay.control.verb.VerbSpec;
 import org.wgrelay.server.blocklist.Blocklist;
-import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.roster.Endpoint;
 
 /** {@code wg blocklist add ip duration}: blocks a source IP for {@code 90s}, {@code 1h}, ... */
 final class BlocklistAddVerb implements RelayVerb {

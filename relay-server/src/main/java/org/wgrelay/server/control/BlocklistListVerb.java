@@ -7,7 +7,7 @@ import java.util.Map;
 import org.wgrelay.control.verb.VerbCatalog;
 import org.wgrelay.control.verb.VerbSpec;
 import org.wgrelay.server.blocklist.Blocklist;
-import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.roster.Endpoint;
 
 /** {@code wg blocklist list}: entries that have not expired, with the seconds left. */
 final class BlocklistListVerb implements RelayVerb {

@@ -6,7 +6,7 @@ import java.util.Map;
 import org.wgrelay.control.protocol.ControlException;
 import org.wgrelay.control.verb.VerbCatalog;
 import org.wgrelay.control.verb.VerbSpec;
-import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.roster.Endpoint;
 
 /** {@code wg blocklist remove ip}. */
 final class BlocklistRemoveVerb implements RelayVerb {

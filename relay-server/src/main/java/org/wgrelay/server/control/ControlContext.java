@@ -1,21 +1,28 @@
 package org.wgrelay.server.control;
 
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.function.LongSupplier;
 import org.wgrelay.server.blocklist.Blocklist;
-import org.wgrelay.server.roster.RosterService;
-import org.wgrelay.server.server.RelayServer;
-import org.wgrelay.server.server.ServeConfig;
+import org.wgrelay.server.counters.DropSourceTable;
+import org.wgrelay.server.state.EventSink;
+import org.wgrelay.server.state.RosterService;
 import org.wgrelay.server.status.RelayStatus;
 
 /**
  * What the verbs act on. Verbs run on the control executor; everything here is safe to
  * use from there (the roster has its own writer lock, the rest are snapshots or reads).
+ *
+ * @param relayAddress the UDP address the relay is bound to, with its bound port (a
+ *     wildcard address when bound to all)
+ * @param dropSources reads the workers' per-source drop tables (on their event loops)
  */
 public record ControlContext(
-        ServeConfig config,
+        InetSocketAddress relayAddress,
         RosterService roster,
         RelayStatus status,
-        RelayServer udp,
+        Callable<List<DropSourceTable.Row>> dropSources,
         Blocklist blocklist,
         EventSink events,
         LongSupplier clockMillis) {}

@@ -5,8 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.wgrelay.control.protocol.ControlException;
 import org.wgrelay.control.protocol.ErrorCodes;
+import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.roster.RosterChange;
-import org.wgrelay.server.table.Endpoint;
 
 /** Turns roster outcomes and argument parse failures into control errors. */
 final class Outcomes {

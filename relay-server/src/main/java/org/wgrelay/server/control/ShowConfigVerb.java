@@ -1,14 +1,15 @@
 package org.wgrelay.server.control;
 
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 import org.wgrelay.control.protocol.ControlException;
 import org.wgrelay.control.verb.VerbCatalog;
 import org.wgrelay.control.verb.VerbSpec;
+import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.roster.PeerEntry;
 import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterOutcome;
-import org.wgrelay.server.table.Endpoint;
 
 /**
  * {@code wg show config name [relay ip:port]}: the wg-quick {@code [Peer]} block the
@@ -58,10 +59,10 @@ final class ShowConfigVerb implements RelayVerb {
     }
 
     private String defaultRelayEndpoint() {
-        int port = ctx.udp().boundPort();
-        if (ctx.config().bind().isAnyLocalAddress()) {
-            return "<relay-public-ip>:" + port;
+        InetSocketAddress relay = ctx.relayAddress();
+        if (relay.getAddress().isAnyLocalAddress()) {
+            return "<relay-public-ip>:" + relay.getPort();
         }
-        return Endpoint.format(ctx.config().bind(), port);
+        return Endpoint.format(relay.getAddress(), relay.getPort());
     }
 }

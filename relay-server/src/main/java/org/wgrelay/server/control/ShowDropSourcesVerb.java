@@ -24,7 +24,7 @@ final class ShowDropSourcesVerb implements RelayVerb {
     @Override
     public Object handle(List<String> args) throws ControlException {
         try {
-            return Map.of("sources", RelayStatus.dropSources(ctx.udp().dropSources()));
+            return Map.of("sources", RelayStatus.dropSources(ctx.dropSources().call()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ControlException(ErrorCodes.INTERNAL, "interrupted while reading the workers' tables");

@@ -7,6 +7,7 @@ import org.wgrelay.server.roster.PeerEntry;
 import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterChange;
 import org.wgrelay.server.roster.RosterListener;
+import org.wgrelay.server.state.EventSink;
 
 /**
  * Turns each applied roster change into SPEC's {@code state.wg.*} events by comparing

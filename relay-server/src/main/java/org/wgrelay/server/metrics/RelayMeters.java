@@ -16,11 +16,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import org.wgrelay.server.blocklist.Blocklist;
+import org.wgrelay.server.counters.PeerCounter;
+import org.wgrelay.server.counters.PeerStats;
+import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.roster.PeerEntry;
 import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterChange;
 import org.wgrelay.server.roster.RosterListener;
-import org.wgrelay.server.roster.RosterService;
+import org.wgrelay.server.state.RosterService;
 import org.wgrelay.server.status.RelayTotals;
 
 /**

@@ -4,7 +4,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
 import org.wgrelay.server.blocklist.Blocklist;
-import org.wgrelay.server.metrics.RelayCounter;
+import org.wgrelay.server.counters.RelayCounter;
 
 /**
  * Pipeline stage 1 (SPEC rule 1): datagrams from a blocklisted source IP are dropped

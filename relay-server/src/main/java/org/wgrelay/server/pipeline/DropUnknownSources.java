@@ -2,7 +2,7 @@ package org.wgrelay.server.pipeline;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.DatagramPacket;
-import org.wgrelay.server.metrics.RelayCounter;
+import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.wire.WgMessage;
 
 /**

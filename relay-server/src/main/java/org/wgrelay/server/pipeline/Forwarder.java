@@ -5,7 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
 import java.net.InetSocketAddress;
-import org.wgrelay.server.metrics.RelayCounter;
+import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.table.Route;
 
 /**

@@ -5,7 +5,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.wgrelay.server.metrics.RelayCounter;
+import org.wgrelay.server.counters.RelayCounter;
 
 /**
  * Last pipeline stage: counts I/O errors (failed sends surface here, since the

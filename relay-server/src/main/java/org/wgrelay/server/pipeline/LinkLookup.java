@@ -3,8 +3,8 @@ package org.wgrelay.server.pipeline;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
-import org.wgrelay.server.metrics.PeerCounter;
-import org.wgrelay.server.metrics.RelayCounter;
+import org.wgrelay.server.counters.PeerCounter;
+import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.table.Route;
 
 /**

@@ -4,8 +4,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import org.wgrelay.server.blocklist.Blocklist;
-import org.wgrelay.server.roaming.RoamingEngine;
-import org.wgrelay.server.roaming.RoamingUnknownSources;
 import org.wgrelay.server.table.ForwardingTableHolder;
 
 /**
@@ -18,33 +16,29 @@ public final class RelayChannelInitializer extends ChannelInitializer<Channel> {
     private final WorkerState worker;
     private final ForwardingTableHolder tables;
     private final Blocklist blocklist;
-    private final RoamingEngine roaming;
+    private final UnknownSourcePolicy unknownSources;
+    private final LinkedSourceWatch roaming;
     private final boolean traceForwardHashes;
 
     /**
-     * @param roaming the roaming engine; with it, unknown sources go to it (rule 3) and the
-     *     forward path feeds it (rules 8, 9); null for a relay without roaming
+     * @param unknownSources what happens to datagrams from unregistered endpoints (rule 3):
+     *     roaming's candidate search, or {@link DropUnknownSources}
+     * @param roaming roaming's watch over registered sources (rules 8, 9); null for a relay
+     *     without roaming
      */
     public RelayChannelInitializer(WorkerState worker, ForwardingTableHolder tables, Blocklist blocklist,
-            RoamingEngine roaming, boolean traceForwardHashes) {
+            UnknownSourcePolicy unknownSources, LinkedSourceWatch roaming, boolean traceForwardHashes) {
         this.worker = worker;
         this.tables = tables;
         this.blocklist = blocklist;
+        this.unknownSources = unknownSources;
         this.roaming = roaming;
         this.traceForwardHashes = traceForwardHashes;
     }
 
     @Override
     protected void initChannel(Channel ch) {
-        addStages(ch.pipeline(), worker, tables, blocklist, roaming, traceForwardHashes);
-    }
-
-    /** The stages with roaming; see {@link #addStages(ChannelPipeline, WorkerState, ForwardingTableHolder, Blocklist, UnknownSourcePolicy, RoamingEngine, boolean)}. */
-    public static void addStages(ChannelPipeline p, WorkerState worker, ForwardingTableHolder tables,
-            Blocklist blocklist, RoamingEngine roaming, boolean traceForwardHashes) {
-        addStages(p, worker, tables, blocklist,
-                roaming == null ? new DropUnknownSources() : new RoamingUnknownSources(roaming), roaming,
-                traceForwardHashes);
+        addStages(ch.pipeline(), worker, tables, blocklist, unknownSources, roaming, traceForwardHashes);
     }
 
     /** The stages without roaming: unknown sources go to {@code unknownSources}. For tests. */
@@ -55,7 +49,7 @@ public final class RelayChannelInitializer extends ChannelInitializer<Channel> {
 
     /** Adds the stages in SPEC's order; also used by tests on an {@code EmbeddedChannel}. */
     public static void addStages(ChannelPipeline p, WorkerState worker, ForwardingTableHolder tables,
-            Blocklist blocklist, UnknownSourcePolicy unknownSources, RoamingEngine roaming,
+            Blocklist blocklist, UnknownSourcePolicy unknownSources, LinkedSourceWatch roaming,
             boolean traceForwardHashes) {
         p.addLast("rx-counter", new RxCounter(worker));
         p.addLast("blocklist-gate", new BlocklistGate(blocklist, worker));      // rule 1

@@ -3,19 +3,18 @@ package org.wgrelay.server.pipeline;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
-import org.wgrelay.server.roaming.RoamingEngine;
 
 /**
  * SPEC rules 8 and 9 on the forward path: hands each datagram from a registered,
- * linked peer to the {@link RoamingEngine}, which may mirror a handshake response to a
+ * linked peer to roaming's {@link LinkedSourceWatch}, which may mirror a handshake response to a
  * roaming candidate, void a candidate, or send this datagram to a committing candidate
  * instead of the partner's old endpoint. Costs two volatile reads when nobody roams.
  */
 public final class RoamingWatch extends ChannelInboundHandlerAdapter {
-    private final RoamingEngine roaming;
+    private final LinkedSourceWatch roaming;
     private final WorkerState worker;
 
-    public RoamingWatch(RoamingEngine roaming, WorkerState worker) {
+    public RoamingWatch(LinkedSourceWatch roaming, WorkerState worker) {
         this.roaming = roaming;
         this.worker = worker;
     }

@@ -2,7 +2,7 @@ package org.wgrelay.server.pipeline;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import org.wgrelay.server.metrics.RelayCounter;
+import org.wgrelay.server.counters.RelayCounter;
 
 /**
  * Pipeline stage 0: counts every datagram received ({@code rx_packets}), whatever

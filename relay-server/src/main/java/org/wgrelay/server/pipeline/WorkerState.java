@@ -2,9 +2,8 @@ package org.wgrelay.server.pipeline;
 
 import java.net.InetSocketAddress;
 import java.util.function.LongSupplier;
-import org.wgrelay.server.metrics.DropSourceTable;
-import org.wgrelay.server.metrics.RelayCounters;
-import org.wgrelay.server.roaming.HandshakeBudget;
+import org.wgrelay.server.counters.DropSourceTable;
+import org.wgrelay.server.counters.RelayCounters;
 import org.wgrelay.server.table.Route;
 import org.wgrelay.server.wire.Mac1;
 

@@ -2,7 +2,9 @@ package org.wgrelay.server.roaming;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.roster.Endpoint;
+import org.wgrelay.server.table.RoamingCandidate;
+import org.wgrelay.server.table.RoamingSlot;
 
 /**
  * A source endpoint that claims to be peer S at a new address (SPEC rule 3): registered
@@ -15,7 +17,7 @@ import org.wgrelay.server.table.Endpoint;
  * compare-and-set on {@link #state}, so exactly one thread wins each transition and
  * counts it.
  */
-public final class Candidate {
+public final class Candidate implements RoamingCandidate {
     public static final int PENDING = 0;
     public static final int ANSWERED = 1;
     /** Commit decided; the roster update is under way. Traffic already follows the candidate. */
@@ -57,6 +59,7 @@ public final class Candidate {
         return slot;
     }
 
+    @Override
     public Endpoint endpoint() {
         return endpoint;
     }
@@ -79,6 +82,12 @@ public final class Candidate {
 
     public int answerIndex() {
         return answerIndex;
+    }
+
+    @Override
+    public boolean awaitsPartnerData() {
+        int s = state.get();
+        return s == ANSWERED || s == COMMITTING;
     }
 
     public boolean isAnswered() {

@@ -12,17 +12,19 @@ import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.wgrelay.server.blocklist.Blocklist;
-import org.wgrelay.server.control.EventSink;
-import org.wgrelay.server.metrics.PeerCounter;
-import org.wgrelay.server.metrics.RelayCounter;
-import org.wgrelay.server.metrics.RelayCounters;
+import org.wgrelay.server.counters.PeerCounter;
+import org.wgrelay.server.counters.RelayCounter;
+import org.wgrelay.server.counters.RelayCounters;
+import org.wgrelay.server.pipeline.LinkedSourceWatch;
 import org.wgrelay.server.pipeline.WorkerState;
+import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.roster.RosterChange;
-import org.wgrelay.server.roster.RosterService;
-import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.state.EventSink;
+import org.wgrelay.server.state.RosterService;
 import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.table.ForwardingTableHolder;
 import org.wgrelay.server.table.PeerRuntime;
+import org.wgrelay.server.table.RoamingSlot;
 import org.wgrelay.server.table.Route;
 import org.wgrelay.server.wire.WgMessage;
 
@@ -45,7 +47,7 @@ import org.wgrelay.server.wire.WgMessage;
  * initiator's first transport message. Replays and on-path copies are voided or expire,
  * each a strike; strikes escalate onto the blocklist.
  */
-public final class RoamingEngine {
+public final class RoamingEngine implements LinkedSourceWatch {
     private static final Logger LOG = LoggerFactory.getLogger(RoamingEngine.class);
     /** SPEC: a candidate not confirmed within 30 s of its registration expires. */
     public static final long CANDIDATE_TTL_MILLIS = 30_000;
@@ -123,7 +125,7 @@ public final class RoamingEngine {
         boolean forward;
         Candidate registered = null;
         synchronized (slot) {
-            Candidate c = slot.candidate();
+            Candidate c = candidateIn(slot);
             if (now - slot.lastRelearnMillis() < RELEARN_COOLDOWN_MILLIS) {
                 forward = false;
             } else if (c != null && (c.isLive() || c.state() == Candidate.COMMITTING)) {
@@ -180,10 +182,11 @@ public final class RoamingEngine {
      * candidate, or decide a commit (rule 9). Returns where this datagram must go instead
      * of the partner's committed endpoint, or null.
      */
+    @Override
     public InetSocketAddress watch(ChannelHandlerContext ctx, DatagramPacket packet, WorkerState worker) {
         Route route = worker.route();
         int type = worker.type();
-        Candidate own = route.runtime().roaming().candidate();
+        Candidate own = candidateIn(route.runtime().roaming());
         if (own != null && own.isLive()) {
             // The committed endpoint shows it owns the candidate's handshake: the candidate is a copy.
             if ((type == WgMessage.TYPE_HANDSHAKE_INITIATION
@@ -193,7 +196,7 @@ public final class RoamingEngine {
                 fail(own, Candidate.VOIDED, worker.stripe(), worker.nowMillis());
             }
         }
-        Candidate theirs = route.partnerRuntime().roaming().candidate();
+        Candidate theirs = candidateIn(route.partnerRuntime().roaming());
         if (theirs == null) {
             return null;
         }
@@ -282,7 +285,7 @@ public final class RoamingEngine {
     /** The live candidate of a peer, for {@code candidate_endpoint} in {@code wg peer list}. */
     public Candidate candidateOf(String peer) {
         PeerRuntime r = roster.runtimeOf(peer);
-        Candidate c = r == null ? null : r.roaming().candidate();
+        Candidate c = r == null ? null : candidateIn(r.roaming());
         return c != null && (c.isLive() || c.state() == Candidate.COMMITTING) ? c : null;
     }
 
@@ -303,5 +306,10 @@ public final class RoamingEngine {
         worker.counters().increment(worker.stripe(), reason);
         worker.dropSources().record(packet.sender().getAddress(), reason, now);
         packet.release();
+    }
+
+    /** The engine is the only writer of slots, so whatever a slot holds is one of its candidates. */
+    private static Candidate candidateIn(RoamingSlot slot) {
+        return (Candidate) slot.candidate();
     }
 }

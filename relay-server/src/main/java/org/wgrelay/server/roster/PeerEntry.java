@@ -1,7 +1,6 @@
 package org.wgrelay.server.roster;
 
 import java.util.Base64;
-import org.wgrelay.server.table.Endpoint;
 
 /**
  * One registered peer as the roster holds it. Immutable; a change makes a new entry.

@@ -7,7 +7,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.wgrelay.server.table.Endpoint;
 
 /**
  * The registered peers and their links: an immutable value. Every change is a method

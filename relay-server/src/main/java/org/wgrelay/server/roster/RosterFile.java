@@ -14,7 +14,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.wgrelay.server.table.Endpoint;
 
 /**
  * The roster file (SPEC "Roster file"): loads it with {@code file:line} errors and

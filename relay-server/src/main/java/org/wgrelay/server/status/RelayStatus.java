@@ -6,15 +6,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import org.wgrelay.server.metrics.DropSourceTable;
-import org.wgrelay.server.metrics.PeerCounter;
-import org.wgrelay.server.metrics.PeerStats;
-import org.wgrelay.server.metrics.RelayCounter;
+import org.wgrelay.server.counters.DropSourceTable;
+import org.wgrelay.server.counters.PeerCounter;
+import org.wgrelay.server.counters.PeerStats;
+import org.wgrelay.server.counters.RelayCounter;
+import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.roster.PeerEntry;
 import org.wgrelay.server.roster.Roster;
-import org.wgrelay.server.roster.RosterService;
 import java.net.InetAddress;
-import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.state.RosterService;
 
 /**
  * The numbers behind SPEC's {@code wg show}, {@code wg peer list} and

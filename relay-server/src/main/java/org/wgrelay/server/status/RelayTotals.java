@@ -2,10 +2,10 @@ package org.wgrelay.server.status;
 
 import java.util.Map;
 import java.util.function.Supplier;
-import org.wgrelay.server.metrics.PeerCounter;
-import org.wgrelay.server.metrics.PeerStats;
-import org.wgrelay.server.metrics.RelayCounter;
-import org.wgrelay.server.metrics.RelayCounters;
+import org.wgrelay.server.counters.PeerCounter;
+import org.wgrelay.server.counters.PeerStats;
+import org.wgrelay.server.counters.RelayCounter;
+import org.wgrelay.server.counters.RelayCounters;
 import org.wgrelay.server.roster.PeerEntry;
 import org.wgrelay.server.xdp.XdpFastPath;
 

@@ -1,8 +1,7 @@
 package org.wgrelay.server.table;
 
 import java.util.Base64;
-import org.wgrelay.server.metrics.PeerStats;
-import org.wgrelay.server.roaming.RoamingSlot;
+import org.wgrelay.server.counters.PeerStats;
 import org.wgrelay.server.wire.Mac1;
 
 /**

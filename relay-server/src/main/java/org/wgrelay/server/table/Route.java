@@ -1,7 +1,7 @@
 package org.wgrelay.server.table;
 
 import java.net.InetSocketAddress;
-import org.wgrelay.server.metrics.PeerStats;
+import org.wgrelay.server.counters.PeerStats;
 import org.wgrelay.server.roster.PeerEntry;
 
 /**

@@ -3,7 +3,6 @@ package org.wgrelay.server.xdp;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.wgrelay.server.server.XdpMode;
 
 /**
  * SPEC's {@code xdp_attach_failed} line for failures that happen before the helper can

@@ -3,11 +3,11 @@ package org.wgrelay.server.xdp;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.LongSupplier;
 import org.wgrelay.server.blocklist.Blocklist;
-import org.wgrelay.server.metrics.RelayCounters;
+import org.wgrelay.server.counters.RelayCounters;
 import org.wgrelay.server.roaming.RoamingEngine;
-import org.wgrelay.server.server.ServeConfig;
 import org.wgrelay.server.table.ForwardingTableHolder;
 import org.wgrelay.xdp.AttachResult;
 import org.wgrelay.xdp.HelperChannel;
@@ -27,22 +27,24 @@ public interface XdpLauncher {
     /** Opens a helper channel (a real process, or a fake in tests). */
     HelperChannel open() throws IOException;
 
-    default XdpFastPath attach(ServeConfig config, int relayPort, ForwardingTableHolder tables, Blocklist blocklist,
-            RoamingEngine roaming, RelayCounters counters, LongSupplier clockMillis) throws XdpAttachException {
-        String first = config.xdpInterfaces().get(0);
+    /** Opens a helper and attaches to {@code interfaces} in {@code mode}; SPEC's failure line on failure. */
+    default XdpFastPath attach(List<String> interfaces, XdpMode mode, int relayPort, ForwardingTableHolder tables,
+            Blocklist blocklist, RoamingEngine roaming, RelayCounters counters, LongSupplier clockMillis)
+            throws XdpAttachException {
+        String first = interfaces.get(0);
         HelperChannel helper;
         try {
             helper = open();
         } catch (IOException e) {
-            throw new XdpAttachException(XdpFailureLine.of(first, config.xdpMode(), e.getMessage()));
+            throw new XdpAttachException(XdpFailureLine.of(first, mode, e.getMessage()));
         }
         XdpFastPath xdp = new XdpFastPath(this, helper, relayPort, tables, blocklist, roaming, counters, clockMillis);
         AttachResult failed;
         try {
-            failed = xdp.attach(config.xdpInterfaces(), config.xdpMode());
+            failed = xdp.attach(interfaces, mode);
         } catch (IOException e) {
             xdp.close();
-            throw new XdpAttachException(XdpFailureLine.of(first, config.xdpMode(), e.getMessage()));
+            throw new XdpAttachException(XdpFailureLine.of(first, mode, e.getMessage()));
         }
         if (failed != null) {
             xdp.close();

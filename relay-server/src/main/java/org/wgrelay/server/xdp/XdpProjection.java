@@ -4,10 +4,10 @@ import java.net.Inet4Address;
 import java.util.HashMap;
 import java.util.Map;
 import org.wgrelay.server.blocklist.Blocklist;
-import org.wgrelay.server.roaming.Candidate;
-import org.wgrelay.server.roaming.RoamingSlot;
-import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.table.ForwardingTable;
+import org.wgrelay.server.table.RoamingCandidate;
+import org.wgrelay.server.table.RoamingSlot;
 import org.wgrelay.server.table.Route;
 import org.wgrelay.xdp.XdpNic;
 import org.wgrelay.xdp.XdpPeer;
@@ -53,8 +53,8 @@ final class XdpProjection {
     }
 
     private static boolean answered(RoamingSlot slot) {
-        Candidate c = slot.candidate();
-        return c != null && (c.state() == Candidate.ANSWERED || c.state() == Candidate.COMMITTING);
+        RoamingCandidate c = slot.candidate();
+        return c != null && c.awaitsPartnerData();
     }
 
     private static String host(Endpoint e) {

@@ -27,11 +27,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.wgrelay.server.TestPackets;
-import org.wgrelay.server.metrics.DropSourceTable;
-import org.wgrelay.server.metrics.PeerCounter;
-import org.wgrelay.server.metrics.PeerStats;
-import org.wgrelay.server.metrics.RelayCounter;
-import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.counters.DropSourceTable;
+import org.wgrelay.server.counters.PeerCounter;
+import org.wgrelay.server.counters.PeerStats;
+import org.wgrelay.server.counters.RelayCounter;
+import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.wire.WgMessage;
 
@@ -507,7 +507,7 @@ class RelayPipelineTest {
     void theChannelInitializerInstallsTheSameStagesAndForwards() {
         RelayHarness source = relay;
         EmbeddedChannel channel = new EmbeddedChannel(new RelayChannelInitializer(source.worker, source.tables,
-                source.blocklist, null, false));
+                source.blocklist, new DropUnknownSources(), null, false));
         assertNotNull(channel.pipeline().get("forwarder"));
         assertNull(channel.pipeline().get(RelayChannelInitializer.class), "the initializer removes itself");
 

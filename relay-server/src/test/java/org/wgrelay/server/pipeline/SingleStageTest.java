@@ -19,8 +19,8 @@ import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 import org.wgrelay.server.TestPackets;
-import org.wgrelay.server.metrics.PeerCounter;
-import org.wgrelay.server.metrics.RelayCounter;
+import org.wgrelay.server.counters.PeerCounter;
+import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.table.Route;
 
 /** Each pipeline stage on its own: what it passes on, what it drops, what it counts. */

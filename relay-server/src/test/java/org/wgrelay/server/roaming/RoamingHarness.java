@@ -22,15 +22,15 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.wgrelay.server.TestPackets;
 import org.wgrelay.server.blocklist.Blocklist;
-import org.wgrelay.server.metrics.PeerCounter;
-import org.wgrelay.server.metrics.RelayCounter;
-import org.wgrelay.server.metrics.RelayCounters;
+import org.wgrelay.server.counters.PeerCounter;
+import org.wgrelay.server.counters.RelayCounter;
+import org.wgrelay.server.counters.RelayCounters;
 import org.wgrelay.server.pipeline.RelayChannelInitializer;
 import org.wgrelay.server.pipeline.WorkerState;
+import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterFile;
-import org.wgrelay.server.roster.RosterService;
-import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.state.RosterService;
 import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.table.ForwardingTableHolder;
 
@@ -78,7 +78,8 @@ final class RoamingHarness implements AutoCloseable {
 
     private EmbeddedChannel channel(WorkerState state) {
         EmbeddedChannel ch = new EmbeddedChannel();
-        RelayChannelInitializer.addStages(ch.pipeline(), state, tables, blocklist, engine, false);
+        RelayChannelInitializer.addStages(ch.pipeline(), state, tables, blocklist, new RoamingUnknownSources(engine),
+                engine, false);
         return ch;
     }
 

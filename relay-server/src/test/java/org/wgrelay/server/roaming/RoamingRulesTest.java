@@ -15,8 +15,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.wgrelay.server.metrics.PeerCounter;
-import org.wgrelay.server.metrics.RelayCounter;
+import org.wgrelay.server.counters.PeerCounter;
+import org.wgrelay.server.counters.RelayCounter;
 
 /**
  * SPEC forwarding rules 3 (unknown sources), 5 (MAC1), 8 (mirroring, voiding) and 9

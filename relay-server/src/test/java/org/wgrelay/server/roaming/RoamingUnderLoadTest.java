@@ -14,9 +14,10 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
 import org.junit.jupiter.api.Test;
-import org.wgrelay.server.metrics.DropSourceTable;
-import org.wgrelay.server.metrics.PeerCounter;
-import org.wgrelay.server.metrics.RelayCounter;
+import org.wgrelay.server.counters.DropSourceTable;
+import org.wgrelay.server.counters.PeerCounter;
+import org.wgrelay.server.counters.RelayCounter;
+import org.wgrelay.server.pipeline.HandshakeBudget;
 
 /** Roaming under a flood of spoofed sources, and two workers racing over one candidate. */
 class RoamingUnderLoadTest {

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.wgrelay.server.metrics.PeerStats;
-import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.counters.PeerStats;
+import org.wgrelay.server.state.RosterService;
 import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.table.ForwardingTableHolder;
 

@@ -16,17 +16,19 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.wgrelay.server.table.Endpoint;
 
-/** The roster's invariants and every outcome code a change can give (SPEC "Verbs"). */
-class RosterTest {
+/**
+ * The roster's invariants and every outcome code a change can give (SPEC "Verbs"). Public for
+ * {@link #ok} and {@link #key}, which the roster's owner's tests share.
+ */
+public class RosterTest {
     static final Endpoint A_EP = Endpoint.parse("192.0.2.1:51001");
     static final Endpoint B_EP = Endpoint.parse("192.0.2.2:51002");
     static final Endpoint C_EP = Endpoint.parse("[2001:db8::3]:51003");
     static final Endpoint D_EP = Endpoint.parse("192.0.2.4:51004");
     static final String KEY = key(1);
 
-    static String key(int seed) {
+    public static String key(int seed) {
         byte[] raw = new byte[32];
         for (int i = 0; i < raw.length; i++) {
             raw[i] = (byte) (seed + i * 31);
@@ -35,7 +37,7 @@ class RosterTest {
     }
 
     /** Applies a change that must succeed. */
-    static Roster ok(Roster r, Function<Roster, RosterChange> change) {
+    public static Roster ok(Roster r, Function<Roster, RosterChange> change) {
         RosterChange c = change.apply(r);
         assertEquals(RosterOutcome.OK, c.outcome(), c.message());
         assertTrue(c.ok());

@@ -16,11 +16,11 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
-import org.wgrelay.server.server.HostPort;
-import org.wgrelay.server.server.RelayDaemon;
-import org.wgrelay.server.server.ServeConfig;
-import org.wgrelay.server.server.XdpMode;
+import org.wgrelay.server.daemon.HostPort;
+import org.wgrelay.server.daemon.RelayDaemon;
+import org.wgrelay.server.daemon.ServeConfig;
 import org.wgrelay.server.wire.WgMessage;
+import org.wgrelay.server.xdp.XdpMode;
 
 /**
  * A relay daemon in this JVM: UDP on {@code bind}, control and metrics listeners on

@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.wgrelay.server.server.Main;
+import org.wgrelay.server.daemon.Main;
 
 /**
  * The command line around the control channel: {@code serve} refuses a non-loopback

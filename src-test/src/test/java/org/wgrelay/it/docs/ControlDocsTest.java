@@ -16,10 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.wgrelay.control.verb.ArgSpec;
 import org.wgrelay.control.verb.VerbCatalog;
 import org.wgrelay.control.verb.VerbSpec;
-import org.wgrelay.server.server.HostPort;
-import org.wgrelay.server.server.RelayDaemon;
-import org.wgrelay.server.server.ServeConfig;
-import org.wgrelay.server.server.XdpMode;
+import org.wgrelay.server.daemon.HostPort;
+import org.wgrelay.server.daemon.RelayDaemon;
+import org.wgrelay.server.daemon.ServeConfig;
+import org.wgrelay.server.xdp.XdpMode;
 
 /**
  * {@code docs/control.md} is generated: the verb reference from {@link VerbCatalog} and

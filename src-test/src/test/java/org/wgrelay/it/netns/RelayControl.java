@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.wgrelay.server.server.Main;
+import org.wgrelay.server.daemon.Main;
 
 /**
  * The control channel (SPEC, "Control channel") of a relay that runs in a namespace. Its listener

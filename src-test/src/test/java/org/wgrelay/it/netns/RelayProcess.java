@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.wgrelay.server.server.Main;
+import org.wgrelay.server.daemon.Main;
 
 /**
  * The wg-relay daemon ({@code Main serve}) as a child JVM inside a namespace. {@link Main} is

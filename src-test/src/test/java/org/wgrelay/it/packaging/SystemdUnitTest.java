@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.wgrelay.it.netns.Command;
 import org.wgrelay.it.netns.Prerequisites;
-import org.wgrelay.server.server.ServeCommand;
+import org.wgrelay.server.daemon.ServeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 import org.wgrelay.it.control.LocalRelay;
 import org.wgrelay.it.netns.UdpSnmp;
-import org.wgrelay.server.metrics.DropSourceTable;
-import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.counters.DropSourceTable;
+import org.wgrelay.server.roster.Endpoint;
 
 /**
  * The relay daemon on loopback with real UDP sockets: forwarding in both directions,

@@ -1,4 +1,5 @@
-package org.wgrelay.server.metrics;
+package org.wgrelay.server.counters;
+
 
 /**
  * One peer's counters, striped per worker like {@link RelayCounters}. The object lives

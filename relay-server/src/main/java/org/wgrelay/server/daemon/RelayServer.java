@@ -1,4 +1,4 @@
-package org.wgrelay.server.server;
+package org.wgrelay.server.daemon;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -23,11 +23,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 import org.wgrelay.server.blocklist.Blocklist;
-import org.wgrelay.server.metrics.DropSourceTable;
-import org.wgrelay.server.metrics.RelayCounters;
+import org.wgrelay.server.counters.DropSourceTable;
+import org.wgrelay.server.counters.RelayCounters;
+import org.wgrelay.server.pipeline.DropUnknownSources;
 import org.wgrelay.server.pipeline.RelayChannelInitializer;
 import org.wgrelay.server.pipeline.WorkerState;
 import org.wgrelay.server.roaming.RoamingEngine;
+import org.wgrelay.server.roaming.RoamingUnknownSources;
 import org.wgrelay.server.table.ForwardingTableHolder;
 
 /**
@@ -102,8 +104,9 @@ public final class RelayServer implements AutoCloseable {
                                 new FixedRecvByteBufAllocator(MAX_DATAGRAM_BYTES * DATAGRAMS_PER_READ))
                         .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
                                 new WriteBufferWaterMark(2 * 1024 * 1024, 4 * 1024 * 1024))
-                        .handler(new RelayChannelInitializer(worker, tables, blocklist, roaming,
-                                traceForwardHashes));
+                        .handler(new RelayChannelInitializer(worker, tables, blocklist,
+                                roaming == null ? new DropUnknownSources() : new RoamingUnknownSources(roaming),
+                                roaming, traceForwardHashes));
                 // Each bind registers with the next event loop of the group: one socket per loop.
                 Channel ch = b.bind(bindAddress).sync().channel();
                 channels.add(ch);

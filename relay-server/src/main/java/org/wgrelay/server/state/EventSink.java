@@ -1,4 +1,4 @@
-package org.wgrelay.server.control;
+package org.wgrelay.server.state;
 
 /** Where state events go (the control channel's subscribers). Must not block. */
 @FunctionalInterface

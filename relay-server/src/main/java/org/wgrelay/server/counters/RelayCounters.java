@@ -1,4 +1,5 @@
-package org.wgrelay.server.metrics;
+package org.wgrelay.server.counters;
+
 
 /**
  * The aggregate counters: one stripe per worker event loop, one for the control thread

@@ -1,4 +1,4 @@
-package org.wgrelay.server.server;
+package org.wgrelay.server.daemon;
 
 import org.wgrelay.control.cli.CtlCommand;
 import picocli.CommandLine;

@@ -1,4 +1,4 @@
-package org.wgrelay.server.server;
+package org.wgrelay.server.xdp;
 
 import java.util.Locale;
 

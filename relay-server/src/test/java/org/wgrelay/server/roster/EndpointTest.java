@@ -1,4 +1,4 @@
-package org.wgrelay.server.table;
+package org.wgrelay.server.roster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

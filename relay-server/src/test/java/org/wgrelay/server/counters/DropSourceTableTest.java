@@ -1,4 +1,4 @@
-package org.wgrelay.server.metrics;
+package org.wgrelay.server.counters;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

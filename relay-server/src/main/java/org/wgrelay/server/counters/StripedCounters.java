@@ -1,4 +1,4 @@
-package org.wgrelay.server.metrics;
+package org.wgrelay.server.counters;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

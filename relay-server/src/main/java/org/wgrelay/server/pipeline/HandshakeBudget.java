@@ -1,4 +1,4 @@
-package org.wgrelay.server.roaming;
+package org.wgrelay.server.pipeline;
 
 import java.net.InetAddress;
 import java.util.LinkedHashMap;
@@ -15,8 +15,8 @@ import java.util.Map;
  * per-source table is bounded ({@link #SOURCES}, least recently seen evicted).
  */
 public final class HandshakeBudget {
-    static final int PER_SOURCE_PER_SECOND = 4;
-    static final long MAC_CHECKS_PER_SECOND = 200_000;
+    public static final int PER_SOURCE_PER_SECOND = 4;
+    public static final long MAC_CHECKS_PER_SECOND = 200_000;
     static final int SOURCES = 4096;
 
     private static final class Window {

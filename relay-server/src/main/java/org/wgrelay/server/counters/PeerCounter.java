@@ -1,4 +1,4 @@
-package org.wgrelay.server.metrics;
+package org.wgrelay.server.counters;
 
 /** Per-peer counters, named as in SPEC's {@code wg peer list}. Append, never reorder. */
 public enum PeerCounter {

@@ -1,4 +1,4 @@
-package org.wgrelay.server.server;
+package org.wgrelay.server.daemon;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

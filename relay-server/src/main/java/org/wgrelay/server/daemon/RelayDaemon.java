@@ -1,4 +1,4 @@
-package org.wgrelay.server.server;
+package org.wgrelay.server.daemon;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.Executors;
@@ -12,24 +12,24 @@ import org.wgrelay.control.server.ControlServer;
 import org.wgrelay.server.control.ControlContext;
 import org.wgrelay.server.control.RelayVerbs;
 import org.wgrelay.server.control.StateEvents;
+import org.wgrelay.server.counters.RelayCounters;
 import org.wgrelay.server.metrics.MetricsServer;
 import org.wgrelay.server.metrics.RelayMeters;
 import org.slf4j.LoggerFactory;
 import org.wgrelay.server.blocklist.Blocklist;
-import org.wgrelay.server.metrics.RelayCounters;
 import org.wgrelay.server.roaming.Candidate;
 import org.wgrelay.server.roaming.RoamingEngine;
 import org.wgrelay.server.roaming.StrikeTable;
+import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterFile;
 import org.wgrelay.server.roster.RosterFileException;
-import org.wgrelay.server.roster.RosterService;
+import org.wgrelay.server.state.RosterService;
 import org.wgrelay.server.status.RelayStatus;
 import org.wgrelay.server.status.RelayTotals;
 import org.wgrelay.server.xdp.XdpAttachException;
 import org.wgrelay.server.xdp.XdpFastPath;
 import org.wgrelay.server.xdp.XdpLauncher;
-import org.wgrelay.server.table.Endpoint;
 import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.table.ForwardingTableHolder;
 
@@ -100,14 +100,16 @@ public final class RelayDaemon implements AutoCloseable {
         try {
             bind("udp " + Endpoint.format(config.bind(), config.port()), udp::start);
             if (config.wantsXdp()) {
-                xdp = xdpLauncher.attach(config, udp.boundPort(), tables, blocklist, roaming, counters, clockMillis);
+                xdp = xdpLauncher.attach(config.xdpInterfaces(), config.xdpMode(), udp.boundPort(), tables, blocklist,
+                        roaming, counters, clockMillis);
                 roster.addListener(xdp);
             }
             status = new RelayStatus(roster, totals, udp.boundPort(), peer -> {
                 Candidate c = roaming.candidateOf(peer);
                 return c == null ? null : c.endpoint().toString();
             });
-            ControlContext context = new ControlContext(config, roster, status, udp, blocklist,
+            ControlContext context = new ControlContext(new InetSocketAddress(config.bind(), udp.boundPort()), roster, status,
+                    udp::dropSources, blocklist,
                     (event, data) -> publish(event, data), clockMillis);
             control = new ControlServer(config.control().socketAddress(), RelayVerbs.registry(context),
                     config.controlToken());

@@ -1,4 +1,4 @@
-package org.wgrelay.server.roster;
+package org.wgrelay.server.state;
 
 import java.util.HashMap;
 import java.util.List;
@@ -7,8 +7,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.wgrelay.server.metrics.PeerStats;
-import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.counters.PeerStats;
+import org.wgrelay.server.roster.Endpoint;
+import org.wgrelay.server.roster.PeerEntry;
+import org.wgrelay.server.roster.Roster;
+import org.wgrelay.server.roster.RosterChange;
+import org.wgrelay.server.roster.RosterFile;
+import org.wgrelay.server.roster.RosterFileException;
+import org.wgrelay.server.roster.RosterListener;
+import org.wgrelay.server.roster.RosterOutcome;
 import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.table.ForwardingTableHolder;
 import org.wgrelay.server.table.PeerRuntime;

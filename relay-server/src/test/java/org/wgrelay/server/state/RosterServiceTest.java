@@ -1,4 +1,4 @@
-package org.wgrelay.server.roster;
+package org.wgrelay.server.state;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -24,9 +24,16 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
-import org.wgrelay.server.metrics.PeerCounter;
-import org.wgrelay.server.metrics.PeerStats;
-import org.wgrelay.server.table.Endpoint;
+import org.wgrelay.server.counters.PeerCounter;
+import org.wgrelay.server.counters.PeerStats;
+import org.wgrelay.server.roster.Endpoint;
+import org.wgrelay.server.roster.PeerEntry;
+import org.wgrelay.server.roster.Roster;
+import org.wgrelay.server.roster.RosterChange;
+import org.wgrelay.server.roster.RosterFile;
+import org.wgrelay.server.roster.RosterFileException;
+import org.wgrelay.server.roster.RosterOutcome;
+import org.wgrelay.server.roster.RosterTest;
 import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.table.ForwardingTableHolder;
 import org.wgrelay.server.table.Route;

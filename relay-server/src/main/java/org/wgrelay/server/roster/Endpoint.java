@@ -1,4 +1,4 @@
-package org.wgrelay.server.table;
+package org.wgrelay.server.roster;
 
 import java.net.Inet4Address;
 import java.net.Inet6Address;

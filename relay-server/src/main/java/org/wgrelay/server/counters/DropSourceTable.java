@@ -1,4 +1,4 @@
-package org.wgrelay.server.metrics;
+package org.wgrelay.server.counters;
 
 import java.net.InetAddress;
 import java.util.ArrayList;

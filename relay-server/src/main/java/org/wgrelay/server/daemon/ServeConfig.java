@@ -1,8 +1,9 @@
-package org.wgrelay.server.server;
+package org.wgrelay.server.daemon;
 
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
+import org.wgrelay.server.xdp.XdpMode;
 
 /**
  * The validated options of {@code wg-relay serve} (SPEC "Daemon command line").

@@ -1,4 +1,4 @@
-package org.wgrelay.server.metrics;
+package org.wgrelay.server.counters;
 
 /**
  * The relay's aggregate counters, with the names SPEC gives them in {@code wg show}.

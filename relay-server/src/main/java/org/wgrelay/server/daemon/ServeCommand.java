@@ -1,4 +1,4 @@
-package org.wgrelay.server.server;
+package org.wgrelay.server.daemon;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.wgrelay.server.roster.RosterFileException;
 import org.wgrelay.server.xdp.XdpAttachException;
+import org.wgrelay.server.xdp.XdpMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
