@@ -1,6 +1,6 @@
 /* wg_relay_abi.h -- the one definition of every structure shared by the XDP
- * program (wg_relay.bpf.c), the helper (helper/wg-relay-xdp-helper.c), the
- * fixture tests and, through the helper's `abi` dump, the Java loader.
+ * program (wg_relay.bpf.c), the helper (helper/; its layout dump in abi.c),
+ * the fixture tests and, through the helper's `abi` dump, the Java loader.
  *
  * Rules that keep this an ABI and not a coincidence:
  *  - every multi-byte address and port is in network byte order, exactly as
