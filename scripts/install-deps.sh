@@ -15,12 +15,14 @@ wanted=(
 if [ "${1:-}" = "--tests" ]; then
   # wireguard-go + wg: real WireGuard peers; iproute2: namespaces, veth, XDP on the far
   # end of a veth; iputils-ping: ping through the tunnel; procps: pgrep in the leftover
-  # checks; python3: the helper protocol test; clang-format: the C style check;
+  # checks; python3: the helper protocol test; bpftool: its checks of the helper's maps
+  # (counter slots, flags, NIC epoch); clang-format: the C style check;
   # podman + runc + debootstrap: the container image test (runc named explicitly:
   # apt would pick crun, which fails on this kind of machine's hybrid cgroups).
   wanted+=(
     wireguard-go:wireguard-go wireguard-tools:wg iproute2:ip iputils-ping:ping procps:pgrep
     python3:python3 clang-format:clang-format podman:podman runc:runc debootstrap:debootstrap
+    bpftool:bpftool
   )
 fi
 

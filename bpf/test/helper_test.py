@@ -245,6 +245,9 @@ def maps_of(h, what):
     """Maps(h), or None (with a message) when bpftool is not installed."""
     if BPFTOOL:
         return Maps(h)
+    if os.environ.get("CI") == "true":
+        raise SystemExit("CI=true but bpftool is not installed: cannot check %s "
+                         "(scripts/install-deps.sh --tests installs it)" % what)
     print("  SKIP %s: bpftool not installed" % what)
     return None
 
