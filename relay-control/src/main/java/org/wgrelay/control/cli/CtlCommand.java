@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.wgrelay.control.protocol.ControlJson;
 import org.wgrelay.control.verb.ArgSpec;
-import org.wgrelay.control.verb.VerbCatalog;
+import org.wgrelay.control.verb.BuiltinVerbs;
 import org.wgrelay.control.verb.VerbSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,7 +27,7 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code wg-relay ctl}: sends one verb to a running relay's control channel and prints
  * the answer — readably, or raw with {@code --json}. The verb's words are matched
- * against {@link VerbCatalog} (longest match), the rest are its arguments; a verb's
+ * against the application's verb catalogue (longest match), the rest are its arguments; a verb's
  * {@code --help} comes from the same catalogue and needs no running relay.
  *
  * <p>Exit status: 0 ok; 1 the relay said no (code and message on stderr); 2 bad usage;
@@ -62,27 +62,46 @@ public final class CtlCommand implements Callable<Integer> {
     @Parameters(paramLabel = "WORDS", arity = "0..*", description = "The verb's words, then its arguments.")
     List<String> words = new ArrayList<>();
 
+    private final List<VerbSpec> catalogue;
     private final PrintStream out;
     private final PrintStream err;
 
-    public CtlCommand() {
-        this(System.out, System.err);
+    /** @param catalogue every verb the relay serves, in the order {@code --help} lists them */
+    public CtlCommand(List<VerbSpec> catalogue) {
+        this(catalogue, System.out, System.err);
     }
 
-    CtlCommand(PrintStream out, PrintStream err) {
+    public CtlCommand(List<VerbSpec> catalogue, PrintStream out, PrintStream err) {
+        this.catalogue = List.copyOf(catalogue);
         this.out = out;
         this.err = err;
     }
 
+    /**
+     * The longest verb of the catalogue that is a prefix of {@code words}, or null: how
+     * {@code wg show config alice} (verb + argument) is told from {@code wg show} (verb).
+     */
+    private VerbSpec longestPrefix(List<String> words) {
+        VerbSpec best = null;
+        for (VerbSpec v : catalogue) {
+            int n = v.verb().split(" ").length;
+            if (n <= words.size() && String.join(" ", words.subList(0, n)).equals(v.verb())
+                    && (best == null || n > best.verb().split(" ").length)) {
+                best = v;
+            }
+        }
+        return best;
+    }
+
     @Override
     public Integer call() {
-        VerbSpec spec = VerbCatalog.longestPrefix(words);
+        VerbSpec spec = longestPrefix(words);
         if (help) {
             if (spec == null) {
                 new picocli.CommandLine(this).usage(out);
                 out.println();
                 out.println("Verbs:");
-                for (VerbSpec v : VerbCatalog.ALL) {
+                for (VerbSpec v : catalogue) {
                     out.println("  " + v.usage());
                 }
             } else {
@@ -122,7 +141,7 @@ public final class CtlCommand implements Callable<Integer> {
         }
         try (Socket socket = new Socket()) {
             socket.connect(address, timeoutSeconds * 1000);
-            boolean streaming = verb.equals(VerbCatalog.SUBSCRIBE.verb());
+            boolean streaming = verb.equals(BuiltinVerbs.SUBSCRIBE.verb());
             socket.setSoTimeout(streaming ? 0 : timeoutSeconds * 1000);
             OutputStream os = socket.getOutputStream();
             os.write((request + "\n").getBytes(StandardCharsets.UTF_8));

@@ -21,7 +21,7 @@ import org.wgrelay.control.protocol.ControlJson;
 import org.wgrelay.control.protocol.ControlRequest;
 import org.wgrelay.control.protocol.ErrorCodes;
 import org.wgrelay.control.verb.Role;
-import org.wgrelay.control.verb.VerbCatalog;
+import org.wgrelay.control.verb.BuiltinVerbs;
 import org.wgrelay.control.verb.VerbRegistry;
 
 /**
@@ -87,7 +87,7 @@ final class ControlConnection extends ChannelInboundHandlerAdapter {
                         "'" + request.verb() + "' needs the operator token");
             }
             List<String> args = VerbRegistry.checkArgs(binding.spec(), request.args());
-            if (binding.spec() == VerbCatalog.SUBSCRIBE || binding.spec().verb().equals(VerbCatalog.SUBSCRIBE.verb())) {
+            if (binding.spec() == BuiltinVerbs.SUBSCRIBE || binding.spec().verb().equals(BuiltinVerbs.SUBSCRIBE.verb())) {
                 subscribed = true;
                 server.subscribe(ctx.channel());
                 return ControlJson.okLine(id, java.util.Map.of("subscribed", true));

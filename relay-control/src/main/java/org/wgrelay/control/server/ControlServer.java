@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.wgrelay.control.protocol.ControlJson;
-import org.wgrelay.control.verb.VerbCatalog;
+import org.wgrelay.control.verb.BuiltinVerbs;
 import org.wgrelay.control.verb.VerbRegistry;
 
 /**
@@ -63,9 +63,9 @@ public final class ControlServer implements AutoCloseable {
         this.bindAddress = bindAddress;
         this.registry = registry;
         this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
-        if (registry.find(VerbCatalog.SUBSCRIBE.verb()) == null) {
+        if (registry.find(BuiltinVerbs.SUBSCRIBE.verb()) == null) {
             // Subscribing changes the connection, so the channel handler answers it itself.
-            registry.bind(VerbCatalog.SUBSCRIBE, args -> {
+            registry.bind(BuiltinVerbs.SUBSCRIBE, args -> {
                 throw new IllegalStateException("subscribe is handled by the connection");
             });
         }

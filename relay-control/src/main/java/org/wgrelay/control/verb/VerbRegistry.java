@@ -8,7 +8,8 @@ import org.wgrelay.control.protocol.ControlException;
 import org.wgrelay.control.protocol.ErrorCodes;
 
 /**
- * The verbs this relay serves: each {@link VerbCatalog} spec bound to its handler.
+ * The verbs a control server serves: each verb's spec bound to its handler, {@code help}
+ * ({@link BuiltinVerbs#HELP}) always among them.
  * Checks argument counts against the spec ({@code missing_arg}, {@code invalid_arg})
  * before a handler runs, joins a trailing rest argument, and answers {@code help}.
  */
@@ -19,7 +20,7 @@ public final class VerbRegistry {
     private final Map<String, Binding> verbs = new LinkedHashMap<>();
 
     public VerbRegistry() {
-        bind(VerbCatalog.HELP, this::help);
+        bind(BuiltinVerbs.HELP, this::help);
     }
 
     public VerbRegistry bind(VerbSpec spec, VerbHandler handler) {

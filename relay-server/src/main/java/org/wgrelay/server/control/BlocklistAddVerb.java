@@ -1,5 +1,7 @@
 package org.wgrelay.server.control;
 
+import static org.wgrelay.control.verb.ArgSpec.required;
+
 import java.net.InetAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,13 +10,20 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.wgrelay.control.protocol.ControlException;
 import org.wgrelay.control.protocol.ErrorCodes;
-import org.wgrelay.control.verb.VerbCatalog;
+import org.wgrelay.control.verb.Role;
+import org.wgrelay.control.verb.VerbHandler;
 import org.wgrelay.control.verb.VerbSpec;
 import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.roster.Endpoint;
 
 /** {@code wg blocklist add ip duration}: blocks a source IP for {@code 90s}, {@code 1h}, ... */
-final class BlocklistAddVerb implements RelayVerb {
+final class BlocklistAddVerb implements VerbHandler {
+    /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
+    static final VerbSpec SPEC = new VerbSpec("wg blocklist add", Role.OPERATOR,
+            "Block a source IP for a while.",
+            List.of(required("ip", "IPv4 or IPv6 address"),
+                    required("duration", "how long: a number with s, m, h or d, e.g. 90s or 1h")));
+
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})([smhd]?)");
     static final long MAX_SECONDS = 365L * 24 * 3600;
 
@@ -22,11 +31,6 @@ final class BlocklistAddVerb implements RelayVerb {
 
     BlocklistAddVerb(ControlContext ctx) {
         this.ctx = ctx;
-    }
-
-    @Override
-    public VerbSpec spec() {
-        return VerbCatalog.BLOCKLIST_ADD;
     }
 
     @Override

@@ -4,22 +4,22 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.wgrelay.control.verb.VerbCatalog;
+import org.wgrelay.control.verb.Role;
+import org.wgrelay.control.verb.VerbHandler;
 import org.wgrelay.control.verb.VerbSpec;
 import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.roster.Endpoint;
 
 /** {@code wg blocklist list}: entries that have not expired, with the seconds left. */
-final class BlocklistListVerb implements RelayVerb {
+final class BlocklistListVerb implements VerbHandler {
+    /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
+    static final VerbSpec SPEC = new VerbSpec("wg blocklist list", Role.READ,
+            "List blocked source IPs with the seconds left and their lifetime strikes.", List.of());
+
     private final ControlContext ctx;
 
     BlocklistListVerb(ControlContext ctx) {
         this.ctx = ctx;
-    }
-
-    @Override
-    public VerbSpec spec() {
-        return VerbCatalog.BLOCKLIST_LIST;
     }
 
     @Override

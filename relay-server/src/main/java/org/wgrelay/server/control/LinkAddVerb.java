@@ -1,22 +1,29 @@
 package org.wgrelay.server.control;
 
+import static org.wgrelay.control.verb.ArgSpec.required;
+
 import java.util.List;
 import java.util.Map;
 import org.wgrelay.control.protocol.ControlException;
-import org.wgrelay.control.verb.VerbCatalog;
+import org.wgrelay.control.verb.Role;
+import org.wgrelay.control.verb.VerbHandler;
 import org.wgrelay.control.verb.VerbSpec;
 
 /** {@code wg link add a b}; the roster checks SPEC's order of outcomes. */
-final class LinkAddVerb implements RelayVerb {
+final class LinkAddVerb implements VerbHandler {
+    /** SPEC: one link per peer; {@code wg link add --help} states it. */
+    static final String ONE_LINK_RULE = "Each peer is in at most one link, so the destination is unambiguous"
+            + " from the source endpoint alone; a second link on either side is link_limit_exceeded.";
+
+    /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
+    static final VerbSpec SPEC = new VerbSpec("wg link add", Role.OPERATOR,
+            "Link two peers so the relay forwards between them. " + ONE_LINK_RULE,
+            List.of(required("a", "first peer name"), required("b", "second peer name")));
+
     private final ControlContext ctx;
 
     LinkAddVerb(ControlContext ctx) {
         this.ctx = ctx;
-    }
-
-    @Override
-    public VerbSpec spec() {
-        return VerbCatalog.LINK_ADD;
     }
 
     @Override

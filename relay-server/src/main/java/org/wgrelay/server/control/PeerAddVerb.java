@@ -1,22 +1,28 @@
 package org.wgrelay.server.control;
 
+import static org.wgrelay.control.verb.ArgSpec.optionalRest;
+import static org.wgrelay.control.verb.ArgSpec.required;
+
 import java.util.List;
 import java.util.Map;
 import org.wgrelay.control.protocol.ControlException;
-import org.wgrelay.control.verb.VerbCatalog;
+import org.wgrelay.control.verb.Role;
+import org.wgrelay.control.verb.VerbHandler;
 import org.wgrelay.control.verb.VerbSpec;
 
 /** {@code wg peer add name ip:port [label]}. */
-final class PeerAddVerb implements RelayVerb {
+final class PeerAddVerb implements VerbHandler {
+    /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
+    static final VerbSpec SPEC = new VerbSpec("wg peer add", Role.OPERATOR,
+            "Register a peer's public source endpoint under a name.",
+            List.of(required("name", "unique peer name: 1-64 of A-Z a-z 0-9 . _ -"),
+                    required("endpoint", "the peer's public source ip:port ([addr]:port for IPv6)"),
+                    optionalRest("label", "free text for operators")));
+
     private final ControlContext ctx;
 
     PeerAddVerb(ControlContext ctx) {
         this.ctx = ctx;
-    }
-
-    @Override
-    public VerbSpec spec() {
-        return VerbCatalog.PEER_ADD;
     }
 
     @Override

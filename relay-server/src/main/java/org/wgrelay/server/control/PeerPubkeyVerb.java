@@ -1,22 +1,25 @@
 package org.wgrelay.server.control;
 
+import static org.wgrelay.control.verb.ArgSpec.required;
+
 import java.util.List;
 import java.util.Map;
 import org.wgrelay.control.protocol.ControlException;
-import org.wgrelay.control.verb.VerbCatalog;
+import org.wgrelay.control.verb.Role;
+import org.wgrelay.control.verb.VerbHandler;
 import org.wgrelay.control.verb.VerbSpec;
 
 /** {@code wg peer pubkey name key}: stamps the peer's public key. */
-final class PeerPubkeyVerb implements RelayVerb {
+final class PeerPubkeyVerb implements VerbHandler {
+    /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
+    static final VerbSpec SPEC = new VerbSpec("wg peer pubkey", Role.OPERATOR,
+            "Stamp a peer's WireGuard public key (enables MAC1 checks and roaming for its link).",
+            List.of(required("name", "peer name"), required("pubkey", "base64 of the 32-byte public key")));
+
     private final ControlContext ctx;
 
     PeerPubkeyVerb(ControlContext ctx) {
         this.ctx = ctx;
-    }
-
-    @Override
-    public VerbSpec spec() {
-        return VerbCatalog.PEER_PUBKEY;
     }
 
     @Override

@@ -1,22 +1,25 @@
 package org.wgrelay.server.control;
 
+import static org.wgrelay.control.verb.ArgSpec.required;
+
 import java.util.List;
 import java.util.Map;
 import org.wgrelay.control.protocol.ControlException;
-import org.wgrelay.control.verb.VerbCatalog;
+import org.wgrelay.control.verb.Role;
+import org.wgrelay.control.verb.VerbHandler;
 import org.wgrelay.control.verb.VerbSpec;
 
 /** {@code wg peer update name ip:port}: moves a peer's endpoint. */
-final class PeerUpdateVerb implements RelayVerb {
+final class PeerUpdateVerb implements VerbHandler {
+    /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
+    static final VerbSpec SPEC = new VerbSpec("wg peer update", Role.OPERATOR,
+            "Move a peer's registered endpoint.",
+            List.of(required("name", "peer name"), required("endpoint", "the new ip:port")));
+
     private final ControlContext ctx;
 
     PeerUpdateVerb(ControlContext ctx) {
         this.ctx = ctx;
-    }
-
-    @Override
-    public VerbSpec spec() {
-        return VerbCatalog.PEER_UPDATE;
     }
 
     @Override

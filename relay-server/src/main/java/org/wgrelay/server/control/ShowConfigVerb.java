@@ -1,10 +1,14 @@
 package org.wgrelay.server.control;
 
+import static org.wgrelay.control.verb.ArgSpec.optional;
+import static org.wgrelay.control.verb.ArgSpec.required;
+
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 import org.wgrelay.control.protocol.ControlException;
-import org.wgrelay.control.verb.VerbCatalog;
+import org.wgrelay.control.verb.Role;
+import org.wgrelay.control.verb.VerbHandler;
 import org.wgrelay.control.verb.VerbSpec;
 import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.roster.PeerEntry;
@@ -17,7 +21,13 @@ import org.wgrelay.server.roster.RosterOutcome;
  * and the relay as the endpoint. Without a relay endpoint argument, a relay bound to
  * a wildcard address writes the placeholder {@code <relay-public-ip>:<port>}.
  */
-final class ShowConfigVerb implements RelayVerb {
+final class ShowConfigVerb implements VerbHandler {
+    /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
+    static final VerbSpec SPEC = new VerbSpec("wg show config", Role.READ,
+            "Render a ready-to-paste wg-quick [Peer] block for each of the peer's links.",
+            List.of(required("name", "peer name"),
+                    optional("relay", "the relay's public ip:port to put in Endpoint")));
+
     /** Keeps the peer's NAT mapping, and so its registered endpoint, alive. */
     static final int KEEPALIVE_SECONDS = 25;
 
@@ -25,11 +35,6 @@ final class ShowConfigVerb implements RelayVerb {
 
     ShowConfigVerb(ControlContext ctx) {
         this.ctx = ctx;
-    }
-
-    @Override
-    public VerbSpec spec() {
-        return VerbCatalog.SHOW_CONFIG;
     }
 
     @Override

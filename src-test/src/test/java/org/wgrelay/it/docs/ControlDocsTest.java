@@ -14,15 +14,15 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.wgrelay.control.verb.ArgSpec;
-import org.wgrelay.control.verb.VerbCatalog;
 import org.wgrelay.control.verb.VerbSpec;
+import org.wgrelay.server.control.RelayVerbs;
 import org.wgrelay.server.daemon.HostPort;
 import org.wgrelay.server.daemon.RelayDaemon;
 import org.wgrelay.server.daemon.ServeConfig;
 import org.wgrelay.server.xdp.XdpMode;
 
 /**
- * {@code docs/control.md} is generated: the verb reference from {@link VerbCatalog} and
+ * {@code docs/control.md} is generated: the verb reference from {@link RelayVerbs#catalogue()} and
  * every example from a real session with a running relay. This test regenerates it and
  * fails when the file in the tree differs, so the docs cannot drift from the code.
  * Regenerate with {@code mvn -pl src-test test -Dtest=ControlDocsTest -Dwgrelay.docs.write=true}.
@@ -123,7 +123,7 @@ class ControlDocsTest {
                         + " `blocklist_added`, `blocklist_removed`). A subscriber that stops reading is dropped"
                         + " once 256 KiB of events are waiting.\n\n");
         md.append("## Verbs\n\n| verb | role | arguments | what it does |\n|---|---|---|---|\n");
-        for (VerbSpec v : VerbCatalog.ALL) {
+        for (VerbSpec v : RelayVerbs.catalogue()) {
             List<String> args = new ArrayList<>();
             for (ArgSpec a : v.args()) {
                 String n = a.rest() ? a.name() + "..." : a.name();

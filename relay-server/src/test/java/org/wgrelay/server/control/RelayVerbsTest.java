@@ -1,4 +1,4 @@
-package org.wgrelay.control.verb;
+package org.wgrelay.server.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,12 +16,16 @@ import org.junit.jupiter.api.Test;
 import org.wgrelay.control.protocol.ControlException;
 import org.wgrelay.control.protocol.ControlJson;
 import org.wgrelay.control.protocol.ErrorCodes;
+import org.wgrelay.control.verb.ArgSpec;
+import org.wgrelay.control.verb.BuiltinVerbs;
+import org.wgrelay.control.verb.VerbRegistry;
+import org.wgrelay.control.verb.VerbSpec;
 
 /**
- * The verb catalogue against SPEC's table, argument checks before any handler runs, and
- * {@code help}'s shape — the one source the server, the client and the docs share.
+ * The relay's verb catalogue against SPEC's table, argument checks before any handler runs,
+ * and {@code help}'s shape — the one source the server, the client and the docs share.
  */
-class VerbRegistryTest {
+class RelayVerbsTest {
     /** SPEC's verb table plus help and subscribe: verb, role. */
     private static final Map<String, String> SPEC_VERBS = new LinkedHashMap<>();
 
@@ -48,7 +52,7 @@ class VerbRegistryTest {
     /** A registry serving every catalogue verb with a handler that echoes its args. */
     private static VerbRegistry fullRegistry() {
         VerbRegistry r = new VerbRegistry();
-        for (VerbSpec spec : VerbCatalog.ALL) {
+        for (VerbSpec spec : RelayVerbs.catalogue()) {
             if (r.find(spec.verb()) == null) {
                 r.bind(spec, args -> Map.of("args", args));
             }
@@ -67,7 +71,7 @@ class VerbRegistryTest {
     @Test
     void catalogueHoldsExactlySpecsVerbsWithSpecsRoles() {
         Map<String, String> catalogue = new LinkedHashMap<>();
-        for (VerbSpec v : VerbCatalog.ALL) {
+        for (VerbSpec v : RelayVerbs.catalogue()) {
             assertNull(catalogue.put(v.verb(), v.role().word()), "listed twice: " + v.verb());
         }
         assertEquals(SPEC_VERBS, catalogue);
@@ -75,22 +79,22 @@ class VerbRegistryTest {
 
     @Test
     void catalogueArgumentsMatchSpecsTable() {
-        assertEquals(List.of(true, true, false), required(VerbCatalog.PEER_ADD));
-        assertEquals(List.of(true, true), required(VerbCatalog.PEER_UPDATE));
-        assertEquals(List.of(true, true), required(VerbCatalog.PEER_PUBKEY));
-        assertEquals(List.of(true, false), required(VerbCatalog.PEER_NIC));
-        assertEquals(List.of(true), required(VerbCatalog.PEER_REMOVE));
-        assertEquals(List.of(), required(VerbCatalog.PEER_LIST));
-        assertEquals(List.of(true, true), required(VerbCatalog.LINK_ADD));
-        assertEquals(List.of(true, true), required(VerbCatalog.LINK_REMOVE));
-        assertEquals(List.of(), required(VerbCatalog.LINK_LIST));
-        assertEquals(List.of(), required(VerbCatalog.SHOW));
-        assertEquals(List.of(true, false), required(VerbCatalog.SHOW_CONFIG));
-        assertEquals(List.of(), required(VerbCatalog.SHOW_DROP_SOURCES));
-        assertEquals(List.of(), required(VerbCatalog.BLOCKLIST_LIST));
-        assertEquals(List.of(true, true), required(VerbCatalog.BLOCKLIST_ADD));
-        assertEquals(List.of(true), required(VerbCatalog.BLOCKLIST_REMOVE));
-        assertTrue(VerbCatalog.PEER_ADD.takesRest(), "a label may be typed as several words");
+        assertEquals(List.of(true, true, false), required(PeerAddVerb.SPEC));
+        assertEquals(List.of(true, true), required(PeerUpdateVerb.SPEC));
+        assertEquals(List.of(true, true), required(PeerPubkeyVerb.SPEC));
+        assertEquals(List.of(true, false), required(PeerNicVerb.SPEC));
+        assertEquals(List.of(true), required(PeerRemoveVerb.SPEC));
+        assertEquals(List.of(), required(PeerListVerb.SPEC));
+        assertEquals(List.of(true, true), required(LinkAddVerb.SPEC));
+        assertEquals(List.of(true, true), required(LinkRemoveVerb.SPEC));
+        assertEquals(List.of(), required(LinkListVerb.SPEC));
+        assertEquals(List.of(), required(ShowVerb.SPEC));
+        assertEquals(List.of(true, false), required(ShowConfigVerb.SPEC));
+        assertEquals(List.of(), required(ShowDropSourcesVerb.SPEC));
+        assertEquals(List.of(), required(BlocklistListVerb.SPEC));
+        assertEquals(List.of(true, true), required(BlocklistAddVerb.SPEC));
+        assertEquals(List.of(true), required(BlocklistRemoveVerb.SPEC));
+        assertTrue(PeerAddVerb.SPEC.takesRest(), "a label may be typed as several words");
     }
 
     private static List<Boolean> required(VerbSpec spec) {
@@ -100,7 +104,7 @@ class VerbRegistryTest {
     @Test
     void everyVerbListsRequiredArgumentsFirstAndARestArgumentOnlyLast() {
         // checkArgs names the first missing argument by position, which relies on this.
-        for (VerbSpec v : VerbCatalog.ALL) {
+        for (VerbSpec v : RelayVerbs.catalogue()) {
             boolean seenOptional = false;
             for (int i = 0; i < v.args().size(); i++) {
                 ArgSpec a = v.args().get(i);
@@ -115,49 +119,49 @@ class VerbRegistryTest {
 
     @Test
     void missingArgNamesTheFirstMissingArgumentAndTheUsage() {
-        ControlException e = refused(VerbCatalog.PEER_ADD, "alice");
+        ControlException e = refused(PeerAddVerb.SPEC, "alice");
         assertEquals(ErrorCodes.MISSING_ARG, e.code());
-        assertTrue(e.getMessage().contains("<" + VerbCatalog.PEER_ADD.args().get(1).name() + ">"), e.getMessage());
-        assertTrue(e.getMessage().contains(VerbCatalog.PEER_ADD.usage()), e.getMessage());
+        assertTrue(e.getMessage().contains("<" + PeerAddVerb.SPEC.args().get(1).name() + ">"), e.getMessage());
+        assertTrue(e.getMessage().contains(PeerAddVerb.SPEC.usage()), e.getMessage());
 
-        e = refused(VerbCatalog.LINK_ADD);
+        e = refused(LinkAddVerb.SPEC);
         assertEquals(ErrorCodes.MISSING_ARG, e.code());
         assertTrue(e.getMessage().contains("<a>"), e.getMessage());
-        assertEquals(ErrorCodes.MISSING_ARG, refused(VerbCatalog.BLOCKLIST_ADD, "192.0.2.1").code());
-        assertEquals(ErrorCodes.MISSING_ARG, refused(VerbCatalog.SHOW_CONFIG).code());
+        assertEquals(ErrorCodes.MISSING_ARG, refused(BlocklistAddVerb.SPEC, "192.0.2.1").code());
+        assertEquals(ErrorCodes.MISSING_ARG, refused(ShowConfigVerb.SPEC).code());
     }
 
     @Test
     void tooManyArgumentsIsInvalidArg() {
-        ControlException e = refused(VerbCatalog.LINK_ADD, "a", "b", "c");
+        ControlException e = refused(LinkAddVerb.SPEC, "a", "b", "c");
         assertEquals(ErrorCodes.INVALID_ARG, e.code());
         assertTrue(e.getMessage().contains("too many"), e.getMessage());
-        assertEquals(ErrorCodes.INVALID_ARG, refused(VerbCatalog.PEER_LIST, "x").code());
-        assertEquals(ErrorCodes.INVALID_ARG, refused(VerbCatalog.PEER_NIC, "alice", "eth0", "eth1").code());
-        assertEquals(ErrorCodes.INVALID_ARG, refused(VerbCatalog.SHOW_CONFIG, "alice", "192.0.2.1:51820", "x").code());
-        assertEquals(ErrorCodes.INVALID_ARG, refused(VerbCatalog.SUBSCRIBE, "now").code());
+        assertEquals(ErrorCodes.INVALID_ARG, refused(PeerListVerb.SPEC, "x").code());
+        assertEquals(ErrorCodes.INVALID_ARG, refused(PeerNicVerb.SPEC, "alice", "eth0", "eth1").code());
+        assertEquals(ErrorCodes.INVALID_ARG, refused(ShowConfigVerb.SPEC, "alice", "192.0.2.1:51820", "x").code());
+        assertEquals(ErrorCodes.INVALID_ARG, refused(BuiltinVerbs.SUBSCRIBE, "now").code());
     }
 
     @Test
     void optionalArgumentsMayBeLeftOut() throws ControlException {
-        assertEquals(List.of("alice"), VerbRegistry.checkArgs(VerbCatalog.PEER_NIC, List.of("alice")));
-        assertEquals(List.of("alice", "eth1"), VerbRegistry.checkArgs(VerbCatalog.PEER_NIC, List.of("alice", "eth1")));
-        assertEquals(List.of("a", "1.2.3.4:5"), VerbRegistry.checkArgs(VerbCatalog.PEER_ADD, List.of("a", "1.2.3.4:5")));
-        assertEquals(List.of(), VerbRegistry.checkArgs(VerbCatalog.SHOW, List.of()));
+        assertEquals(List.of("alice"), VerbRegistry.checkArgs(PeerNicVerb.SPEC, List.of("alice")));
+        assertEquals(List.of("alice", "eth1"), VerbRegistry.checkArgs(PeerNicVerb.SPEC, List.of("alice", "eth1")));
+        assertEquals(List.of("a", "1.2.3.4:5"), VerbRegistry.checkArgs(PeerAddVerb.SPEC, List.of("a", "1.2.3.4:5")));
+        assertEquals(List.of(), VerbRegistry.checkArgs(ShowVerb.SPEC, List.of()));
     }
 
     @Test
     void joinsTheWordsOfARestArgumentWithOneSpace() throws ControlException {
         assertEquals(List.of("alice", "198.51.100.1:51820", "home router, 2nd floor"),
-                VerbRegistry.checkArgs(VerbCatalog.PEER_ADD,
+                VerbRegistry.checkArgs(PeerAddVerb.SPEC,
                         List.of("alice", "198.51.100.1:51820", "home", "router,", "2nd", "floor")));
         assertEquals(List.of("alice", "198.51.100.1:51820", "one label"),
-                VerbRegistry.checkArgs(VerbCatalog.PEER_ADD, List.of("alice", "198.51.100.1:51820", "one label")));
+                VerbRegistry.checkArgs(PeerAddVerb.SPEC, List.of("alice", "198.51.100.1:51820", "one label")));
         List<String> many = new ArrayList<>(List.of("a", "1.2.3.4:5"));
         for (int i = 0; i < 10_000; i++) {
             many.add("w");
         }
-        List<String> joined = VerbRegistry.checkArgs(VerbCatalog.PEER_ADD, many);
+        List<String> joined = VerbRegistry.checkArgs(PeerAddVerb.SPEC, many);
         assertEquals(3, joined.size());
         assertEquals(10_000 * 2 - 1, joined.get(2).length());
     }
@@ -186,7 +190,7 @@ class VerbRegistryTest {
 
     @Test
     void helpListsOnlyTheVerbsThisRegistryServes() throws Exception {
-        VerbRegistry r = new VerbRegistry().bind(VerbCatalog.SHOW, args -> Map.of());
+        VerbRegistry r = new VerbRegistry().bind(ShowVerb.SPEC, args -> Map.of());
         List<String> listed = new ArrayList<>();
         help(r).get("verbs").forEach(v -> listed.add(v.get("verb").asText()));
         assertEquals(List.of("help", "wg show"), listed);
@@ -228,27 +232,21 @@ class VerbRegistryTest {
 
     @Test
     void usageShowsRequiredOptionalAndRestArguments() {
-        assertEquals("wg peer add <name> <endpoint> [label...]", VerbCatalog.PEER_ADD.usage());
-        assertEquals("wg peer nic <name> [nic]", VerbCatalog.PEER_NIC.usage());
-        assertEquals("wg show", VerbCatalog.SHOW.usage());
+        assertEquals("wg peer add <name> <endpoint> [label...]", PeerAddVerb.SPEC.usage());
+        assertEquals("wg peer nic <name> [nic]", PeerNicVerb.SPEC.usage());
+        assertEquals("wg show", ShowVerb.SPEC.usage());
     }
 
     @Test
     void aVerbCannotBeBoundTwice() {
-        VerbRegistry r = new VerbRegistry().bind(VerbCatalog.SHOW, args -> Map.of());
-        assertThrows(IllegalArgumentException.class, () -> r.bind(VerbCatalog.SHOW, args -> Map.of()));
-        assertThrows(IllegalArgumentException.class, () -> r.bind(VerbCatalog.HELP, args -> Map.of()));
+        VerbRegistry r = new VerbRegistry().bind(ShowVerb.SPEC, args -> Map.of());
+        assertThrows(IllegalArgumentException.class, () -> r.bind(ShowVerb.SPEC, args -> Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> r.bind(BuiltinVerbs.HELP, args -> Map.of()));
     }
 
     @Test
-    void findsVerbsByTheirExactNameAndTheLongestPrefixOfWords() {
-        assertSame(VerbCatalog.SHOW_CONFIG, VerbCatalog.longestPrefix(List.of("wg", "show", "config", "alice")));
-        assertSame(VerbCatalog.SHOW, VerbCatalog.longestPrefix(List.of("wg", "show")));
-        assertSame(VerbCatalog.SHOW_DROP_SOURCES, VerbCatalog.longestPrefix(List.of("wg", "show", "drop_sources")));
-        assertSame(VerbCatalog.HELP, VerbCatalog.longestPrefix(List.of("help", "wg", "link", "add")));
-        assertEquals(null, VerbCatalog.longestPrefix(List.of("wg", "peer")));
-        assertEquals(null, VerbCatalog.longestPrefix(List.of()));
-        assertEquals(null, VerbCatalog.find("wg  show"));
+    void linkAddsHelpStatesTheOneLinkPerPeerRule() {
+        assertTrue(LinkAddVerb.SPEC.description().contains("at most one link"), LinkAddVerb.SPEC.description());
     }
 
     private static List<String> fields(JsonNode n) {
