@@ -1,7 +1,6 @@
 package org.wgrelay.server.pipeline;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.socket.DatagramPacket;
 import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.wire.WgMessage;
 
@@ -13,12 +12,12 @@ import org.wgrelay.server.wire.WgMessage;
  */
 public final class DropUnknownSources implements UnknownSourcePolicy {
     @Override
-    public void onUnknownSource(ChannelHandlerContext ctx, DatagramPacket packet, WorkerState worker) {
-        RelayCounter reason = worker.type() == WgMessage.TYPE_HANDSHAKE_INITIATION
+    public void onUnknownSource(ChannelHandlerContext ctx, Datagram datagram, WorkerState worker) {
+        RelayCounter reason = datagram.type() == WgMessage.TYPE_HANDSHAKE_INITIATION
                 ? RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH
                 : RelayCounter.DROP_UNKNOWN_SRC;
         worker.counters().increment(worker.stripe(), reason);
-        worker.dropSources().record(packet.sender().getAddress(), reason, worker.nowMillis());
-        packet.release();
+        worker.dropSources().record(datagram.sender().getAddress(), reason, worker.nowMillis());
+        datagram.release();
     }
 }

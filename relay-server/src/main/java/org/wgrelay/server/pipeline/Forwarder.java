@@ -4,9 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
-import java.net.InetSocketAddress;
 import org.wgrelay.server.counters.RelayCounter;
-import org.wgrelay.server.table.Route;
 
 /**
  * Pipeline stage 7 (SPEC rule 7): sends the datagram unchanged to the partner's
@@ -29,23 +27,16 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        DatagramPacket packet = (DatagramPacket) msg;
-        Route route = worker.route;
+        Datagram datagram = (Datagram) msg;
         if (!ctx.channel().isWritable()) {
-            worker.destinationOverride = null;
             worker.counters().increment(worker.stripe(), RelayCounter.TX_ERRORS);
-            packet.release();
+            datagram.release();
             return;
         }
-        ByteBuf content = packet.content();
-        int bytes = content.readableBytes();
+        ByteBuf content = datagram.content();
         worker.counters().increment(worker.stripe(), RelayCounter.FWD_PACKETS);
-        route.stats().forwarded(worker.stripe(), bytes);
-        InetSocketAddress to = worker.destinationOverride != null ? worker.destinationOverride : route.partnerAddress();
-        worker.destinationOverride = null;
-        worker.forwardWriteInFlight = true;
-        ctx.write(new DatagramPacket(content, to), ctx.voidPromise());
-        worker.forwardWriteInFlight = false;
+        datagram.route().stats().forwarded(worker.stripe(), content.readableBytes());
+        ctx.write(new DatagramPacket(content, datagram.destination()), ctx.voidPromise());
     }
 
     @Override

@@ -2,7 +2,6 @@ package org.wgrelay.server.pipeline;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DatagramPacket;
 import org.wgrelay.server.counters.PeerCounter;
 import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.table.Route;
@@ -21,11 +20,12 @@ public final class LinkLookup extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        Route route = worker.route;
+        Datagram datagram = (Datagram) msg;
+        Route route = datagram.route();
         if (!route.linked()) {
             worker.counters().increment(worker.stripe(), RelayCounter.DROP_NO_LINK);
             route.stats().increment(worker.stripe(), PeerCounter.DROP_NO_LINK);
-            ((DatagramPacket) msg).release();
+            datagram.release();
             return;
         }
         ctx.fireChannelRead(msg);

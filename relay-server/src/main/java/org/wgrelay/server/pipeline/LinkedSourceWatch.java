@@ -1,7 +1,6 @@
 package org.wgrelay.server.pipeline;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.socket.DatagramPacket;
 import java.net.InetSocketAddress;
 
 /**
@@ -11,9 +10,9 @@ import java.net.InetSocketAddress;
  * sits above the pipeline and plugs in here; the pipeline knows nothing of candidates.
  *
  * <p>Called on the worker's event loop, before the forwarder. The caller keeps
- * ownership of {@code packet}; an implementation that sends a copy retains it itself.
+ * ownership of the datagram; an implementation that sends a copy retains its content.
  */
 public interface LinkedSourceWatch {
     /** Where this datagram must go instead of the partner's committed endpoint, or null. */
-    InetSocketAddress watch(ChannelHandlerContext ctx, DatagramPacket packet, WorkerState worker);
+    InetSocketAddress watch(ChannelHandlerContext ctx, Datagram datagram, WorkerState worker);
 }

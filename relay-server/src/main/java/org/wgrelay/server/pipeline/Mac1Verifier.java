@@ -2,7 +2,6 @@ package org.wgrelay.server.pipeline;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DatagramPacket;
 import org.wgrelay.server.counters.PeerCounter;
 import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.table.Route;
@@ -24,15 +23,15 @@ public final class Mac1Verifier extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        int type = worker.type;
+        Datagram datagram = (Datagram) msg;
+        int type = datagram.type();
         if (type == WgMessage.TYPE_HANDSHAKE_INITIATION || type == WgMessage.TYPE_HANDSHAKE_RESPONSE) {
-            Route route = worker.route;
+            Route route = datagram.route();
             byte[] key = route.partnerMac1Key();
-            DatagramPacket packet = (DatagramPacket) msg;
-            if (key != null && !worker.mac1().verify(packet.content(), key)) {
+            if (key != null && !worker.mac1().verify(datagram.content(), key)) {
                 worker.counters().increment(worker.stripe(), RelayCounter.DROP_HANDSHAKE_PUBKEY_MISMATCH);
                 route.stats().increment(worker.stripe(), PeerCounter.DROP_PUBKEY_MISMATCH);
-                packet.release();
+                datagram.release();
                 return;
             }
         }

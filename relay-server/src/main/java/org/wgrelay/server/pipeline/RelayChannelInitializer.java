@@ -61,7 +61,7 @@ public final class RelayChannelInitializer extends ChannelInitializer<Channel> {
             p.addLast("roaming-watch", new RoamingWatch(roaming, worker));      // rules 8, 9, voiding
         }
         if (traceForwardHashes) {
-            p.addLast("trace-hasher", new TraceHasher(worker));                 // rule 6 and 7's egress line
+            p.addLast("trace-hasher", new TraceHasher());                 // rule 6 and 7's egress line
         }
         p.addLast("forwarder", new Forwarder(worker));                          // rule 7
         p.addLast("io-error-log", new IoErrorLog(worker));

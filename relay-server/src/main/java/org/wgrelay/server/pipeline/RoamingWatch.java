@@ -2,7 +2,7 @@ package org.wgrelay.server.pipeline;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DatagramPacket;
+import java.net.InetSocketAddress;
 
 /**
  * SPEC rules 8 and 9 on the forward path: hands each datagram from a registered,
@@ -21,7 +21,11 @@ public final class RoamingWatch extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        worker.destinationOverride = roaming.watch(ctx, (DatagramPacket) msg, worker);
-        ctx.fireChannelRead(msg);
+        Datagram datagram = (Datagram) msg;
+        InetSocketAddress instead = roaming.watch(ctx, datagram, worker);
+        if (instead != null) {
+            datagram.redirect(instead);
+        }
+        ctx.fireChannelRead(datagram);
     }
 }

@@ -9,14 +9,16 @@ import org.wgrelay.server.wire.WgMessage;
 
 /**
  * Pipeline stage 2 (SPEC rule 2): only WireGuard-shaped datagrams go on; the rest are
- * dropped with {@code drop_not_wg_shaped}, also counted against the source IP. Records
- * the message type in {@link WorkerState#type} for the stages after it.
+ * dropped with {@code drop_not_wg_shaped}, also counted against the source IP. A shaped
+ * one goes on as the worker's {@link Datagram}, with its message type.
  *
  * <p>Threat: the relay port is open to the internet; this is the cheap first filter
  * that keeps arbitrary UDP (scans, amplification probes) off the lookups.
  */
 public final class ShapeFilter extends ChannelInboundHandlerAdapter {
     private final WorkerState worker;
+    /** The message every shaped datagram of this worker travels in (see {@link Datagram}). */
+    private final Datagram inFlight = new Datagram();
 
     public ShapeFilter(WorkerState worker) {
         this.worker = worker;
@@ -37,7 +39,6 @@ public final class ShapeFilter extends ChannelInboundHandlerAdapter {
             packet.release();
             return;
         }
-        worker.type = type;
-        ctx.fireChannelRead(packet);
+        ctx.fireChannelRead(inFlight.start(packet, type));
     }
 }

@@ -2,7 +2,6 @@ package org.wgrelay.server.pipeline;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DatagramPacket;
 import org.wgrelay.server.table.ForwardingTableHolder;
 import org.wgrelay.server.table.Route;
 
@@ -10,7 +9,7 @@ import org.wgrelay.server.table.Route;
  * Pipeline stage 3 (SPEC rule 3): finds the registered peer by the datagram's source
  * endpoint in the current forwarding table — one volatile read and one O(1) lookup,
  * no lock, no allocation. A known source counts the peer's {@code rx_*} and
- * {@code last_seen} and goes on with {@link WorkerState#route} set; an unknown source
+ * {@code last_seen} and goes on with its {@link Datagram#route} set; an unknown source
  * goes to the {@link UnknownSourcePolicy}, which owns it from then on.
  */
 public final class SourceLookup extends ChannelInboundHandlerAdapter {
@@ -26,15 +25,14 @@ public final class SourceLookup extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        DatagramPacket packet = (DatagramPacket) msg;
-        Route route = tables.current().lookup(packet.sender());
+        Datagram datagram = (Datagram) msg;
+        Route route = tables.current().lookup(datagram.sender());
         if (route == null) {
-            worker.route = null;
-            unknownSources.onUnknownSource(ctx, packet, worker);
+            unknownSources.onUnknownSource(ctx, datagram, worker);
             return;
         }
-        route.stats().received(worker.stripe(), packet.content().readableBytes(), worker.nowMillis());
-        worker.route = route;
-        ctx.fireChannelRead(packet);
+        route.stats().received(worker.stripe(), datagram.content().readableBytes(), worker.nowMillis());
+        datagram.route(route);
+        ctx.fireChannelRead(datagram);
     }
 }

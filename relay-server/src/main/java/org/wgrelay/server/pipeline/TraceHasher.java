@@ -26,14 +26,12 @@ public final class TraceHasher extends ChannelDuplexHandler {
     private static final int HASH_HEX_CHARS = 32;
     private static final int PUBKEY_CHARS = 12;
 
-    private final WorkerState worker;
     private final MessageDigest sha256;
     /** Route and type of the datagram in flight, for its egress line. */
     private Route egressRoute;
     private int egressType;
 
-    public TraceHasher(WorkerState worker) {
-        this.worker = worker;
+    public TraceHasher() {
         try {
             this.sha256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -43,22 +41,26 @@ public final class TraceHasher extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        DatagramPacket packet = (DatagramPacket) msg;
-        Route route = worker.route;
-        ByteBuf content = packet.content();
+        Datagram datagram = (Datagram) msg;
+        Route route = datagram.route();
+        ByteBuf content = datagram.content();
         LOG.info("trace ingress sha256={} len={} type={} src_peer={} src_pubkey={} dst_peer={} dst_pubkey={}",
-                hash(content), content.readableBytes(), worker.type, route.peer().name(),
+                hash(content), content.readableBytes(), datagram.type(), route.peer().name(),
                 pubkeyPrefix(route.peer()), route.partner().name(), pubkeyPrefix(route.partner()));
         egressRoute = route;
-        egressType = worker.type;
-        ctx.fireChannelRead(packet);
-        egressRoute = null;
+        egressType = datagram.type();
+        try {
+            ctx.fireChannelRead(datagram);
+        } finally {
+            egressRoute = null;
+        }
     }
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (worker.forwardWriteInFlight && egressRoute != null && msg instanceof DatagramPacket) {
-            worker.forwardWriteInFlight = false;
+        // Only the forwarder, after this stage, writes through here while a datagram is in
+        // flight: roaming's mirror writes start before this stage and never pass it.
+        if (egressRoute != null && msg instanceof DatagramPacket) {
             ByteBuf content = ((DatagramPacket) msg).content();
             LOG.info("trace egress sha256={} len={} type={} src_peer={} dst_peer={}",
                     hash(content), content.readableBytes(), egressType,

@@ -1,19 +1,16 @@
 package org.wgrelay.server.pipeline;
 
-import java.net.InetSocketAddress;
 import java.util.function.LongSupplier;
 import org.wgrelay.server.counters.DropSourceTable;
 import org.wgrelay.server.counters.RelayCounters;
-import org.wgrelay.server.table.Route;
 import org.wgrelay.server.wire.Mac1;
 
 /**
- * The state one worker's pipeline shares between its handlers. Every field is owned
- * by that worker's event loop: handlers read and write it without synchronisation.
- *
- * <p>{@link #type} and {@link #route} carry what one handler learned about the current
- * datagram to the next, so the datagram itself travels down the pipeline unwrapped.
- * They are valid only while that datagram is being handled.
+ * What lives as long as one worker and its handlers share: its counter stripe, its
+ * per-source drop table, its MAC1 scratch, its handshake search budget and the clock.
+ * Every field is owned by that worker's event loop: handlers use it without
+ * synchronisation. Nothing about a single datagram is kept here; that travels in the
+ * {@link Datagram} message itself.
  */
 public final class WorkerState {
     private final int stripe;
@@ -23,17 +20,6 @@ public final class WorkerState {
     private final Mac1 mac1 = new Mac1();
     private final HandshakeBudget handshakeBudget = new HandshakeBudget();
 
-    /** WireGuard message type of the current datagram, set by {@link ShapeFilter}. */
-    int type;
-    /** Route of the current datagram's source, set by {@link SourceLookup}. */
-    Route route;
-    /** Set by {@link Forwarder} just before it writes the forwarded datagram, for {@link TraceHasher}. */
-    boolean forwardWriteInFlight;
-    /**
-     * Where the current datagram goes instead of the partner's committed endpoint, or
-     * null; set by {@link RoamingWatch} while the partner's roaming candidate commits.
-     */
-    InetSocketAddress destinationOverride;
 
     public WorkerState(int stripe, RelayCounters counters, LongSupplier clockMillis) {
         this.stripe = stripe;
@@ -67,13 +53,5 @@ public final class WorkerState {
 
     public long nowMillis() {
         return clockMillis.getAsLong();
-    }
-
-    public int type() {
-        return type;
-    }
-
-    public Route route() {
-        return route;
     }
 }

@@ -15,6 +15,7 @@ import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.counters.PeerCounter;
 import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.counters.RelayCounters;
+import org.wgrelay.server.pipeline.Datagram;
 import org.wgrelay.server.pipeline.LinkedSourceWatch;
 import org.wgrelay.server.pipeline.WorkerState;
 import org.wgrelay.server.roster.Endpoint;
@@ -154,13 +155,13 @@ public final class RoamingEngine implements LinkedSourceWatch {
     }
 
     /** Types 2, 3 and 4 from an unregistered endpoint. */
-    public void onUnknownOther(ChannelHandlerContext ctx, DatagramPacket packet, WorkerState worker) {
+    public void onUnknownOther(ChannelHandlerContext ctx, DatagramPacket packet, int type, WorkerState worker) {
         long now = worker.nowMillis();
         Candidate c = bySource.isEmpty() ? null : bySource.get(packet.sender());
         if (c != null) {
             int state = c.state();
             boolean committing = state == Candidate.COMMITTING;
-            boolean answeredTransport = worker.type() == WgMessage.TYPE_TRANSPORT_DATA && state == Candidate.ANSWERED
+            boolean answeredTransport = type == WgMessage.TYPE_TRANSPORT_DATA && state == Candidate.ANSWERED
                     && c.takeTransportForward(now);
             if (committing || answeredTransport) {
                 Route route = tables.current().routeOf(c.peer());
@@ -183,9 +184,10 @@ public final class RoamingEngine implements LinkedSourceWatch {
      * of the partner's committed endpoint, or null.
      */
     @Override
-    public InetSocketAddress watch(ChannelHandlerContext ctx, DatagramPacket packet, WorkerState worker) {
-        Route route = worker.route();
-        int type = worker.type();
+    public InetSocketAddress watch(ChannelHandlerContext ctx, Datagram datagram, WorkerState worker) {
+        DatagramPacket packet = datagram.packet();
+        Route route = datagram.route();
+        int type = datagram.type();
         Candidate own = candidateIn(route.runtime().roaming());
         if (own != null && own.isLive()) {
             // The committed endpoint shows it owns the candidate's handshake: the candidate is a copy.

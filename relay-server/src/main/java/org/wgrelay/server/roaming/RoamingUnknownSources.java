@@ -1,7 +1,7 @@
 package org.wgrelay.server.roaming;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.socket.DatagramPacket;
+import org.wgrelay.server.pipeline.Datagram;
 import org.wgrelay.server.pipeline.UnknownSourcePolicy;
 import org.wgrelay.server.pipeline.WorkerState;
 import org.wgrelay.server.wire.WgMessage;
@@ -15,11 +15,11 @@ public final class RoamingUnknownSources implements UnknownSourcePolicy {
     }
 
     @Override
-    public void onUnknownSource(ChannelHandlerContext ctx, DatagramPacket packet, WorkerState worker) {
-        if (worker.type() == WgMessage.TYPE_HANDSHAKE_INITIATION) {
-            engine.onUnknownInitiation(ctx, packet, worker);
+    public void onUnknownSource(ChannelHandlerContext ctx, Datagram datagram, WorkerState worker) {
+        if (datagram.type() == WgMessage.TYPE_HANDSHAKE_INITIATION) {
+            engine.onUnknownInitiation(ctx, datagram.packet(), worker);
         } else {
-            engine.onUnknownOther(ctx, packet, worker);
+            engine.onUnknownOther(ctx, datagram.packet(), datagram.type(), worker);
         }
     }
 }

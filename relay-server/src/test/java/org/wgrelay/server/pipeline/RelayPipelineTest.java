@@ -12,6 +12,8 @@ import static org.wgrelay.server.pipeline.RelayHarness.address;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.DatagramPacket;
@@ -474,11 +476,18 @@ class RelayPipelineTest {
 
     @Test
     void passesTheDatagramTypeAndRouteToTheStagesAfterTheLookup() {
+        List<String> seen = new ArrayList<>();
+        relay.channel.pipeline().addBefore("forwarder", "spy", new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                Datagram d = (Datagram) msg;
+                seen.add(d.type() + " " + d.route().peer().name() + " -> " + d.route().partner().name());
+                ctx.fireChannelRead(msg);
+            }
+        });
         relay.receive(TestPackets.datagram(2, 92), BOB);
 
-        assertEquals(WgMessage.TYPE_HANDSHAKE_RESPONSE, relay.worker.type());
-        assertEquals("bob", relay.worker.route().peer().name());
-        assertEquals("alice", relay.worker.route().partner().name());
+        assertEquals(List.of(WgMessage.TYPE_HANDSHAKE_RESPONSE + " bob -> alice"), seen);
         relay.forwarded().release();
         assertFalse(relay.channel.finishAndReleaseAll());
     }

@@ -21,7 +21,6 @@ import org.slf4j.LoggerFactory;
 import org.wgrelay.server.TestPackets;
 import org.wgrelay.server.counters.PeerCounter;
 import org.wgrelay.server.counters.RelayCounter;
-import org.wgrelay.server.table.Route;
 
 /** Each pipeline stage on its own: what it passes on, what it drops, what it counts. */
 class SingleStageTest {
@@ -37,8 +36,17 @@ class SingleStageTest {
         return new DatagramPacket(TestPackets.datagram(typeWord, length), RelayHarness.RELAY, from);
     }
 
-    private Route route(String name) {
-        return state.tables.current().routeOf(name);
+    /**
+     * A datagram as the stages after the lookup receive it, made by the stages before them:
+     * the shape filter and the source lookup of a channel of its own.
+     */
+    private Datagram lookedUp(int type, int length, InetSocketAddress from) {
+        EmbeddedChannel front = new EmbeddedChannel(new ShapeFilter(state.worker),
+                new SourceLookup(state.tables, new DropUnknownSources(), state.worker));
+        assertTrue(front.writeInbound(packet(type, length, from)));
+        Datagram datagram = front.readInbound();
+        assertNull(front.readInbound());
+        return datagram;
     }
 
     @Test
@@ -62,14 +70,39 @@ class SingleStageTest {
         for (int type = 1; type <= 4; type++) {
             DatagramPacket in = packet(type, TestPackets.shapedLength(type), ALICE);
             assertTrue(channel.writeInbound(in));
-            assertSame(in, channel.readInbound());
-            assertEquals(type, state.worker.type());
+            Datagram out = channel.readInbound();
+            assertSame(in, out.packet());
+            assertEquals(type, out.type());
+            assertNull(out.route(), "the lookup comes after");
             assertEquals(1, in.refCnt());
-            in.release();
+            out.release();
+            assertEquals(0, in.refCnt(), "releasing the message releases the packet");
         }
         assertEquals(0, state.count(RelayCounter.DROP_NOT_WG_SHAPED));
         assertFalse(channel.finishAndReleaseAll());
         assertFalse(state.channel.finishAndReleaseAll());
+    }
+
+    /**
+     * The worker's message is reused: a redirect or route one datagram picked up (and a stage
+     * that threw before the forwarder could leave behind) must not reach the next one.
+     */
+    @Test
+    void eachDatagramStartsWithNothingThePreviousOneLeftBehind() {
+        Datagram previous = lookedUp(4, 64, ALICE);
+        previous.redirect(CAROL);
+        assertEquals(CAROL, previous.destination());
+        previous.release();
+        DatagramPacket next = packet(4, 64, BOB);
+
+        Datagram reused = previous.start(next, 4);
+
+        assertSame(previous, reused, "one message object per worker");
+        assertNull(reused.route());
+        reused.route(state.tables.current().routeOf("bob"));
+        assertEquals(ALICE, reused.destination(), "bob's partner, not the old redirect");
+        assertEquals(1, next.refCnt());
+        next.release();
     }
 
     @Test
@@ -130,8 +163,7 @@ class SingleStageTest {
     @Test
     void linkLookupPassesALinkedPeersDatagramOn() {
         EmbeddedChannel channel = new EmbeddedChannel(new LinkLookup(state.worker));
-        state.worker.route = route("alice");
-        DatagramPacket in = packet(4, 64, ALICE);
+        Datagram in = lookedUp(4, 64, ALICE);
 
         assertTrue(channel.writeInbound(in));
 
@@ -145,8 +177,7 @@ class SingleStageTest {
     @Test
     void linkLookupDropsAnUnlinkedPeersDatagramInTheAggregateAndThePeersOwnCount() {
         EmbeddedChannel channel = new EmbeddedChannel(new LinkLookup(state.worker));
-        state.worker.route = route("carol");
-        DatagramPacket in = packet(4, 64, CAROL);
+        Datagram in = lookedUp(4, 64, CAROL);
 
         assertFalse(channel.writeInbound(in));
 
@@ -160,9 +191,8 @@ class SingleStageTest {
     @Test
     void forwarderWritesInChannelReadButFlushesOnlyAtReadComplete() {
         EmbeddedChannel channel = new EmbeddedChannel(new Forwarder(state.worker));
-        state.worker.route = route("alice");
-        DatagramPacket first = packet(4, 64, ALICE);
-        DatagramPacket second = packet(4, 64, ALICE);
+        Datagram first = lookedUp(4, 64, ALICE);
+        Datagram second = lookedUp(4, 64, ALICE);
 
         channel.pipeline().fireChannelRead(first);
         channel.pipeline().fireChannelRead(second);
@@ -187,13 +217,12 @@ class SingleStageTest {
 
     @Test
     void dropUnknownSourcesCountsAnInitiationAsNoPubkeyMatchAndTheRestAsUnknownSource() {
-        EmbeddedChannel channel = new EmbeddedChannel();
-        DropUnknownSources policy = new DropUnknownSources();
+        EmbeddedChannel channel = new EmbeddedChannel(new ShapeFilter(state.worker),
+                new SourceLookup(state.tables, new DropUnknownSources(), state.worker));
         InetSocketAddress stranger = address("2001:db8::77", 7);
         for (int type = 1; type <= 4; type++) {
             DatagramPacket in = packet(type, TestPackets.shapedLength(type), stranger);
-            state.worker.type = type;
-            policy.onUnknownSource(channel.pipeline().firstContext(), in, state.worker);
+            assertFalse(channel.writeInbound(in));
             assertEquals(0, in.refCnt());
         }
         assertEquals(1, state.count(RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH));
