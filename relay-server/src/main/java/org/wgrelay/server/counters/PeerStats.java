@@ -14,8 +14,8 @@ public final class PeerStats {
         this.counters = new StripedCounters(workers + 2, ALL.length);
     }
 
-    /** The stripe of the control thread (roaming commits). */
-    public int controlStripe() {
+    /** The stripe of the owner thread (roaming commits). */
+    public int ownerStripe() {
         return counters.stripes() - 2;
     }
 

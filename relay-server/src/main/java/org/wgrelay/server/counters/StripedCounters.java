@@ -5,7 +5,7 @@ import java.lang.invoke.VarHandle;
 
 /**
  * A block of counters with one stripe per writer thread. Each stripe has exactly one
- * writer (an event loop, or the control thread), which updates it with opaque
+ * writer (an event loop, or the owner thread), which updates it with opaque
  * read-modify-write: no lock, no CAS, no contention. Readers sum the stripes.
  *
  * <p>Stripes are padded to whole cache lines so two workers never write the same line.

@@ -1,8 +1,6 @@
 package org.wgrelay.server.daemon;
 
 import java.net.InetSocketAddress;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -35,7 +33,7 @@ import org.wgrelay.server.table.ForwardingTableHolder;
 
 /**
  * One running relay: the roster and its single writer, the published forwarding
- * table, the counters, the blocklist, the UDP data plane and the timer thread. Built
+ * table, the counters, the blocklist, the UDP data plane and the owner thread. Built
  * from a {@link ServeConfig}; {@code ServeCommand} runs it as the daemon and tests run
  * it in-process.
  */
@@ -49,7 +47,7 @@ public final class RelayDaemon implements AutoCloseable {
     private final Blocklist blocklist = new Blocklist();
     private final RosterService roster;
     private final RelayServer udp;
-    private final ScheduledExecutorService timers;
+    private final OwnerThread owner = new OwnerThread();
     private final RoamingEngine roaming;
     private final PrometheusMeterRegistry meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final RelayMeters meters;
@@ -76,19 +74,13 @@ public final class RelayDaemon implements AutoCloseable {
         RosterFile file = new RosterFile(config.roster());
         Roster initial = file.load();
         this.roster = new RosterService(initial, file, tables, config.workers());
-        // The timer thread is the control thread: roaming commits and expiries run on it,
-        // so it is the one writer of the counters' control stripe.
-        this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "wg-relay-timers");
-            t.setDaemon(true);
-            return t;
-        });
         this.roaming = new RoamingEngine(tables, roster, blocklist, new StrikeTable(), counters, clockMillis,
-                this::publish, timers);
+                this::publish, owner.executor());
         this.udp = new RelayServer(new InetSocketAddress(config.bind(), config.port()), config.workers(), tables,
                 blocklist, counters, roaming, config.traceForwardHashes(), clockMillis);
         this.totals = new RelayTotals(counters, () -> xdp);
-        this.meters = new RelayMeters(meterRegistry, roster, totals, blocklist, clockMillis);
+        this.meters = new RelayMeters(meterRegistry, roster, totals, blocklist, clockMillis,
+                owner::rejections);
         roster.addListener(meters);
     }
 
@@ -125,7 +117,7 @@ public final class RelayDaemon implements AutoCloseable {
         // Expired blocklist entries stop blocking at once (the gate compares times);
         // the sweep only keeps the table small.
         // Candidate expiry and strike/blocklist sweeps run at least once a second, idle or not.
-        timers.scheduleAtFixedRate(this::sweep, 1, 1, TimeUnit.SECONDS);
+        owner.executor().scheduleAtFixedRate(this::sweep, 1, 1, TimeUnit.SECONDS);
         ready = true;
     }
 
@@ -151,10 +143,10 @@ public final class RelayDaemon implements AutoCloseable {
         }
     }
 
-    /** Runs the timers' work now (tests drive the clock and call this instead of waiting). */
+    /** Runs the owner's sweep now (tests drive the clock and call this instead of waiting). */
     public void sweepNow() throws InterruptedException {
         try {
-            timers.submit(this::sweep).get();
+            owner.executor().submit(this::sweep).get();
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IllegalStateException(e.getCause());
         }
@@ -223,11 +215,11 @@ public final class RelayDaemon implements AutoCloseable {
         return ready;
     }
 
-    /** Stops accepting, lets queued sends go out, stops the timers. The roster is always on disk. */
+    /** Stops accepting, lets queued sends go out, stops the owner thread. The roster is always on disk. */
     @Override
     public void close() {
         ready = false;
-        timers.shutdownNow();
+        owner.close();
         if (control != null) {
             control.close();
         }

@@ -29,7 +29,6 @@ import org.wgrelay.server.pipeline.DropUnknownSources;
 import org.wgrelay.server.pipeline.RelayChannelInitializer;
 import org.wgrelay.server.pipeline.WorkerState;
 import org.wgrelay.server.roaming.RoamingEngine;
-import org.wgrelay.server.roaming.RoamingUnknownSources;
 import org.wgrelay.server.table.ForwardingTableHolder;
 
 /**
@@ -105,7 +104,7 @@ public final class RelayServer implements AutoCloseable {
                         .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
                                 new WriteBufferWaterMark(2 * 1024 * 1024, 4 * 1024 * 1024))
                         .handler(new RelayChannelInitializer(worker, tables, blocklist,
-                                roaming == null ? new DropUnknownSources() : new RoamingUnknownSources(roaming),
+                                roaming == null ? new DropUnknownSources() : roaming,
                                 roaming, traceForwardHashes));
                 // Each bind registers with the next event loop of the group: one socket per loop.
                 Channel ch = b.bind(bindAddress).sync().channel();

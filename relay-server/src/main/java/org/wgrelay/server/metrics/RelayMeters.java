@@ -40,9 +40,13 @@ public final class RelayMeters implements RosterListener {
     private final RelayTotals totals;
     private final Map<String, PeerStats> peerStats = new HashMap<>();
     private final Map<String, List<Meter>> peerMeters = new HashMap<>();
+    /** Held here: Micrometer keeps a function counter's object only weakly. */
+    private final LongSupplier ownerQueueRejections;
 
+    /** @param ownerQueueRejections tasks the owner thread's full queue refused, since start */
     public RelayMeters(MeterRegistry registry, RosterService roster, RelayTotals totals, Blocklist blocklist,
-            LongSupplier clockMillis) {
+            LongSupplier clockMillis, LongSupplier ownerQueueRejections) {
+        this.ownerQueueRejections = ownerQueueRejections;
         this.registry = registry;
         this.roster = roster;
         this.totals = totals;
@@ -66,6 +70,9 @@ public final class RelayMeters implements RosterListener {
                 .description("Blocked source IPs").register(registry);
         FunctionCounter.builder("wgrelay.xdp.map.write.failures", totals, RelayTotals::xdpMapWriteFailures)
                 .description("BPF map writes that failed (the maps are resynced after one)").register(registry);
+        FunctionCounter.builder("wgrelay.owner.queue.rejections", this.ownerQueueRejections, LongSupplier::getAsLong)
+                .description("Tasks the owner thread's full queue refused (the next sweep redoes their work)")
+                .register(registry);
         Gauge.builder("wgrelay.xdp.attached", totals, t -> t.xdpAttached() ? 1 : 0)
                 .description("1 when the XDP fast path is attached").register(registry);
         new JvmMemoryMetrics().bindTo(registry);

@@ -27,6 +27,7 @@ public final class Datagram implements ReferenceCounted {
     private int type;
     private Route route;
     private InetSocketAddress redirect;
+    private InetSocketAddress mirror;
 
     /** Takes {@code packet} (of WireGuard type {@code type}) as the datagram in flight. */
     Datagram start(DatagramPacket packet, int type) {
@@ -34,6 +35,7 @@ public final class Datagram implements ReferenceCounted {
         this.type = type;
         this.route = null;
         this.redirect = null;
+        this.mirror = null;
         return this;
     }
 
@@ -63,14 +65,27 @@ public final class Datagram implements ReferenceCounted {
         this.route = route;
     }
 
-    /** Sends this datagram to {@code to} instead of the partner's committed endpoint (a committing candidate). */
+    /**
+     * Sends this datagram to {@code to} instead of the partner's committed endpoint (a
+     * committing candidate), or, from an unknown source, to {@code to} at all.
+     */
     public void redirect(InetSocketAddress to) {
         this.redirect = to;
     }
 
-    /** Where the forwarder sends it: the redirect if any, else the partner's endpoint. */
+    /** Where it goes: the redirect if any, else the partner's endpoint. */
     public InetSocketAddress destination() {
         return redirect != null ? redirect : route.partnerAddress();
+    }
+
+    /** Also sends a copy to {@code to} (SPEC rule 8: a type 2 to the partner's candidate), uncounted. */
+    public void mirror(InetSocketAddress to) {
+        this.mirror = to;
+    }
+
+    /** Where a copy goes too, or null. */
+    public InetSocketAddress mirrorTo() {
+        return mirror;
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
+import java.net.InetSocketAddress;
 import org.wgrelay.server.counters.RelayCounter;
 
 /**
@@ -28,15 +29,32 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         Datagram datagram = (Datagram) msg;
+        ByteBuf content = datagram.content();
+        InetSocketAddress mirror = datagram.mirrorTo();
+        if (mirror != null && ctx.channel().isWritable()) {
+            // Rule 8's copy to the partner's candidate: the same bytes, not counted again.
+            ctx.write(new DatagramPacket(content.retainedDuplicate(), mirror), ctx.voidPromise());
+        }
+        int bytes = content.readableBytes();
+        if (send(ctx, content, datagram.destination(), worker)) {
+            datagram.route().stats().forwarded(worker.stripe(), bytes);
+        }
+    }
+
+    /**
+     * Writes {@code content} (whose ownership it takes) to {@code to} from the relay port and
+     * counts it in {@code fwd_packets}, or, over the high-water mark, releases it and counts
+     * {@code tx_errors}. True when written. The one place a datagram is sent from.
+     */
+    static boolean send(ChannelHandlerContext ctx, ByteBuf content, InetSocketAddress to, WorkerState worker) {
         if (!ctx.channel().isWritable()) {
             worker.counters().increment(worker.stripe(), RelayCounter.TX_ERRORS);
-            datagram.release();
-            return;
+            content.release();
+            return false;
         }
-        ByteBuf content = datagram.content();
         worker.counters().increment(worker.stripe(), RelayCounter.FWD_PACKETS);
-        datagram.route().stats().forwarded(worker.stripe(), content.readableBytes());
-        ctx.write(new DatagramPacket(content, datagram.destination()), ctx.voidPromise());
+        ctx.write(new DatagramPacket(content, to), ctx.voidPromise());
+        return true;
     }
 
     @Override

@@ -2,7 +2,6 @@ package org.wgrelay.server.pipeline;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import java.net.InetSocketAddress;
 
 /**
  * SPEC rules 8 and 9 on the forward path: hands each datagram from a registered,
@@ -22,10 +21,7 @@ public final class RoamingWatch extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         Datagram datagram = (Datagram) msg;
-        InetSocketAddress instead = roaming.watch(ctx, datagram, worker);
-        if (instead != null) {
-            datagram.redirect(instead);
-        }
+        roaming.watch(datagram, worker);
         ctx.fireChannelRead(datagram);
     }
 }

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.DatagramPacket;
+import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import org.slf4j.Logger;
@@ -27,9 +28,10 @@ public final class TraceHasher extends ChannelDuplexHandler {
     private static final int PUBKEY_CHARS = 12;
 
     private final MessageDigest sha256;
-    /** Route and type of the datagram in flight, for its egress line. */
+    /** Route, type and destination of the datagram in flight, for its egress line. */
     private Route egressRoute;
     private int egressType;
+    private InetSocketAddress egressTo;
 
     public TraceHasher() {
         try {
@@ -49,6 +51,7 @@ public final class TraceHasher extends ChannelDuplexHandler {
                 pubkeyPrefix(route.peer()), route.partner().name(), pubkeyPrefix(route.partner()));
         egressRoute = route;
         egressType = datagram.type();
+        egressTo = datagram.destination(); // final here: roaming's watch runs before this stage
         try {
             ctx.fireChannelRead(datagram);
         } finally {
@@ -59,9 +62,10 @@ public final class TraceHasher extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         // Only the forwarder, after this stage, writes through here while a datagram is in
-        // flight: roaming's mirror writes start before this stage and never pass it.
-        if (egressRoute != null && msg instanceof DatagramPacket) {
-            ByteBuf content = ((DatagramPacket) msg).content();
+        // flight; the forwarded datagram is the one to its destination, and a mirror copy
+        // to a candidate (rule 8) gets no line (SPEC).
+        if (egressRoute != null && msg instanceof DatagramPacket p && egressTo.equals(p.recipient())) {
+            ByteBuf content = p.content();
             LOG.info("trace egress sha256={} len={} type={} src_peer={} dst_peer={}",
                     hash(content), content.readableBytes(), egressType,
                     egressRoute.peer().name(), egressRoute.partner().name());

@@ -1,7 +1,7 @@
 package org.wgrelay.server.roaming;
 
 import java.net.InetSocketAddress;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.table.RoamingCandidate;
 import org.wgrelay.server.table.RoamingSlot;
@@ -12,10 +12,11 @@ import org.wgrelay.server.table.RoamingSlot;
  * its sender index (rule 8), committed only by the partner's own transport data on that
  * session (rule 9), and otherwise voided or expired — a failed candidate, one strike.
  *
- * <p>Shared by the workers: the candidate's packets and the partner's can land on
- * different event loops. Fields the forward path reads are volatile; state changes are
- * compare-and-set on {@link #state}, so exactly one thread wins each transition and
- * counts it.
+ * <p>Shared by the workers without a lock: the candidate's packets and the partner's can
+ * land on different event loops. The stored sender index and the state live in one
+ * atomic word, so a retry that changes the index and an answer to the old index cannot
+ * both win; every state change is a compare-and-set, so exactly one thread makes each
+ * transition and the engine acts on it once.
  */
 public final class Candidate implements RoamingCandidate {
     public static final int PENDING = 0;
@@ -28,25 +29,46 @@ public final class Candidate implements RoamingCandidate {
     public static final int EXPIRED = 5;
     public static final int CANCELLED = 6;
 
+    private static final long STATE_MASK = 0xff;
+
     private final String peer;
     private final RoamingSlot slot;
     private final Endpoint endpoint;
     private final long registeredAtMillis;
-    private final AtomicInteger state = new AtomicInteger(PENDING);
-    private volatile int senderIndex;
+    /** The stored sender index (high 32 bits of the low 40) and the state (low 8 bits). */
+    private final AtomicLong word;
+    /** The partner's answer's sender index; meaningful while the state is {@link #ANSWERED}. */
     private volatile int answerIndex;
     /** Rate limits of rule 3: retries and type-4 forwards, each at most once per second. */
     private volatile long lastInitForwardMillis;
     private volatile long lastTransportForwardMillis;
+    /** Whether the owner thread has counted and struck this candidate's failure (owner only). */
+    boolean failureSettled;
 
     Candidate(String peer, RoamingSlot slot, Endpoint endpoint, int senderIndex, long nowMillis) {
         this.peer = peer;
         this.slot = slot;
         this.endpoint = endpoint;
-        this.senderIndex = senderIndex;
+        this.word = new AtomicLong(pack(senderIndex, PENDING));
         this.registeredAtMillis = nowMillis;
         this.lastInitForwardMillis = nowMillis;
         this.lastTransportForwardMillis = Long.MIN_VALUE / 2;
+    }
+
+    private static long pack(int senderIndex, int state) {
+        return (Integer.toUnsignedLong(senderIndex) << 8) | state;
+    }
+
+    private static int stateOf(long w) {
+        return (int) (w & STATE_MASK);
+    }
+
+    private static int indexOf(long w) {
+        return (int) (w >>> 8);
+    }
+
+    private static boolean live(int state) {
+        return state == PENDING || state == ANSWERED;
     }
 
     /** The peer S this candidate claims to be. */
@@ -73,11 +95,11 @@ public final class Candidate implements RoamingCandidate {
     }
 
     public int state() {
-        return state.get();
+        return stateOf(word.get());
     }
 
     public int senderIndex() {
-        return senderIndex;
+        return indexOf(word.get());
     }
 
     public int answerIndex() {
@@ -86,38 +108,54 @@ public final class Candidate implements RoamingCandidate {
 
     @Override
     public boolean awaitsPartnerData() {
-        int s = state.get();
+        int s = state();
         return s == ANSWERED || s == COMMITTING;
     }
 
     public boolean isAnswered() {
-        return state.get() == ANSWERED;
+        return state() == ANSWERED;
     }
 
     public boolean isLive() {
-        int s = state.get();
-        return s == PENDING || s == ANSWERED;
+        return live(state());
+    }
+
+    /** True when a failure ended it (voided or expired): the owner counts and strikes it. */
+    boolean failed() {
+        int s = state();
+        return s == VOIDED || s == EXPIRED;
     }
 
     /**
      * A retry of the initiation from the same source: a new handshake, so the stored
      * sender index changes and any answer to the old one no longer counts.
      */
-    synchronized void refresh(int newSenderIndex) {
-        if (senderIndex != newSenderIndex) {
-            senderIndex = newSenderIndex;
-            state.compareAndSet(ANSWERED, PENDING);
+    void refresh(int newSenderIndex) {
+        while (true) {
+            long w = word.get();
+            int s = stateOf(w);
+            if (indexOf(w) == newSenderIndex || !(live(s) || s == COMMITTING)) {
+                return;
+            }
+            if (word.compareAndSet(w, pack(newSenderIndex, s == ANSWERED ? PENDING : s))) {
+                return;
+            }
         }
     }
 
     /** Rule 8: the partner answered this candidate's handshake with {@code responseSenderIndex}. */
-    synchronized boolean markAnswered(int receiverIndex, int responseSenderIndex) {
-        if (receiverIndex != senderIndex || !isLive()) {
-            return false;
+    boolean markAnswered(int receiverIndex, int responseSenderIndex) {
+        while (true) {
+            long w = word.get();
+            if (indexOf(w) != receiverIndex || !live(stateOf(w))) {
+                return false;
+            }
+            // Written before the state that makes it meaningful is published.
+            answerIndex = responseSenderIndex;
+            if (word.compareAndSet(w, pack(receiverIndex, ANSWERED))) {
+                return true;
+            }
         }
-        answerIndex = responseSenderIndex;
-        state.set(ANSWERED);
-        return true;
     }
 
     /** At most once per second (rule 3 retries); true when this call may forward. */
@@ -140,16 +178,24 @@ public final class Candidate implements RoamingCandidate {
 
     /** Moves from one of {@code from} to {@code to}; true for the one caller that did it. */
     boolean transition(int to, int... from) {
-        for (int f : from) {
-            if (state.compareAndSet(f, to)) {
+        while (true) {
+            long w = word.get();
+            int s = stateOf(w);
+            boolean allowed = false;
+            for (int f : from) {
+                allowed |= s == f;
+            }
+            if (!allowed) {
+                return false;
+            }
+            if (word.compareAndSet(w, pack(indexOf(w), to))) {
                 return true;
             }
         }
-        return false;
     }
 
     @Override
     public String toString() {
-        return "candidate " + peer + "@" + endpoint + " state=" + state.get();
+        return "candidate " + peer + "@" + endpoint + " state=" + state();
     }
 }

@@ -1,13 +1,17 @@
 package org.wgrelay.server.roaming;
 
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.socket.DatagramPacket;
+import io.netty.buffer.ByteBuf;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +21,7 @@ import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.counters.RelayCounters;
 import org.wgrelay.server.pipeline.Datagram;
 import org.wgrelay.server.pipeline.LinkedSourceWatch;
+import org.wgrelay.server.pipeline.UnknownSourcePolicy;
 import org.wgrelay.server.pipeline.WorkerState;
 import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.roster.RosterChange;
@@ -35,12 +40,19 @@ import org.wgrelay.server.wire.WgMessage;
  * the partner's own transport data on the candidate's session, and strikes (then
  * blocks) sources whose candidates fail.
  *
- * <p>Threads: worker event loops call {@link #onUnknownInitiation}, {@link #onUnknownOther}
- * and {@link #watch}; the control thread ({@code controlThread}, the daemon's timer
- * thread — the only writer of the control counter stripe) runs {@link #sweep} and the
- * roster half of a commit. Candidate state changes are compare-and-set, so one thread
- * wins each transition and counts it once. The transport-data path reads one volatile
- * field per peer (the slot's candidate, null in the common case) and takes no lock.
+ * <p>Two halves on two kinds of thread. On the workers it is a verdict engine behind the
+ * pipeline's two seams: {@link #decide} says what becomes of an unknown source's datagram
+ * and {@link #watch} marks a registered one for a mirror or a redirect; the pipeline's
+ * handlers do every write and every count. A worker only reads the table, compares and
+ * sets a candidate's state or a slot, and hands whatever follows from a transition to the
+ * owner — it never writes to a socket, takes a lock, logs or copies a table.
+ *
+ * <p>The owner ({@code owner}, the daemon's one owner thread, behind a bounded queue) does
+ * the slow work: indexing and logging new candidates, counting and striking failed ones,
+ * escalating onto the blocklist, committing to the roster, events, telling the XDP sync,
+ * and the once-a-second {@link #sweep}. A task the full queue refuses is not lost for good:
+ * the sweep finds every candidate whose transition was not followed up, through the peers'
+ * slots, and does it then.
  *
  * <p>Threat model: a forger who knows a peer's public key can make a valid MAC1 but not
  * complete a handshake. Its candidate is answered by the partner at most — it never
@@ -48,7 +60,7 @@ import org.wgrelay.server.wire.WgMessage;
  * initiator's first transport message. Replays and on-path copies are voided or expire,
  * each a strike; strikes escalate onto the blocklist.
  */
-public final class RoamingEngine implements LinkedSourceWatch {
+public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWatch {
     private static final Logger LOG = LoggerFactory.getLogger(RoamingEngine.class);
     /** SPEC: a candidate not confirmed within 30 s of its registration expires. */
     public static final long CANDIDATE_TTL_MILLIS = 30_000;
@@ -62,13 +74,17 @@ public final class RoamingEngine implements LinkedSourceWatch {
     private final RelayCounters counters;
     private final LongSupplier clockMillis;
     private final EventSink events;
-    private final Executor controlThread;
-    /** Live candidates by source endpoint; at most one per peer, so bounded by the roster. */
+    private final Executor owner;
+    /**
+     * Candidates by source endpoint, for a candidate's own datagrams (types 2-4). Workers
+     * only read it; the owner writes it. At most one candidate per peer is live.
+     */
     private final Map<InetSocketAddress, Candidate> bySource = new ConcurrentHashMap<>();
-    private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
+    /** @param owner the one owner thread; its queue must be bounded and must not block a worker */
     public RoamingEngine(ForwardingTableHolder tables, RosterService roster, Blocklist blocklist, StrikeTable strikes,
-            RelayCounters counters, LongSupplier clockMillis, EventSink events, Executor controlThread) {
+            RelayCounters counters, LongSupplier clockMillis, EventSink events, Executor owner) {
         this.tables = tables;
         this.roster = roster;
         this.blocklist = blocklist;
@@ -76,103 +92,94 @@ public final class RoamingEngine implements LinkedSourceWatch {
         this.counters = counters;
         this.clockMillis = clockMillis;
         this.events = events;
-        this.controlThread = controlThread;
+        this.owner = owner;
     }
 
     /**
-     * Told when a candidate is answered or ends; must not block. The XDP fast path uses
+     * Told on the owner thread when a candidate is answered or ends. The XDP fast path uses
      * it to pass the partners' transport data up while a candidate is answered.
      */
     public void addListener(Runnable listener) {
         listeners.add(listener);
     }
 
-    private void changed() {
-        for (Runnable r : listeners) {
-            r.run();
-        }
+    // ---- rule 3, unknown sources (worker threads) ---------------------------------------
+
+    @Override
+    public RelayCounter decide(Datagram datagram, WorkerState worker) {
+        return datagram.type() == WgMessage.TYPE_HANDSHAKE_INITIATION
+                ? initiation(datagram, worker)
+                : fromCandidate(datagram, worker.nowMillis());
     }
 
-    // ---- rule 3, unknown sources (worker threads; the engine owns the packet) ----------
-
-    /** An initiation from an unregistered endpoint: MAC1 search, then candidate rules. */
-    public void onUnknownInitiation(ChannelHandlerContext ctx, DatagramPacket packet, WorkerState worker) {
-        InetSocketAddress source = packet.sender();
+    /** An initiation from an unregistered endpoint: MAC1 search, then the candidate rules. */
+    private RelayCounter initiation(Datagram datagram, WorkerState worker) {
+        InetSocketAddress source = datagram.sender();
         long now = worker.nowMillis();
         ForwardingTable table = tables.current();
         int keys = table.keyedLinkedCount();
         if (keys == 0) {
-            drop(packet, worker, RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH, now);
-            return;
+            return RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH;
         }
         if (!worker.handshakeBudget().tryAcquire(source.getAddress(), keys, now)) {
-            drop(packet, worker, RelayCounter.DROP_HANDSHAKE_RATE_LIMITED, now); // SPEC A: searched no key
-            return;
+            return RelayCounter.DROP_HANDSHAKE_RATE_LIMITED; // SPEC A: searched no key
         }
+        ByteBuf content = datagram.content();
         Route match = null;
         for (int i = 0; i < keys; i++) {
             Route r = table.keyedLinkedRoute(i);
-            if (worker.mac1().verify(packet.content(), r.mac1Key())) {
+            if (worker.mac1().verify(content, r.mac1Key())) {
                 match = r; // P: the responder; its partner S is who the sender claims to be
                 break;
             }
         }
         if (match == null) {
-            drop(packet, worker, RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH, now);
-            return;
+            return RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH;
         }
         RoamingSlot slot = match.partnerRuntime().roaming();
-        int senderIndex = WgMessage.index(packet.content(), WgMessage.SENDER_INDEX_OFFSET);
-        boolean forward;
-        Candidate registered = null;
-        synchronized (slot) {
-            Candidate c = candidateIn(slot);
-            if (now - slot.lastRelearnMillis() < RELEARN_COOLDOWN_MILLIS) {
-                forward = false;
-            } else if (c != null && (c.isLive() || c.state() == Candidate.COMMITTING)) {
-                if (c.address().equals(source)) {
-                    c.refresh(senderIndex);
-                    forward = c.state() == Candidate.COMMITTING || c.takeInitForward(now);
-                } else {
-                    forward = false; // S already has a candidate from another source
-                }
-            } else {
-                registered = new Candidate(match.partner().name(), slot, Endpoint.of(source.getAddress(), source.getPort()),
-                        senderIndex, now);
-                slot.candidate(registered);
-                bySource.put(registered.address(), registered);
-                forward = true;
+        if (now - slot.lastRelearnMillis() < RELEARN_COOLDOWN_MILLIS) {
+            return RelayCounter.DROP_UNKNOWN_SRC;
+        }
+        int senderIndex = WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET);
+        Candidate c = candidateIn(slot);
+        if (c != null && (c.isLive() || c.state() == Candidate.COMMITTING)) {
+            if (!c.address().equals(source)) {
+                return RelayCounter.DROP_UNKNOWN_SRC; // S already has a candidate from another source
             }
+            c.refresh(senderIndex);
+            if (c.state() != Candidate.COMMITTING && !c.takeInitForward(now)) {
+                return RelayCounter.DROP_UNKNOWN_SRC;
+            }
+        } else {
+            Candidate registered = new Candidate(match.partner().name(), slot,
+                    Endpoint.of(source.getAddress(), source.getPort()), senderIndex, now);
+            if (!slot.replace(c, registered)) {
+                return RelayCounter.DROP_UNKNOWN_SRC; // another worker registered one for S first
+            }
+            toOwner(() -> registered(registered));
         }
-        if (registered != null) {
-            LOG.info("candidate peer={} source={}", registered.peer(), registered.endpoint());
-        }
-        if (!forward) {
-            drop(packet, worker, RelayCounter.DROP_UNKNOWN_SRC, now);
-            return;
-        }
-        send(ctx, packet, match.peer().endpoint().socketAddress(), worker);
+        datagram.redirect(match.peer().endpoint().socketAddress());
+        return null;
     }
 
-    /** Types 2, 3 and 4 from an unregistered endpoint. */
-    public void onUnknownOther(ChannelHandlerContext ctx, DatagramPacket packet, int type, WorkerState worker) {
-        long now = worker.nowMillis();
-        Candidate c = bySource.isEmpty() ? null : bySource.get(packet.sender());
+    /** Types 2, 3 and 4 from an unregistered endpoint: only a candidate's, and only as rule 3 allows. */
+    private RelayCounter fromCandidate(Datagram datagram, long now) {
+        Candidate c = bySource.isEmpty() ? null : bySource.get(datagram.sender());
         if (c != null) {
             int state = c.state();
             boolean committing = state == Candidate.COMMITTING;
-            boolean answeredTransport = type == WgMessage.TYPE_TRANSPORT_DATA && state == Candidate.ANSWERED
-                    && c.takeTransportForward(now);
+            boolean answeredTransport = datagram.type() == WgMessage.TYPE_TRANSPORT_DATA
+                    && state == Candidate.ANSWERED && c.takeTransportForward(now);
             if (committing || answeredTransport) {
                 Route route = tables.current().routeOf(c.peer());
                 if (route != null && route.linked()) {
                     // Never commits by itself (rule 9): the partner's WireGuard judges it.
-                    send(ctx, packet, route.partnerAddress(), worker);
-                    return;
+                    datagram.redirect(route.partnerAddress());
+                    return null;
                 }
             }
         }
-        drop(packet, worker, RelayCounter.DROP_UNKNOWN_SRC, now);
+        return RelayCounter.DROP_UNKNOWN_SRC;
     }
 
     // ---- rules 8 and 9 and voiding, registered sources (worker threads) ----------------
@@ -180,60 +187,107 @@ public final class RoamingEngine implements LinkedSourceWatch {
     /**
      * Looks at a datagram from a registered, linked endpoint on its way to the partner.
      * May mirror a type 2 to the partner's candidate (rule 8), void the sender's own
-     * candidate, or decide a commit (rule 9). Returns where this datagram must go instead
-     * of the partner's committed endpoint, or null.
+     * candidate, or decide a commit (rule 9), after which the datagram goes to the
+     * candidate instead of the partner's committed endpoint.
      */
     @Override
-    public InetSocketAddress watch(ChannelHandlerContext ctx, Datagram datagram, WorkerState worker) {
-        DatagramPacket packet = datagram.packet();
+    public void watch(Datagram datagram, WorkerState worker) {
         Route route = datagram.route();
         int type = datagram.type();
+        ByteBuf content = datagram.content();
         Candidate own = candidateIn(route.runtime().roaming());
         if (own != null && own.isLive()) {
             // The committed endpoint shows it owns the candidate's handshake: the candidate is a copy.
-            if ((type == WgMessage.TYPE_HANDSHAKE_INITIATION
-                            && WgMessage.index(packet.content(), WgMessage.SENDER_INDEX_OFFSET) == own.senderIndex())
+            if (((type == WgMessage.TYPE_HANDSHAKE_INITIATION
+                            && WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET) == own.senderIndex())
                     || (type == WgMessage.TYPE_TRANSPORT_DATA && own.isAnswered()
-                            && WgMessage.index(packet.content(), WgMessage.RECEIVER_INDEX_OFFSET) == own.answerIndex())) {
-                fail(own, Candidate.VOIDED, worker.stripe(), worker.nowMillis());
+                            && WgMessage.index(content, WgMessage.RECEIVER_INDEX_OFFSET) == own.answerIndex()))
+                    && own.transition(Candidate.VOIDED, Candidate.PENDING, Candidate.ANSWERED)) {
+                toOwner(() -> settleFailure(own));
             }
         }
         Candidate theirs = candidateIn(route.partnerRuntime().roaming());
         if (theirs == null) {
-            return null;
+            return;
         }
         int state = theirs.state();
         if (type == WgMessage.TYPE_HANDSHAKE_RESPONSE && theirs.isLive()) {
-            ctx.write(new DatagramPacket(packet.content().retainedDuplicate(), theirs.address()), ctx.voidPromise());
-            if (theirs.markAnswered(WgMessage.index(packet.content(), WgMessage.RESPONSE_RECEIVER_INDEX_OFFSET),
-                    WgMessage.index(packet.content(), WgMessage.SENDER_INDEX_OFFSET))) {
-                changed();
+            datagram.mirror(theirs.address());
+            if (theirs.markAnswered(WgMessage.index(content, WgMessage.RESPONSE_RECEIVER_INDEX_OFFSET),
+                    WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET))) {
+                toOwner(this::changed);
             }
-            return null;
+            return;
         }
         if (type == WgMessage.TYPE_TRANSPORT_DATA && state == Candidate.ANSWERED
-                && WgMessage.index(packet.content(), WgMessage.RECEIVER_INDEX_OFFSET) == theirs.senderIndex()
+                && WgMessage.index(content, WgMessage.RECEIVER_INDEX_OFFSET) == theirs.senderIndex()
                 && theirs.transition(Candidate.COMMITTING, Candidate.ANSWERED)) {
-            controlThread.execute(() -> finishCommit(theirs));
-            return theirs.address();
+            toOwner(() -> finishCommit(theirs));
+            datagram.redirect(theirs.address());
+            return;
         }
-        return state == Candidate.COMMITTING ? theirs.address() : null;
+        if (state == Candidate.COMMITTING) {
+            datagram.redirect(theirs.address());
+        }
     }
 
-    // ---- timers and commits (control thread) -------------------------------------------
+    /** Hands follow-up work to the owner; a full queue leaves it to the next sweep. */
+    private void toOwner(Runnable task) {
+        try {
+            owner.execute(task);
+        } catch (RejectedExecutionException e) {
+            // Counted by the owner's rejection policy; the sweep redoes what this would have done.
+        }
+    }
 
-    /** Expires candidates older than 30 s and sweeps the strike table. Control thread. */
+    // ---- the owner thread ---------------------------------------------------------------
+
+    /** Expires candidates older than 30 s, follows up what a full queue dropped, sweeps strikes. Owner only. */
     public void sweep() {
         long now = clockMillis.getAsLong();
-        for (Candidate c : bySource.values()) {
-            if (c.isLive() && now - c.registeredAtMillis() >= CANDIDATE_TTL_MILLIS) {
-                fail(c, Candidate.EXPIRED, counters.controlStripe(), now);
+        for (Candidate c : knownCandidates()) {
+            if (c.isLive() && now - c.registeredAtMillis() >= CANDIDATE_TTL_MILLIS
+                    && c.transition(Candidate.EXPIRED, Candidate.PENDING, Candidate.ANSWERED)) {
+                settleFailure(c);
+            } else if (c.failed()) {
+                settleFailure(c);
+            } else if (c.state() == Candidate.COMMITTING) {
+                finishCommit(c);
+            } else if (c.isLive() && bySource.get(c.address()) != c) {
+                registered(c);
+            } else if (!c.isLive()) {
+                forget(c);
             }
         }
         strikes.sweep(now);
     }
 
+    /** Every candidate in a peer's slot or in the source index, each once. */
+    private Set<Candidate> knownCandidates() {
+        Set<Candidate> all = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Route r : tables.current().routes()) {
+            Candidate c = candidateIn(r.runtime().roaming());
+            if (c != null) {
+                all.add(c);
+            }
+        }
+        all.addAll(bySource.values());
+        return all;
+    }
+
+    /** A worker registered {@code c}: index it by source (if it is still current) and log it. */
+    private void registered(Candidate c) {
+        if (c.slot().candidate() != c || !(c.isLive() || c.state() == Candidate.COMMITTING)) {
+            return;
+        }
+        bySource.put(c.address(), c);
+        LOG.info("candidate peer={} source={}", c.peer(), c.endpoint());
+    }
+
     private void finishCommit(Candidate c) {
+        if (c.state() != Candidate.COMMITTING) {
+            return; // done already (a sweep may run it after the queued task)
+        }
         long now = clockMillis.getAsLong();
         RosterChange change = roster.updateEndpoint(c.peer(), c.endpoint());
         PeerRuntime runtime = roster.runtimeOf(c.peer());
@@ -246,7 +300,7 @@ public final class RoamingEngine implements LinkedSourceWatch {
         c.transition(Candidate.COMMITTED, Candidate.COMMITTING);
         c.slot().relearned(now);
         forget(c);
-        runtime.stats().increment(runtime.stats().controlStripe(), PeerCounter.ENDPOINT_RELEARN);
+        runtime.stats().increment(runtime.stats().ownerStripe(), PeerCounter.ENDPOINT_RELEARN);
         strikes.clear(c.endpoint().address());
         LOG.info("relearn peer={} endpoint={}", c.peer(), c.endpoint());
         Map<String, Object> data = new LinkedHashMap<>();
@@ -255,12 +309,14 @@ public final class RoamingEngine implements LinkedSourceWatch {
         events.publish("state.wg.relearn", data);
     }
 
-    /** A failed candidate: one drop_relearn_unconfirmed and one strike, once. */
-    private void fail(Candidate c, int terminal, int stripe, long now) {
-        if (!c.transition(terminal, Candidate.PENDING, Candidate.ANSWERED)) {
+    /** A failed (voided or expired) candidate: one drop_relearn_unconfirmed and one strike, once. */
+    private void settleFailure(Candidate c) {
+        if (c.failureSettled) {
             return;
         }
-        counters.increment(stripe, RelayCounter.DROP_RELEARN_UNCONFIRMED);
+        c.failureSettled = true;
+        long now = clockMillis.getAsLong();
+        counters.increment(counters.ownerStripe(), RelayCounter.DROP_RELEARN_UNCONFIRMED);
         forget(c);
         InetAddress ip = c.endpoint().address();
         StrikeTable.Escalation up = strikes.strike(ip, now);
@@ -275,14 +331,20 @@ public final class RoamingEngine implements LinkedSourceWatch {
         }
     }
 
-    /** Takes a finished candidate out of the tables; no roster lock, so workers may call it. */
+    /** Takes a finished candidate out of the index and its slot. */
     private void forget(Candidate c) {
         bySource.remove(c.address(), c);
         c.slot().clear(c);
         changed();
     }
 
-    // ---- helpers ----------------------------------------------------------------------
+    private void changed() {
+        for (Runnable r : listeners) {
+            r.run();
+        }
+    }
+
+    // ---- reads ------------------------------------------------------------------------
 
     /** The live candidate of a peer, for {@code candidate_endpoint} in {@code wg peer list}. */
     public Candidate candidateOf(String peer) {
@@ -297,17 +359,6 @@ public final class RoamingEngine implements LinkedSourceWatch {
 
     public StrikeTable strikes() {
         return strikes;
-    }
-
-    private static void send(ChannelHandlerContext ctx, DatagramPacket packet, InetSocketAddress to, WorkerState worker) {
-        worker.counters().increment(worker.stripe(), RelayCounter.FWD_PACKETS);
-        ctx.write(new DatagramPacket(packet.content(), to), ctx.voidPromise());
-    }
-
-    private static void drop(DatagramPacket packet, WorkerState worker, RelayCounter reason, long now) {
-        worker.counters().increment(worker.stripe(), reason);
-        worker.dropSources().record(packet.sender().getAddress(), reason, now);
-        packet.release();
     }
 
     /** The engine is the only writer of slots, so whatever a slot holds is one of its candidates. */

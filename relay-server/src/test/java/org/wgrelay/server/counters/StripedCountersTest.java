@@ -119,7 +119,7 @@ class StripedCountersTest {
     @Test
     void relayCountersGiveTheControlAndXdpThreadsTheirOwnStripesAfterTheWorkers() {
         RelayCounters counters = new RelayCounters(4);
-        assertEquals(4, counters.controlStripe());
+        assertEquals(4, counters.ownerStripe());
         assertEquals(5, counters.xdpStripe());
         for (int s = 0; s <= 5; s++) {
             counters.increment(s, RelayCounter.DROP_RELEARN_UNCONFIRMED);
@@ -163,7 +163,7 @@ class StripedCountersTest {
         stats.received(1, 40, 9_000);
         stats.forwarded(0, 100);
         stats.forwarded(1, 40);
-        stats.increment(stats.controlStripe(), PeerCounter.ENDPOINT_RELEARN);
+        stats.increment(stats.ownerStripe(), PeerCounter.ENDPOINT_RELEARN);
 
         assertEquals(3, stats.get(PeerCounter.RX_PACKETS));
         assertEquals(200, stats.get(PeerCounter.RX_BYTES));

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import org.wgrelay.server.TestPackets;
 import org.wgrelay.server.blocklist.Blocklist;
@@ -64,21 +65,27 @@ final class RoamingHarness implements AutoCloseable {
     final EmbeddedChannel worker1;
     private final Random random = new Random(7);
 
+    /** Roaming's owner work runs inline, at once, on whichever thread hands it over. */
     RoamingHarness() throws Exception {
+        this(Runnable::run);
+    }
+
+    /** Roaming's owner work goes to {@code owner} (a queue a test drains, or one that refuses). */
+    RoamingHarness(Executor owner) throws Exception {
         dir = Files.createTempDirectory("roaming");
         roster = new RosterService(Roster.EMPTY, new RosterFile(dir.resolve("wg-roster")), tables, 2);
         assertTrue(roster.addPeer("alice", ep(ALICE), ALICE_KEY, null).ok());
         assertTrue(roster.addPeer("bob", ep(BOB), BOB_KEY, null).ok());
         assertTrue(roster.addLink("alice", "bob").ok());
         engine = new RoamingEngine(tables, roster, blocklist, strikes, counters, clock::get,
-                (event, data) -> events.add(event + " " + data), Runnable::run);
+                (event, data) -> events.add(event + " " + data), owner);
         worker0 = channel(state0);
         worker1 = channel(state1);
     }
 
     private EmbeddedChannel channel(WorkerState state) {
         EmbeddedChannel ch = new EmbeddedChannel();
-        RelayChannelInitializer.addStages(ch.pipeline(), state, tables, blocklist, new RoamingUnknownSources(engine),
+        RelayChannelInitializer.addStages(ch.pipeline(), state, tables, blocklist, engine,
                 engine, false);
         return ch;
     }

@@ -158,10 +158,10 @@ class RosterServiceTest {
     @Test
     void givesEachPeerCountersWithOneStripePerWorkerPlusTheControlStripe() {
         PeerStats alice = svc.statsOf("alice");
-        assertEquals(2, alice.controlStripe());
+        assertEquals(2, alice.ownerStripe());
         alice.increment(0, PeerCounter.DROP_NO_LINK);
         alice.increment(1, PeerCounter.DROP_NO_LINK);
-        alice.increment(alice.controlStripe(), PeerCounter.ENDPOINT_RELEARN);
+        alice.increment(alice.ownerStripe(), PeerCounter.ENDPOINT_RELEARN);
         assertEquals(2, alice.get(PeerCounter.DROP_NO_LINK));
         assertEquals(1, alice.get(PeerCounter.ENDPOINT_RELEARN));
     }

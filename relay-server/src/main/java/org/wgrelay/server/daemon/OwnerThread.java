@@ -1,0 +1,44 @@
+package org.wgrelay.server.daemon;
+
+import io.netty.channel.SingleThreadIoEventLoop;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The relay's one owner thread, {@code wg-relay-owner}: roaming's follow-up work (indexing
+ * and logging candidates, counting and striking failed ones, blocklist escalations,
+ * commits to the roster, events, the XDP sync's notice) and the once-a-second sweeps.
+ *
+ * <p>Workers hand it tasks without blocking or locking: it is a Netty event loop, whose
+ * task queue is a lock-free multi-producer queue, bounded at {@link #QUEUE_BOUND} tasks.
+ * A task offered to a full queue is dropped and counted ({@link #rejections()}, exported
+ * as {@code wgrelay_owner_queue_rejections_total}); roaming's sweep finds every candidate
+ * whose follow-up was dropped and does it within a second, so a burst delays work and
+ * loses none of it.
+ */
+final class OwnerThread implements AutoCloseable {
+    /** Far above what roaming produces (a few tasks per candidate); a flood beyond it is dropped. */
+    static final int QUEUE_BOUND = 16_384;
+
+    private final LongAdder rejected = new LongAdder();
+    private final SingleThreadIoEventLoop loop = new SingleThreadIoEventLoop(null,
+            new DefaultThreadFactory("wg-relay-owner", true), NioIoHandler.newFactory(), QUEUE_BOUND,
+            (task, executor) -> rejected.increment(), TimeUnit.MILLISECONDS.toNanos(100));
+
+    EventExecutor executor() {
+        return loop;
+    }
+
+    /** Tasks dropped because the queue was full, since start. */
+    long rejections() {
+        return rejected.sum();
+    }
+
+    @Override
+    public void close() {
+        loop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}
