@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,14 +23,17 @@ public final class MapSync {
     private static final long LOG_INTERVAL_MILLIS = 10_000;
 
     private final HelperChannel helper;
+    private final LongSupplier clockMillis;
     private final AtomicLong failedWrites = new AtomicLong();
     private XdpState pushed = XdpState.EMPTY;
     private boolean needsResync = true;
     private long generation;
     private long nextLogMillis;
 
-    public MapSync(HelperChannel helper) {
+    /** @param clockMillis the clock the failure log is rate-limited by */
+    public MapSync(HelperChannel helper, LongSupplier clockMillis) {
         this.helper = helper;
+        this.clockMillis = clockMillis;
     }
 
     /** Map writes the kernel refused or the helper did not answer, since start. */
@@ -123,7 +127,7 @@ public final class MapSync {
             return true;
         }
         failedWrites.incrementAndGet();
-        long now = System.currentTimeMillis();
+        long now = clockMillis.getAsLong();
         if (now >= nextLogMillis) {
             LOG.warn("XDP map write failed ({} so far): {} -> {}", failedWrites.get(), command, answer);
             nextLogMillis = now + LOG_INTERVAL_MILLIS;

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class MapSyncTest {
     private final FakeHelper helper = new FakeHelper();
-    private final MapSync sync = new MapSync(helper);
+    private final MapSync sync = new MapSync(helper, () -> 0L);
 
     private static XdpState state(Map<String, XdpPeer> peers, Map<String, Long> blocklist) {
         return new XdpState(51820, Map.of(3, new XdpNic("eth0", 3, "10.0.0.1", "02:00:00:00:00:01")), peers, blocklist);

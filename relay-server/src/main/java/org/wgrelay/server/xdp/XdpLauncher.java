@@ -38,10 +38,11 @@ public interface XdpLauncher {
         } catch (IOException e) {
             throw new XdpAttachException(XdpFailureLine.of(first, mode, e.getMessage()));
         }
-        XdpFastPath xdp = new XdpFastPath(this, helper, relayPort, tables, blocklist, roaming, counters, clockMillis);
+        XdpFastPath xdp = new XdpFastPath(this, helper, interfaces, mode, relayPort, tables, blocklist, counters,
+                clockMillis);
         AttachResult failed;
         try {
-            failed = xdp.attach(interfaces, mode);
+            failed = xdp.attach();
         } catch (IOException e) {
             xdp.close();
             throw new XdpAttachException(XdpFailureLine.of(first, mode, e.getMessage()));
@@ -50,6 +51,8 @@ public interface XdpLauncher {
             xdp.close();
             throw new XdpAttachException(failed.logLine());
         }
+        blocklist.addListener(xdp::requestSync);
+        roaming.addListener(xdp::requestSync);
         return xdp;
     }
 

@@ -1,0 +1,69 @@
+package org.wgrelay.server.xdp;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.wgrelay.xdp.AbiLayout;
+import org.wgrelay.xdp.HelperChannel;
+
+/**
+ * A helper process as the loader sees it, in memory: it answers {@code abi} with our own
+ * layout, attaches any NIC in the mode asked, keeps the peer entries as the protocol
+ * describes them, and reports {@code stats} with zero counts. It records every command;
+ * {@link #die} makes it behave as an exited helper (not alive, every call an I/O error).
+ */
+final class ScriptedHelper implements HelperChannel {
+    final List<String> commands = new ArrayList<>();
+    final Map<String, String> peers = new LinkedHashMap<>();
+    private boolean alive = true;
+
+    void die() {
+        alive = false;
+    }
+
+    @Override
+    public synchronized String call(String command) throws IOException {
+        commands.add(command);
+        if (!alive) {
+            throw new IOException("the XDP helper exited");
+        }
+        String[] f = command.split(" ");
+        switch (f[0]) {
+            case "attach" -> {
+                return "ok attach iface=" + f[1] + " ifindex=1 mode=" + f[2] + " driver=? kernel=test";
+            }
+            case "peer" -> peers.put(f[1] + " " + f[2], String.join(" ", List.of(f).subList(3, f.length)));
+            case "unpeer" -> peers.remove(f[1] + " " + f[2]);
+            case "clear" -> peers.clear();
+            default -> { }
+        }
+        return "ok " + f[0];
+    }
+
+    @Override
+    public synchronized List<String> callMulti(String command) throws IOException {
+        commands.add(command);
+        if (!alive) {
+            throw new IOException("the XDP helper exited");
+        }
+        List<String> lines = new ArrayList<>();
+        if (command.equals("abi")) {
+            AbiLayout.EXPECTED.forEach((k, v) -> lines.add(k + " " + v)); // "a.b off size" and "a sizeof n"
+        } else if (command.equals("stats")) {
+            lines.add("stats rx=0 fwd=0 pass_no_peer=0 pass_no_mac=0 drop_shape=0 drop_block=0");
+        }
+        return lines;
+    }
+
+    @Override
+    public synchronized boolean alive() {
+        return alive;
+    }
+
+    @Override
+    public synchronized void close() {
+        alive = false;
+    }
+}
