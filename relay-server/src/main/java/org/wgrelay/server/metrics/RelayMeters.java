@@ -29,10 +29,12 @@ import org.wgrelay.server.status.RelayTotals;
 /**
  * SPEC's Prometheus metrics as Micrometer meters that read the striped counters at
  * scrape time — the hot path never sees Micrometer. Per-peer series follow the roster:
- * registered when a peer is added, removed when it is removed, so no stale series.
+ * registered when a peer is added, removed when it is removed, so no stale series. A
+ * peer's counters already hold the kernel's share (the XDP thread adds it to the peer's
+ * own stripe), so every meter is a plain read.
  *
  * <p>Micrometer holds a function meter's object weakly; this class keeps the strong
- * references ({@code counters}, {@code peerStats}).
+ * references ({@code totals}, {@code peerStats}, {@code ownerQueueRejections}).
  */
 public final class RelayMeters implements RosterListener {
     private final MeterRegistry registry;
@@ -108,18 +110,11 @@ public final class RelayMeters implements RosterListener {
         }
     }
 
-    /** Reads a peer's counter with the kernel's share, for its current endpoint. */
-    private double peerValue(String peer, PeerStats stats, PeerCounter c) {
-        PeerEntry entry = roster.roster().peer(peer);
-        return entry == null ? stats.get(c) : totals.peer(entry, stats, c);
-    }
-
     private List<Meter> register(String peer, PeerStats stats) {
         List<Meter> meters = new ArrayList<>();
-        meters.add(FunctionCounter.builder("wgrelay.peer.rx.bytes", stats, s -> peerValue(peer, s, PeerCounter.RX_BYTES))
+        meters.add(FunctionCounter.builder("wgrelay.peer.rx.bytes", stats, s -> s.get(PeerCounter.RX_BYTES))
                 .tag("peer", peer).description("UDP payload bytes received from the peer").register(registry));
-        meters.add(FunctionCounter.builder("wgrelay.peer.forwarded.bytes", stats,
-                        s -> peerValue(peer, s, PeerCounter.FWD_BYTES))
+        meters.add(FunctionCounter.builder("wgrelay.peer.forwarded.bytes", stats, s -> s.get(PeerCounter.FWD_BYTES))
                 .tag("peer", peer).description("UDP payload bytes from the peer forwarded to its partner")
                 .register(registry));
         meters.add(FunctionCounter.builder("wgrelay.peer.dropped.packets", stats, s -> s.get(PeerCounter.DROP_NO_LINK))

@@ -59,10 +59,6 @@ public final class RosterService {
         return roster;
     }
 
-    public ForwardingTable table() {
-        return tables.current();
-    }
-
     public RosterFile file() {
         return file;
     }

@@ -87,7 +87,7 @@ public final class RelayStatus {
         m.put("last_seen", lastSeen == 0 ? null : Instant.ofEpochMilli(lastSeen).toString());
         for (PeerCounter c : PeerCounter.values()) {
             if (c != PeerCounter.LAST_SEEN_MILLIS) {
-                m.put(c.key(), totals.peer(p, stats, c));
+                m.put(c.key(), stats == null ? 0 : stats.get(c));
             }
         }
         m.put("candidate_endpoint", candidateEndpoint.apply(p.name()));

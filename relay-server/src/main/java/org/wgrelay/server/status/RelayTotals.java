@@ -2,11 +2,8 @@ package org.wgrelay.server.status;
 
 import java.util.Map;
 import java.util.function.Supplier;
-import org.wgrelay.server.counters.PeerCounter;
-import org.wgrelay.server.counters.PeerStats;
 import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.counters.RelayCounters;
-import org.wgrelay.server.roster.PeerEntry;
 import org.wgrelay.server.xdp.XdpFastPath;
 
 /**
@@ -52,9 +49,6 @@ public final class RelayTotals {
         return counters.get(c);
     }
 
-    public long peer(PeerEntry peer, PeerStats stats, PeerCounter c) {
-        return stats == null ? 0 : stats.get(c);
-    }
 
     /** BPF map writes that failed since start (not a SPEC counter; an operator's alarm). */
     public long xdpMapWriteFailures() {

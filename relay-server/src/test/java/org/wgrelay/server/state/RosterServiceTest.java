@@ -69,7 +69,6 @@ class RosterServiceTest {
     void publishesTheInitialRostersTableOnStart() throws Exception {
         ForwardingTable table = holder.current();
         assertNotSame(ForwardingTable.EMPTY, table);
-        assertSame(table, svc.table());
         assertEquals(2, table.peerCount());
         assertEquals(1, table.linkCount());
         assertEquals("bob", table.lookup(sender(ALICE)).partner().name());
@@ -264,11 +263,5 @@ class RosterServiceTest {
         } catch (RosterFileException e) {
             throw new AssertionError(e);
         }
-    }
-
-    @Test
-    void exposesItsFileAndTheCurrentTable() {
-        assertSame(file, svc.file());
-        assertSame(holder.current(), svc.table());
     }
 }

@@ -115,7 +115,8 @@ class WgHandshakeRoundTripTest {
         byte[] initiation = alice.initiate(bob.publicKey()).message();
         initiation[WgLayout.INITIATION_LENGTH - 1] ^= 0x01;
 
-        bob.respond(initiation);
+        assertEquals(WgLayout.int32(initiation, WgLayout.SENDER_INDEX), bob.respond(initiation).receiverIndex(),
+                "bob answers alice's initiation despite the altered mac2");
     }
 
     @Test
