@@ -4,6 +4,7 @@ import io.netty.channel.SingleThreadIoEventLoop;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -14,10 +15,12 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Workers hand it tasks without blocking or locking: it is a Netty event loop, whose
  * task queue is a lock-free multi-producer queue, bounded at {@link #QUEUE_BOUND} tasks.
- * A task offered to a full queue is dropped and counted ({@link #rejections()}, exported
- * as {@code wgrelay_owner_queue_rejections_total}); roaming's sweep finds every candidate
- * whose follow-up was dropped and does it within a second, so a burst delays work and
- * loses none of it.
+ * A task offered to a full queue is refused at once ({@code RejectedExecutionException})
+ * and counted ({@link #rejections()}, exported as {@code wgrelay_owner_queue_rejections_total}):
+ * roaming's sweep finds every candidate whose follow-up was refused and does it within a
+ * second, and a refused roster change answers the verb with {@code internal}, nothing
+ * changed. It also applies every roster change, the verbs' included: the roster's one
+ * writer.
  */
 final class OwnerThread implements AutoCloseable {
     /** Far above what roaming produces (a few tasks per candidate); a flood beyond it is dropped. */
@@ -26,7 +29,10 @@ final class OwnerThread implements AutoCloseable {
     private final LongAdder rejected = new LongAdder();
     private final SingleThreadIoEventLoop loop = new SingleThreadIoEventLoop(null,
             new DefaultThreadFactory("wg-relay-owner", true), NioIoHandler.newFactory(), QUEUE_BOUND,
-            (task, executor) -> rejected.increment(), TimeUnit.MILLISECONDS.toNanos(100));
+            (task, executor) -> {
+                rejected.increment();
+                throw new RejectedExecutionException("the owner thread's queue is full");
+            }, TimeUnit.MILLISECONDS.toNanos(100));
 
     EventExecutor executor() {
         return loop;

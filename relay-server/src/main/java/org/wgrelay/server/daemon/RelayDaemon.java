@@ -73,7 +73,7 @@ public final class RelayDaemon implements AutoCloseable {
         this.counters = new RelayCounters(config.workers());
         RosterFile file = new RosterFile(config.roster());
         Roster initial = file.load();
-        this.roster = new RosterService(initial, file, tables, config.workers());
+        this.roster = new RosterService(initial, file, tables, config.workers(), owner.executor());
         this.roaming = new RoamingEngine(tables, roster, blocklist, new StrikeTable(), counters, clockMillis,
                 this::publish, owner.executor());
         this.udp = new RelayServer(new InetSocketAddress(config.bind(), config.port()), config.workers(), tables,

@@ -1,9 +1,13 @@
 package org.wgrelay.server.state;
 
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +34,11 @@ import org.wgrelay.server.table.PeerRuntime;
  * created when the peer is added, kept across endpoint, key and link changes, dropped
  * when the peer is removed.
  *
- * <p>Thread-safety: {@link #apply} is serialised by this object's monitor; it runs on
- * a cold path, never on a worker's forward path. Readers use the volatile snapshots.
+ * <p>Threads: every change runs on one writer thread — the relay's owner thread — so
+ * verbs (from the control executor) and roaming commits (on the owner itself) never
+ * interleave; a caller on another thread hands the change over and waits for its
+ * outcome. The monitor guards the runtimes for readers on other threads. Readers of
+ * the roster and the table use the volatile snapshots. Never on a worker's forward path.
  */
 public final class RosterService {
     private static final Logger LOG = LoggerFactory.getLogger(RosterService.class);
@@ -42,9 +49,17 @@ public final class RosterService {
     private final Map<String, PeerRuntime> runtimes = new HashMap<>();
     private final List<RosterListener> listeners = new CopyOnWriteArrayList<>();
     private volatile Roster roster;
+    private final EventExecutor writer;
 
-    /** Starts from {@code initial} (already loaded) and publishes its table. */
+    /** Starts from {@code initial} (already loaded) and publishes its table; changes run on the caller's thread. */
     public RosterService(Roster initial, RosterFile file, ForwardingTableHolder tables, int workers) {
+        this(initial, file, tables, workers, ImmediateEventExecutor.INSTANCE);
+    }
+
+    /** As above, with every change run on {@code writer} (the owner thread). */
+    public RosterService(Roster initial, RosterFile file, ForwardingTableHolder tables, int workers,
+            EventExecutor writer) {
+        this.writer = writer;
         this.file = file;
         this.tables = tables;
         this.workers = workers;
@@ -68,10 +83,29 @@ public final class RosterService {
     }
 
     /**
-     * Applies one change. The function receives the current roster and returns the
-     * outcome of asking it for the change (see the {@link Roster} methods).
+     * Applies one change on the writer thread and returns its outcome. The function receives
+     * the current roster and returns the outcome of asking it for the change (see the
+     * {@link Roster} methods). A writer too busy to take it refuses it ({@code internal}).
      */
-    public synchronized RosterChange apply(Function<Roster, RosterChange> change) {
+    public RosterChange apply(Function<Roster, RosterChange> change) {
+        if (writer.inEventLoop()) {
+            return applyHere(change);
+        }
+        Roster before = roster;
+        try {
+            return writer.submit(() -> applyHere(change)).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new RosterChange(RosterOutcome.PERSIST_FAILED, "interrupted before the change was applied", before);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("roster change failed", e.getCause());
+        } catch (RejectedExecutionException e) {
+            return new RosterChange(RosterOutcome.PERSIST_FAILED,
+                    "the relay is too busy to take the change now, nothing changed; try again", before);
+        }
+    }
+
+    private synchronized RosterChange applyHere(Function<Roster, RosterChange> change) {
         Roster before = roster;
         RosterChange result = change.apply(before);
         if (!result.ok() || result.roster().equals(before)) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class OwnerThreadTest {
 
     @Test
-    void aFullQueueDropsAndCountsTasksWithoutBlockingOrThrowingAndRunsTheRest() throws Exception {
+    void aFullQueueRefusesAndCountsTasksWithoutBlockingAndRunsTheRest() throws Exception {
         try (OwnerThread owner = new OwnerThread()) {
             CountDownLatch busy = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
@@ -23,10 +24,16 @@ class OwnerThreadTest {
             assertTrue(busy.await(10, TimeUnit.SECONDS));
             AtomicInteger ran = new AtomicInteger();
             int offered = OwnerThread.QUEUE_BOUND + 100;
+            int thrown = 0;
             for (int i = 0; i < offered; i++) {
-                owner.executor().execute(ran::incrementAndGet); // returns at once, full or not
+                try {
+                    owner.executor().execute(ran::incrementAndGet); // returns or throws at once
+                } catch (RejectedExecutionException e) {
+                    thrown++;
+                }
             }
             long refused = owner.rejections();
+            assertEquals(thrown, refused, "each refusal is counted once and told to the caller");
             assertTrue(refused >= 100 && refused < offered, "refused " + refused + " of " + offered);
 
             release.countDown();

@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.netty.util.concurrent.DefaultEventExecutor;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -264,4 +266,26 @@ class RosterServiceTest {
             throw new AssertionError(e);
         }
     }
+
+    @Test
+    void aChangeFromAnotherThreadRunsOnTheWriterThreadAndItsCallerGetsTheOutcome() throws Exception {
+        DefaultEventExecutor writer = new DefaultEventExecutor(new DefaultThreadFactory("roster-writer"));
+        try {
+            RosterService owned = new RosterService(svc.roster(), file, holder, 2, writer);
+            List<String> threads = new ArrayList<>();
+            owned.addListener((before, change) -> threads.add(Thread.currentThread().getName()));
+
+            RosterChange added = owned.addPeer("carol", CAROL, null, null);
+            RosterChange refused = owned.addPeer("carol", CAROL, null, null);
+
+            assertTrue(added.ok(), added.message());
+            assertEquals(RosterOutcome.PEER_DUPLICATE, refused.outcome());
+            assertEquals(1, threads.size());
+            assertTrue(threads.get(0).startsWith("roster-writer"), threads.toString());
+            assertNotNull(owned.roster().peer("carol"));
+        } finally {
+            writer.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+        }
+    }
+
 }
