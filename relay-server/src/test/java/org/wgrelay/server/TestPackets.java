@@ -41,11 +41,13 @@ public final class TestPackets {
      * (SPEC "MAC1"), so rule 5 lets it through; returns the same buffer.
      */
     public static ByteBuf withMac1(ByteBuf handshake, String responderPubkeyBase64) {
-        byte[] key = org.wgrelay.server.wire.Mac1.keyFor(java.util.Base64.getDecoder().decode(responderPubkeyBase64));
+        byte[] key = org.wgrelay.server.wire.Mac1.keyFor(
+                java.util.Base64.getDecoder().decode(responderPubkeyBase64));
         int len = handshake.readableBytes();
         byte[] covered = new byte[len - 32];
         handshake.getBytes(handshake.readerIndex(), covered);
-        handshake.setBytes(handshake.readerIndex() + len - 32, org.wgrelay.server.wire.Mac1.compute(key, covered, covered.length));
+        handshake.setBytes(
+                handshake.readerIndex() + len - 32, org.wgrelay.server.wire.Mac1.compute(key, covered, covered.length));
         return handshake;
     }
 

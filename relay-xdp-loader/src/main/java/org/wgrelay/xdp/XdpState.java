@@ -11,7 +11,8 @@ import java.util.Map;
  * @param nics by ifindex
  * @param blocklist IP → seconds left (0 = forever)
  */
-public record XdpState(int relayPort, Map<Integer, XdpNic> nics, Map<String, XdpPeer> peers, Map<String, Long> blocklist) {
+public record XdpState(
+        int relayPort, Map<Integer, XdpNic> nics, Map<String, XdpPeer> peers, Map<String, Long> blocklist) {
 
     public XdpState {
         nics = Map.copyOf(nics);

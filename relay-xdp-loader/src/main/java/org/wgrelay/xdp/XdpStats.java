@@ -32,8 +32,13 @@ public record XdpStats(Map<String, Long> totals, Map<String, PeerStat> peers) {
                     }
                 }
             } else if (f[0].equals("peerstat") && f.length == 7) {
-                peers.put(f[1] + " " + f[2], new PeerStat(Long.parseLong(f[3]), Long.parseLong(f[4]),
-                        Long.parseLong(f[5]), Long.parseLong(f[6])));
+                peers.put(
+                        f[1] + " " + f[2],
+                        new PeerStat(
+                                Long.parseLong(f[3]),
+                                Long.parseLong(f[4]),
+                                Long.parseLong(f[5]),
+                                Long.parseLong(f[6])));
             }
         }
         return new XdpStats(Map.copyOf(totals), Map.copyOf(peers));

@@ -39,7 +39,8 @@ final class FakeHelper implements HelperChannel {
             case "config" -> port = Integer.parseInt(f[1]);
             case "nic" -> nics.put(f[1], f[2] + " " + f[3]);
             case "unnic" -> nics.remove(f[1]);
-            case "peer" -> peers.put(f[1] + " " + f[2], String.join(" ", List.of(f).subList(3, 7)));
+            case "peer" ->
+                peers.put(f[1] + " " + f[2], String.join(" ", List.of(f).subList(3, 7)));
             case "unpeer" -> peers.remove(f[1] + " " + f[2]);
             case "block" -> blocklist.put(f[1], f[2]);
             case "unblock" -> blocklist.remove(f[1]);

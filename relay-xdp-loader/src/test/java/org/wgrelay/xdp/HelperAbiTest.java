@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * change to it fail here instead of corrupting maps at run time.
  */
 class HelperAbiTest {
-    private static final Path BUILD = Path.of(System.getProperty("user.dir")).getParent().resolve("bpf/build");
+    private static final Path BUILD =
+            Path.of(System.getProperty("user.dir")).getParent().resolve("bpf/build");
 
     @Test
     void theHelpersAbiDumpMatchesTheLayoutJavaExpects() throws Exception {

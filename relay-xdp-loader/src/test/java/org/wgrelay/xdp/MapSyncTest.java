@@ -78,11 +78,14 @@ class MapSyncTest {
 
         XdpPeer aPassing = new XdpPeer("10.1.0.1", 4000, "10.2.0.1", 5000, 0, true, false);
         assertEquals(Set.of(), sync.peersRemovedBy(state(linked(aPassing, B), Map.of())), "an upsert keeps the entry");
-        assertEquals(Set.of(), sync.peersRemovedBy(state(linked(A, B), Map.of("10.9.9.9", 5L))), "a block removes none");
+        assertEquals(
+                Set.of(), sync.peersRemovedBy(state(linked(A, B), Map.of("10.9.9.9", 5L))), "a block removes none");
         assertEquals(Set.of(B.key()), sync.peersRemovedBy(state(linked(A), Map.of())), "B goes");
 
         sync.reset();
-        assertEquals(Set.of(A.key(), B.key()), sync.peersRemovedBy(state(linked(A, B), Map.of())),
+        assertEquals(
+                Set.of(A.key(), B.key()),
+                sync.peersRemovedBy(state(linked(A, B), Map.of())),
                 "a resync clears every entry, even those it writes again");
     }
 
@@ -133,8 +136,14 @@ class MapSyncTest {
         for (int step = 0; step < 500; step++) {
             Map<String, XdpPeer> peers = new HashMap<>();
             for (int i = 0; i < r.nextInt(20); i++) {
-                XdpPeer p = new XdpPeer("10.0." + r.nextInt(3) + "." + r.nextInt(5), 1000 + r.nextInt(3),
-                        "10.9.0." + r.nextInt(4), 2000, r.nextInt(2), r.nextBoolean(), r.nextBoolean());
+                XdpPeer p = new XdpPeer(
+                        "10.0." + r.nextInt(3) + "." + r.nextInt(5),
+                        1000 + r.nextInt(3),
+                        "10.9.0." + r.nextInt(4),
+                        2000,
+                        r.nextInt(2),
+                        r.nextBoolean(),
+                        r.nextBoolean());
                 peers.put(p.key(), p);
             }
             Map<String, Long> block = new HashMap<>();
@@ -149,8 +158,9 @@ class MapSyncTest {
         helper.failWhen = c -> false;
         sync.apply(state(last, lastBlock));
         Map<String, String> expected = new HashMap<>();
-        last.values().forEach(p -> expected.put(p.key(),
-                p.partnerIp() + " " + p.partnerPort() + " " + p.egressIfindex() + " " + p.flags()));
+        last.values()
+                .forEach(p -> expected.put(
+                        p.key(), p.partnerIp() + " " + p.partnerPort() + " " + p.egressIfindex() + " " + p.flags()));
         assertEquals(expected, helper.peers);
         assertEquals(lastBlock.keySet(), helper.blocklist.keySet());
     }

@@ -24,7 +24,8 @@ class ProtocolParsingTest {
         AttachResult r = AttachResult.parse(
                 "err attach iface=nope0 ifindex=0 mode=drv driver=? kernel=6.1.0 reason=No such device");
         assertFalse(r.ok());
-        assertEquals("xdp_attach_failed iface=nope0 ifindex=0 mode=drv driver=? kernel=6.1.0 reason=No such device",
+        assertEquals(
+                "xdp_attach_failed iface=nope0 ifindex=0 mode=drv driver=? kernel=6.1.0 reason=No such device",
                 r.logLine());
     }
 
@@ -37,8 +38,11 @@ class ProtocolParsingTest {
 
     @Test
     void statsLinesParseIntoTotalsAndPerSourceCounters() {
-        XdpStats s = XdpStats.parse(List.of("stats rx=10 fwd=7 pass_no_peer=1 pass_no_mac=2 drop_shape=0 drop_block=0",
-                "peerstat 10.1.0.1 4000 5 500 4 400", "peerstat 10.2.0.1 5000 2 200 2 200", "junk line"));
+        XdpStats s = XdpStats.parse(List.of(
+                "stats rx=10 fwd=7 pass_no_peer=1 pass_no_mac=2 drop_shape=0 drop_block=0",
+                "peerstat 10.1.0.1 4000 5 500 4 400",
+                "peerstat 10.2.0.1 5000 2 200 2 200",
+                "junk line"));
         assertEquals(10, s.total("rx"));
         assertEquals(7, s.total("fwd"));
         assertEquals(0, s.total("missing"));

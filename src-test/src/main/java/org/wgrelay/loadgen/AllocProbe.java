@@ -29,8 +29,7 @@ import java.util.regex.Pattern;
  * Netty's event-loop threads under their usual names.
  */
 public final class AllocProbe {
-    private AllocProbe() {
-    }
+    private AllocProbe() {}
 
     public static void premain(String args, Instrumentation inst) {
         String[] a = args == null ? new String[0] : args.split(",", 2);
@@ -65,7 +64,8 @@ public final class AllocProbe {
                 if (loops.matcher(infos[i].getThreadName()).matches()) {
                     matched += bytes[i];
                     n++;
-                    names.append(names.length() == 0 ? "" : ";").append(infos[i].getThreadName().replace(' ', '_'));
+                    names.append(names.length() == 0 ? "" : ";")
+                            .append(infos[i].getThreadName().replace(' ', '_'));
                 }
             }
             String line = System.nanoTime() + " " + all + " " + matched + " " + n + " " + names + "\n";

@@ -74,8 +74,7 @@ public final class LoadGenerator {
     private Path readyFile;
     private Path goFile;
 
-    private LoadGenerator() {
-    }
+    private LoadGenerator() {}
 
     public static void main(String[] args) throws Exception {
         // stdout carries the result line only: Netty would otherwise log its
@@ -123,7 +122,8 @@ public final class LoadGenerator {
                     int n = f.length > 2 ? Integer.parseInt(f[2]) : 1;
                     for (int k = 0; k < n; k++) {
                         flowSpecs.add(new InetSocketAddress[] {
-                            new InetSocketAddress(local.getAddress(), local.getPort() + k), remote});
+                            new InetSocketAddress(local.getAddress(), local.getPort() + k), remote
+                        });
                     }
                 }
                 case "--sink" -> {
@@ -208,7 +208,8 @@ public final class LoadGenerator {
             long cpu1 = processCpuNanos();
 
             Sender s = sender;
-            return loop.submit(() -> result(stats, handler, s, (cpu1 - cpu0) / 1e9)).get();
+            return loop.submit(() -> result(stats, handler, s, (cpu1 - cpu0) / 1e9))
+                    .get();
         } finally {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
         }
@@ -233,8 +234,12 @@ public final class LoadGenerator {
         Bootstrap b = bootstrap(loop, new SinkHandler(stats));
         InetAddress lo = InetAddress.getLoopbackAddress();
         Channel sink = b.bind(new InetSocketAddress(lo, 0)).sync().channel();
-        Channel flow = b.connect(sink.localAddress(), new InetSocketAddress(lo, 0)).sync().channel();
-        new Sender(loop, List.of(flow), 0, size, batch, 0, (long) (warmupS * 1e9)).start().sync();
+        Channel flow = b.connect(sink.localAddress(), new InetSocketAddress(lo, 0))
+                .sync()
+                .channel();
+        new Sender(loop, List.of(flow), 0, size, batch, 0, (long) (warmupS * 1e9))
+                .start()
+                .sync();
         Thread.sleep(100);
         flow.close().sync();
         sink.close().sync();

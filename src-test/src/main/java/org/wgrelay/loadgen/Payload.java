@@ -31,8 +31,7 @@ final class Payload {
     /** Our datagrams never exceed this; the receive side sizes its buffers by it. */
     static final int MAX_SIZE = 2048;
 
-    private Payload() {
-    }
+    private Payload() {}
 
     /** Writes one datagram of {@code size} bytes into {@code out}. */
     static void write(ByteBuf out, int flowId, long sequence, long sendNanos, int size) {
@@ -45,8 +44,7 @@ final class Payload {
 
     /** True when the buffer starts with the type-4 word and holds the whole header. */
     static boolean isOurs(ByteBuf in) {
-        return in.readableBytes() >= HEADER_LENGTH
-                && in.getIntLE(in.readerIndex()) == TYPE_TRANSPORT_DATA;
+        return in.readableBytes() >= HEADER_LENGTH && in.getIntLE(in.readerIndex()) == TYPE_TRANSPORT_DATA;
     }
 
     static int flowId(ByteBuf in) {

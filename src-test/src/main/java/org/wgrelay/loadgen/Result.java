@@ -133,8 +133,11 @@ final class Result {
     }
 
     private static void dec(StringBuilder sb, String key, double v, int digits) {
-        sb.append('"').append(key).append("\":")
-                .append(String.format(Locale.ROOT, "%." + digits + "f", v)).append(',');
+        sb.append('"')
+                .append(key)
+                .append("\":")
+                .append(String.format(Locale.ROOT, "%." + digits + "f", v))
+                .append(',');
     }
 
     private static String raw(String line, String key) {

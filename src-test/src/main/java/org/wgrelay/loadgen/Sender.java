@@ -46,11 +46,11 @@ final class Sender implements Runnable {
     private long skipped;
     /** Ticks that found a flow's outbound buffer full (the kernel pushed back). */
     private long unwritable;
+
     private int nextFlow;
     private long elapsedNanos;
 
-    Sender(EventLoop loop, List<Channel> flows, int firstFlowId, int size, int batch, long rate,
-           long durationNanos) {
+    Sender(EventLoop loop, List<Channel> flows, int firstFlowId, int size, int batch, long rate, long durationNanos) {
         this.loop = loop;
         this.flows = flows;
         this.flowIds = new int[flows.size()];

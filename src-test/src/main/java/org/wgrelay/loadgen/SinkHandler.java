@@ -40,8 +40,12 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
                 stats.bad++;
                 return;
             }
-            stats.account(Payload.flowId(content), Payload.sequence(content), Payload.sendNanos(content),
-                    content.readableBytes(), now);
+            stats.account(
+                    Payload.flowId(content),
+                    Payload.sequence(content),
+                    Payload.sendNanos(content),
+                    content.readableBytes(),
+                    now);
         } finally {
             content.release(); // the packet and its content are one reference
         }

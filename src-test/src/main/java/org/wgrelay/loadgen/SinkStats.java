@@ -16,6 +16,7 @@ final class SinkStats {
     private final long[] rx = new long[MAX_FLOW_ID];
     /** Highest sequence seen + 1, per flow: the sink's own estimate of "sent". */
     private final long[] nextSeq = new long[MAX_FLOW_ID];
+
     private final long[] reordered = new long[MAX_FLOW_ID];
     final LatencyHistogram latency = new LatencyHistogram();
 
@@ -25,6 +26,7 @@ final class SinkStats {
     long bad;
     /** ICMP port unreachable reported on a connected socket (the far end was not listening). */
     long icmpErrors;
+
     long firstRxNanos;
     long lastRxNanos;
 

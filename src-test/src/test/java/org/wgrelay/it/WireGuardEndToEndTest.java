@@ -53,24 +53,32 @@ class WireGuardEndToEndTest {
     @BeforeAll
     static void startRelayAndTwoWireGuardPeers() throws IOException {
         Prerequisites.check()
-                .root().tun().tools("ip", "wg", "wireguard-go", "ping").namespaces()
+                .root()
+                .tun()
+                .tools("ip", "wg", "wireguard-go", "ping")
+                .namespaces()
                 .enforce();
         topology = Topology.create();
-        Topology.RelayBetween ns = topology.relayBetween(
-                RELAY_ON_ALICE_SIDE, ALICE_UNDERLAY, RELAY_ON_BOB_SIDE, BOB_UNDERLAY);
+        Topology.RelayBetween ns =
+                topology.relayBetween(RELAY_ON_ALICE_SIDE, ALICE_UNDERLAY, RELAY_ON_BOB_SIDE, BOB_UNDERLAY);
 
         Path roster = topology.workDir().resolve("wg-roster");
-        Files.writeString(roster, String.join("\n",
-                "# written by WireGuardEndToEndTest",
-                "peer alice " + ALICE_UNDERLAY + ":" + PEER_PORT,
-                "peer bob " + BOB_UNDERLAY + ":" + PEER_PORT,
-                "link alice bob",
-                ""));
+        Files.writeString(
+                roster,
+                String.join(
+                        "\n",
+                        "# written by WireGuardEndToEndTest",
+                        "peer alice " + ALICE_UNDERLAY + ":" + PEER_PORT,
+                        "peer bob " + BOB_UNDERLAY + ":" + PEER_PORT,
+                        "link alice bob",
+                        ""));
         relay = topology.adopt(
                 RelayProcess.start(ns.relay(), "0.0.0.0", RELAY_PORT, roster, 2, Duration.ofSeconds(60)));
         System.out.println(relay.startupLine());
 
-        tunnel = WireGuardTunnel.start(topology, PEER_PORT,
+        tunnel = WireGuardTunnel.start(
+                topology,
+                PEER_PORT,
                 new WireGuardTunnel.End(ns.alice(), "10.232.0.1/24", RELAY_ON_ALICE_SIDE + ":" + RELAY_PORT),
                 new WireGuardTunnel.End(ns.bob(), "10.232.0.2/24", RELAY_ON_BOB_SIDE + ":" + RELAY_PORT));
         alice = tunnel.alice();
@@ -90,14 +98,19 @@ class WireGuardEndToEndTest {
         awaitFirstHandshake();
 
         Command.Result ping = tunnel.ping(5, "0.2");
-        assertTrue(ping.succeeded() && ping.stdout().contains(" 5 received"),
+        assertTrue(
+                ping.succeeded() && ping.stdout().contains(" 5 received"),
                 "5 of 5 pings must cross the tunnel: " + ping.describe() + "\n" + diagnostics());
 
         // WireGuard roams a peer's endpoint to the source of its last authenticated packet: the relay
         // must send from its own address and port, else the peers would learn some other endpoint.
-        assertEquals(RELAY_ON_ALICE_SIDE + ":" + RELAY_PORT, alice.endpointOf(bob.publicKey()).orElse(null),
+        assertEquals(
+                RELAY_ON_ALICE_SIDE + ":" + RELAY_PORT,
+                alice.endpointOf(bob.publicKey()).orElse(null),
                 "alice's endpoint for bob\n" + diagnostics());
-        assertEquals(RELAY_ON_BOB_SIDE + ":" + RELAY_PORT, bob.endpointOf(alice.publicKey()).orElse(null),
+        assertEquals(
+                RELAY_ON_BOB_SIDE + ":" + RELAY_PORT,
+                bob.endpointOf(alice.publicKey()).orElse(null),
                 "bob's endpoint for alice\n" + diagnostics());
     }
 
@@ -113,8 +126,8 @@ class WireGuardEndToEndTest {
 
     /** The first ping triggers the handshake; it and a few after it may be lost. */
     private static void awaitFirstHandshake() {
-        tunnel.awaitPing(FIRST_HANDSHAKE, "a ping from alice to bob through the tunnel",
-                WireGuardEndToEndTest::diagnostics);
+        tunnel.awaitPing(
+                FIRST_HANDSHAKE, "a ping from alice to bob through the tunnel", WireGuardEndToEndTest::diagnostics);
     }
 
     private static String diagnostics() {

@@ -33,7 +33,9 @@ import picocli.CommandLine.Parameters;
  * <p>Exit status: 0 ok; 1 the relay said no (code and message on stderr); 2 bad usage;
  * 3 the relay could not be reached.
  */
-@Command(name = "ctl", sortOptions = false,
+@Command(
+        name = "ctl",
+        sortOptions = false,
         description = "Send a control verb to a running relay, e.g.: wg-relay ctl wg link add alice bob",
         footer = {"", "Run 'wg-relay ctl help' or 'wg-relay ctl <verb> --help' for the verbs."})
 public final class CtlCommand implements Callable<Integer> {
@@ -41,22 +43,33 @@ public final class CtlCommand implements Callable<Integer> {
     public static final int EXIT_USAGE = 2;
     public static final int EXIT_UNREACHABLE = 3;
 
-    @Option(names = "--control", paramLabel = "HOST:PORT", defaultValue = "${env:WG_RELAY_CONTROL:-127.0.0.1:51821}",
+    @Option(
+            names = "--control",
+            paramLabel = "HOST:PORT",
+            defaultValue = "${env:WG_RELAY_CONTROL:-127.0.0.1:51821}",
             description = "The relay's control listener (default: ${DEFAULT-VALUE}).")
     String control;
 
-    @Option(names = "--token-file", paramLabel = "PATH", defaultValue = "${env:WG_RELAY_CONTROL_TOKEN_FILE}",
+    @Option(
+            names = "--token-file",
+            paramLabel = "PATH",
+            defaultValue = "${env:WG_RELAY_CONTROL_TOKEN_FILE}",
             description = "File holding the operator token, for mutating verbs.")
     String tokenFile;
 
     @Option(names = "--json", description = "Print the relay's raw JSON response.")
     boolean json;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
+    @Option(
+            names = "--timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "10",
             description = "Give up waiting for the relay after this long (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
-    @Option(names = {"-h", "--help"}, description = "Show this help, or a verb's help after the verb's words.")
+    @Option(
+            names = {"-h", "--help"},
+            description = "Show this help, or a verb's help after the verb's words.")
     boolean help;
 
     @Parameters(paramLabel = "WORDS", arity = "0..*", description = "The verb's words, then its arguments.")
@@ -85,7 +98,8 @@ public final class CtlCommand implements Callable<Integer> {
         VerbSpec best = null;
         for (VerbSpec v : catalogue) {
             int n = v.verb().split(" ").length;
-            if (n <= words.size() && String.join(" ", words.subList(0, n)).equals(v.verb())
+            if (n <= words.size()
+                    && String.join(" ", words.subList(0, n)).equals(v.verb())
                     && (best == null || n > best.verb().split(" ").length)) {
                 best = v;
             }
@@ -122,7 +136,10 @@ public final class CtlCommand implements Callable<Integer> {
         args.forEach(request.putArray("args")::add);
         if (tokenFile != null && !tokenFile.isBlank()) {
             try {
-                request.put("token", Files.readString(Path.of(tokenFile), StandardCharsets.UTF_8).strip());
+                request.put(
+                        "token",
+                        Files.readString(Path.of(tokenFile), StandardCharsets.UTF_8)
+                                .strip());
             } catch (IOException e) {
                 err.println("wg-relay ctl: cannot read --token-file " + tokenFile + ": " + e.getMessage());
                 return EXIT_USAGE;
@@ -146,7 +163,8 @@ public final class CtlCommand implements Callable<Integer> {
             OutputStream os = socket.getOutputStream();
             os.write((request + "\n").getBytes(StandardCharsets.UTF_8));
             os.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             String line = in.readLine();
             if (line == null) {
                 err.println("wg-relay ctl: the relay closed the connection without answering");
@@ -175,7 +193,8 @@ public final class CtlCommand implements Callable<Integer> {
             ResultPrinter.print(response.get("result"), out);
         } else {
             JsonNode error = response.path("error");
-            err.println("error: " + error.path("code").asText("?") + ": " + error.path("message").asText(""));
+            err.println("error: " + error.path("code").asText("?") + ": "
+                    + error.path("message").asText(""));
         }
         return ok ? 0 : EXIT_REFUSED;
     }

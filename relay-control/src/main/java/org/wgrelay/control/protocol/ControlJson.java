@@ -26,15 +26,15 @@ public final class ControlJson {
     static final int MAX_NESTING_DEPTH = 16;
 
     public static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder()
-                    .maxNestingDepth(MAX_NESTING_DEPTH)
-                    .maxStringLength(1 << 16)
-                    .maxNumberLength(64)
+                    .streamReadConstraints(StreamReadConstraints.builder()
+                            .maxNestingDepth(MAX_NESTING_DEPTH)
+                            .maxStringLength(1 << 16)
+                            .maxNumberLength(64)
+                            .build())
+                    // {"verb":"wg show","verb":"wg peer remove"} must not mean what the last key says:
+                    // a proxy or log reader would see a different request than the relay runs.
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                     .build())
-            // {"verb":"wg show","verb":"wg peer remove"} must not mean what the last key says:
-            // a proxy or log reader would see a different request than the relay runs.
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build())
             // One request per line: anything after the object is a malformed line, not ignored.
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             // Ids are echoed exactly, also 1e400 or 0.1.
@@ -79,7 +79,10 @@ public final class ControlJson {
         if (token != null && !token.isNull() && !token.isTextual()) {
             throw new ControlException(ErrorCodes.BAD_REQUEST, "\"token\" must be a string");
         }
-        return new ControlRequest(idOf(root), verb.asText().trim().replaceAll("\\s+", " "), List.copyOf(args),
+        return new ControlRequest(
+                idOf(root),
+                verb.asText().trim().replaceAll("\\s+", " "),
+                List.copyOf(args),
                 token == null || token.isNull() ? null : token.asText());
     }
 

@@ -20,8 +20,8 @@ import org.wgrelay.control.protocol.ControlException;
 import org.wgrelay.control.protocol.ControlJson;
 import org.wgrelay.control.protocol.ControlRequest;
 import org.wgrelay.control.protocol.ErrorCodes;
-import org.wgrelay.control.verb.Role;
 import org.wgrelay.control.verb.BuiltinVerbs;
+import org.wgrelay.control.verb.Role;
 import org.wgrelay.control.verb.VerbRegistry;
 
 /**
@@ -60,12 +60,16 @@ final class ControlConnection extends ChannelInboundHandlerAdapter {
         if (closing || subscribed || (line != null && line.isBlank())) {
             return; // a subscribed connection only carries events; blank lines are ignored
         }
-        submit(ctx, () -> {
-            if (line == null) {
-                return ControlJson.errorLine(NullNode.getInstance(), ErrorCodes.BAD_REQUEST, "the line is not valid UTF-8");
-            }
-            return answer(ctx, line);
-        }, false);
+        submit(
+                ctx,
+                () -> {
+                    if (line == null) {
+                        return ControlJson.errorLine(
+                                NullNode.getInstance(), ErrorCodes.BAD_REQUEST, "the line is not valid UTF-8");
+                    }
+                    return answer(ctx, line);
+                },
+                false);
     }
 
     private String answer(ChannelHandlerContext ctx, String line) {
@@ -79,15 +83,15 @@ final class ControlConnection extends ChannelInboundHandlerAdapter {
         VerbRegistry.Binding binding = server.registry().find(request.verb());
         try {
             if (binding == null) {
-                throw new ControlException(ErrorCodes.UNKNOWN_VERB,
-                        "no verb '" + printable(request.verb()) + "'; 'help' lists them");
+                throw new ControlException(
+                        ErrorCodes.UNKNOWN_VERB, "no verb '" + printable(request.verb()) + "'; 'help' lists them");
             }
             if (binding.spec().role() == Role.OPERATOR && !server.authorised(request.token())) {
-                throw new ControlException(ErrorCodes.FORBIDDEN,
-                        "'" + request.verb() + "' needs the operator token");
+                throw new ControlException(ErrorCodes.FORBIDDEN, "'" + request.verb() + "' needs the operator token");
             }
             List<String> args = VerbRegistry.checkArgs(binding.spec(), request.args());
-            if (binding.spec() == BuiltinVerbs.SUBSCRIBE || binding.spec().verb().equals(BuiltinVerbs.SUBSCRIBE.verb())) {
+            if (binding.spec() == BuiltinVerbs.SUBSCRIBE
+                    || binding.spec().verb().equals(BuiltinVerbs.SUBSCRIBE.verb())) {
                 subscribed = true;
                 server.subscribe(ctx.channel());
                 return ControlJson.okLine(id, java.util.Map.of("subscribed", true));
@@ -142,8 +146,13 @@ final class ControlConnection extends ChannelInboundHandlerAdapter {
             }
             closing = true;
             ctx.channel().config().setAutoRead(false);
-            submit(ctx, () -> ControlJson.errorLine(NullNode.getInstance(), ErrorCodes.FRAME_TOO_LARGE,
-                    "a request line may be at most " + ControlServer.MAX_LINE_BYTES + " bytes"), true);
+            submit(
+                    ctx,
+                    () -> ControlJson.errorLine(
+                            NullNode.getInstance(),
+                            ErrorCodes.FRAME_TOO_LARGE,
+                            "a request line may be at most " + ControlServer.MAX_LINE_BYTES + " bytes"),
+                    true);
             return;
         }
         LOG.debug("control connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
@@ -153,10 +162,12 @@ final class ControlConnection extends ChannelInboundHandlerAdapter {
     private static String decodeUtf8(ByteBuf frame) {
         try {
             ByteBuffer nio = frame.nioBuffer();
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(nio).toString();
+                    .decode(nio)
+                    .toString();
         } catch (CharacterCodingException e) {
             return null;
         }

@@ -40,6 +40,7 @@ public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
     /** SPEC: a line longer than 64 KiB (without its newline) is frame_too_large. */
     public static final int MAX_LINE_BYTES = 64 * 1024;
+
     static final int MAX_CONNECTIONS = 256;
     /** A subscriber whose unread events pass this many bytes is dropped. */
     static final int SUBSCRIBER_HIGH_WATER_BYTES = 256 * 1024;
@@ -47,13 +48,15 @@ public final class ControlServer implements AutoCloseable {
     private final InetSocketAddress bindAddress;
     private final VerbRegistry registry;
     private final byte[] token;
-    private final ExecutorService executor = Executors.newSingleThreadExecutor(new DefaultThreadFactory("wg-relay-control", true));
+    private final ExecutorService executor =
+            Executors.newSingleThreadExecutor(new DefaultThreadFactory("wg-relay-control", true));
     private final ChannelGroup connections = new DefaultChannelGroup("control", GlobalEventExecutor.INSTANCE);
     private final ChannelGroup subscribers = new DefaultChannelGroup("subscribers", GlobalEventExecutor.INSTANCE);
     private EventLoopGroup group;
     private Channel listener;
     /** Refusals over the connection limit, logged at most every 10 s. I/O thread only. */
     private long refused;
+
     private long nextRefusalLogMillis;
 
     /**
@@ -72,13 +75,14 @@ public final class ControlServer implements AutoCloseable {
     }
 
     public void start() throws InterruptedException {
-        group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("wg-relay-control-io", true),
-                NioIoHandler.newFactory());
+        group = new MultiThreadIoEventLoopGroup(
+                1, new DefaultThreadFactory("wg-relay-control-io", true), NioIoHandler.newFactory());
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                .childOption(
+                        ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(SUBSCRIBER_HIGH_WATER_BYTES / 4, SUBSCRIBER_HIGH_WATER_BYTES))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -87,8 +91,10 @@ public final class ControlServer implements AutoCloseable {
                             refused++;
                             long now = System.currentTimeMillis();
                             if (now >= nextRefusalLogMillis) {
-                                LOG.warn("control: refusing connections at the limit of {} ({} refused so far)",
-                                        MAX_CONNECTIONS, refused);
+                                LOG.warn(
+                                        "control: refusing connections at the limit of {} ({} refused so far)",
+                                        MAX_CONNECTIONS,
+                                        refused);
                                 nextRefusalLogMillis = now + 10_000;
                             }
                             ch.close();

@@ -11,11 +11,16 @@ import java.util.List;
  * in the application that binds it.
  */
 public final class BuiltinVerbs {
-    public static final VerbSpec HELP = new VerbSpec("help", Role.READ,
+    public static final VerbSpec HELP = new VerbSpec(
+            "help",
+            Role.READ,
             "List every verb, or describe one verb (given as one argument or as words).",
             List.of(optionalRest("verb", "the verb to describe, e.g. \"wg link add\"")));
-    public static final VerbSpec SUBSCRIBE = new VerbSpec("subscribe", Role.READ,
-            "Turn this connection into a stream of state.wg.* events, one JSON object per line.", List.of());
+    public static final VerbSpec SUBSCRIBE = new VerbSpec(
+            "subscribe",
+            Role.READ,
+            "Turn this connection into a stream of state.wg.* events, one JSON object per line.",
+            List.of());
 
     private BuiltinVerbs() {}
 }

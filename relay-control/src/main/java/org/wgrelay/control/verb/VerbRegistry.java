@@ -47,8 +47,8 @@ public final class VerbRegistry {
         int required = spec.requiredCount();
         if (args.size() < required) {
             String missing = spec.args().get(args.size()).name();
-            throw new ControlException(ErrorCodes.MISSING_ARG,
-                    "missing argument <" + missing + ">; usage: " + spec.usage());
+            throw new ControlException(
+                    ErrorCodes.MISSING_ARG, "missing argument <" + missing + ">; usage: " + spec.usage());
         }
         int max = spec.args().size();
         if (spec.takesRest() && args.size() > max) {
@@ -57,8 +57,8 @@ public final class VerbRegistry {
             return joined;
         }
         if (args.size() > max) {
-            throw new ControlException(ErrorCodes.INVALID_ARG,
-                    "too many arguments (" + args.size() + "); usage: " + spec.usage());
+            throw new ControlException(
+                    ErrorCodes.INVALID_ARG, "too many arguments (" + args.size() + "); usage: " + spec.usage());
         }
         return args;
     }

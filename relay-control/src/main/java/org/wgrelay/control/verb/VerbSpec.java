@@ -17,13 +17,17 @@ public record VerbSpec(String verb, Role role, String description, List<ArgSpec>
         m.put("verb", verb);
         m.put("role", role.word());
         m.put("description", description);
-        m.put("args", args.stream().map(a -> {
-            Map<String, Object> am = new LinkedHashMap<>();
-            am.put("name", a.name());
-            am.put("required", a.required());
-            am.put("description", a.description());
-            return am;
-        }).toList());
+        m.put(
+                "args",
+                args.stream()
+                        .map(a -> {
+                            Map<String, Object> am = new LinkedHashMap<>();
+                            am.put("name", a.name());
+                            am.put("required", a.required());
+                            am.put("description", a.description());
+                            return am;
+                        })
+                        .toList());
         return m;
     }
 

@@ -46,23 +46,36 @@ class CtlCommandTest {
      * The verbs the fake relay serves, shaped like the relay's own (whose specs live with their
      * code in relay-server); the client knows only what it is given.
      */
-    static final VerbSpec PEER_ADD = new VerbSpec("wg peer add", Role.OPERATOR, "Register a peer.",
-            List.of(required("name", "peer name"), required("endpoint", "ip:port"), optionalRest("label", "free text")));
+    static final VerbSpec PEER_ADD = new VerbSpec(
+            "wg peer add",
+            Role.OPERATOR,
+            "Register a peer.",
+            List.of(
+                    required("name", "peer name"),
+                    required("endpoint", "ip:port"),
+                    optionalRest("label", "free text")));
+
     static final VerbSpec PEER_LIST = new VerbSpec("wg peer list", Role.READ, "List the peers.", List.of());
-    static final VerbSpec LINK_ADD = new VerbSpec("wg link add", Role.OPERATOR,
+    static final VerbSpec LINK_ADD = new VerbSpec(
+            "wg link add",
+            Role.OPERATOR,
             "Link two peers so the relay forwards between them.",
             List.of(required("a", "first peer name"), required("b", "second peer name")));
     static final VerbSpec LINK_LIST = new VerbSpec("wg link list", Role.READ, "List the links.", List.of());
     static final VerbSpec SHOW = new VerbSpec("wg show", Role.READ, "Show the counters.", List.of());
-    static final VerbSpec SHOW_CONFIG = new VerbSpec("wg show config", Role.READ, "Render a [Peer] block.",
+    static final VerbSpec SHOW_CONFIG = new VerbSpec(
+            "wg show config",
+            Role.READ,
+            "Render a [Peer] block.",
             List.of(required("name", "peer name"), optional("relay", "ip:port")));
-    static final List<VerbSpec> CATALOGUE = List.of(BuiltinVerbs.HELP, BuiltinVerbs.SUBSCRIBE, PEER_ADD, PEER_LIST,
-            LINK_ADD, LINK_LIST, SHOW, SHOW_CONFIG);
+    static final List<VerbSpec> CATALOGUE = List.of(
+            BuiltinVerbs.HELP, BuiltinVerbs.SUBSCRIBE, PEER_ADD, PEER_LIST, LINK_ADD, LINK_LIST, SHOW, SHOW_CONFIG);
 
     private static final String TOKEN = "operator-token-123";
 
     /** What the fake relay received, one entry per request: verb and args. */
     private final List<List<String>> received = new CopyOnWriteArrayList<>();
+
     private ControlServer server;
     private ServerSocket silent;
     private Socket unlistened;
@@ -99,7 +112,8 @@ class CtlCommandTest {
         });
         r.bind(SHOW_CONFIG, args -> {
             record("wg show config", args);
-            return Map.of("config", "[Peer]\nPublicKey = KEY\nEndpoint = " + (args.size() > 1 ? args.get(1) : "?") + "\n");
+            return Map.of(
+                    "config", "[Peer]\nPublicKey = KEY\nEndpoint = " + (args.size() > 1 ? args.get(1) : "?") + "\n");
         });
         r.bind(PEER_ADD, args -> {
             record("wg peer add", args);
@@ -107,8 +121,8 @@ class CtlCommandTest {
         });
         r.bind(LINK_ADD, args -> {
             record("wg link add", args);
-            throw new ControlException("link_limit_exceeded",
-                    "each peer can be in at most one link; 'alice' is already linked to 'bob'");
+            throw new ControlException(
+                    "link_limit_exceeded", "each peer can be in at most one link; 'alice' is already linked to 'bob'");
         });
         return r;
     }
@@ -144,12 +158,16 @@ class CtlCommandTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         StringWriter picocliOut = new StringWriter();
         StringWriter picocliErr = new StringWriter();
-        CommandLine cli = new CommandLine(new CtlCommand(CATALOGUE, new PrintStream(out, true, StandardCharsets.UTF_8),
+        CommandLine cli = new CommandLine(new CtlCommand(
+                CATALOGUE,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8)));
         cli.setOut(new PrintWriter(picocliOut, true));
         cli.setErr(new PrintWriter(picocliErr, true));
         int exit = cli.execute(args);
-        return new Run(exit, out.toString(StandardCharsets.UTF_8) + picocliOut,
+        return new Run(
+                exit,
+                out.toString(StandardCharsets.UTF_8) + picocliOut,
                 err.toString(StandardCharsets.UTF_8) + picocliErr);
     }
 
@@ -171,7 +189,8 @@ class CtlCommandTest {
         assertEquals(3, lines.size(), r.out());
         assertTrue(lines.get(0).matches("NAME\\s+ENDPOINT\\s+LABEL\\s+RX_PACKETS"), lines.get(0));
         assertTrue(lines.get(1).matches("alice\\s+198\\.51\\.100\\.1:51820\\s+-\\s+12"), lines.get(1));
-        assertTrue(lines.get(2).matches("bob-with-a-long-name\\s+\\[2001:db8::1]:4500\\s+home router\\s+0"), lines.get(2));
+        assertTrue(
+                lines.get(2).matches("bob-with-a-long-name\\s+\\[2001:db8::1]:4500\\s+home router\\s+0"), lines.get(2));
         int endpointColumn = lines.get(0).indexOf("ENDPOINT");
         assertEquals(endpointColumn, lines.get(1).indexOf("198."), "columns line up");
         assertEquals(endpointColumn, lines.get(2).indexOf("[2001"), "columns line up");
@@ -188,7 +207,8 @@ class CtlCommandTest {
     void printsAnObjectResultAsKeyValueLines() throws Exception {
         Run r = ctl("--control", startServer(null), "wg", "show");
         assertEquals(0, r.exit(), r.err());
-        assertEquals(List.of("rx_packets    5", "fwd_packets   4", "xdp_attached  false", "xdp_mode      off"),
+        assertEquals(
+                List.of("rx_packets    5", "fwd_packets   4", "xdp_attached  false", "xdp_mode      off"),
                 r.out().lines().toList());
     }
 
@@ -202,7 +222,8 @@ class CtlCommandTest {
 
     @Test
     void sendsALabelOfSeveralWordsAsArgumentsTheRelayJoins() throws Exception {
-        Run r = ctl("--control", startServer(null), "wg", "peer", "add", "alice", "198.51.100.1:51820", "home", "router");
+        Run r = ctl(
+                "--control", startServer(null), "wg", "peer", "add", "alice", "198.51.100.1:51820", "home", "router");
         assertEquals(0, r.exit(), r.err());
         assertEquals(List.of(List.of("wg peer add", "alice", "198.51.100.1:51820", "home router")), received);
     }
@@ -223,7 +244,8 @@ class CtlCommandTest {
     void printsHelpFromTheRelayReadably() throws Exception {
         Run r = ctl("--control", startServer(null), "help");
         assertEquals(0, r.exit(), r.err());
-        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("wg link add <a> <b>") && l.contains("operator")), r.out());
+        assertTrue(
+                r.out().lines().anyMatch(l -> l.startsWith("wg link add <a> <b>") && l.contains("operator")), r.out());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("wg peer list") && l.contains("read")), r.out());
     }
 
@@ -231,7 +253,8 @@ class CtlCommandTest {
     void sendsTheTokenFromTheTokenFileWithSurroundingWhitespaceRemoved() throws Exception {
         String control = startServer(TOKEN);
         Path tokenFile = Files.writeString(tmp.resolve("token"), "\n  " + TOKEN + "  \n");
-        Run ok = ctl("--control", control, "--token-file", tokenFile.toString(), "wg", "peer", "add", "a", "192.0.2.1:1");
+        Run ok = ctl(
+                "--control", control, "--token-file", tokenFile.toString(), "wg", "peer", "add", "a", "192.0.2.1:1");
         assertEquals(0, ok.exit(), ok.err());
         Run without = ctl("--control", control, "wg", "peer", "add", "b", "192.0.2.1:2");
         assertEquals(1, without.exit());
@@ -244,15 +267,18 @@ class CtlCommandTest {
         String control = startServer(null);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        CommandLine cli = new CommandLine(new CtlCommand(CATALOGUE, new PrintStream(out, true, StandardCharsets.UTF_8),
+        CommandLine cli = new CommandLine(new CtlCommand(
+                CATALOGUE,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8)));
-        java.util.concurrent.CompletableFuture<Integer> exit =
-                java.util.concurrent.CompletableFuture.supplyAsync(() -> cli.execute("--control", control, "subscribe"));
-        org.wgrelay.control.testing.Await.until("ctl subscribed",
-                () -> out.toString(StandardCharsets.UTF_8).contains("subscribed"));
+        java.util.concurrent.CompletableFuture<Integer> exit = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> cli.execute("--control", control, "subscribe"));
+        org.wgrelay.control.testing.Await.until(
+                "ctl subscribed", () -> out.toString(StandardCharsets.UTF_8).contains("subscribed"));
         server.publish("state.wg.peer_added", Map.of("name", "alice"));
         server.publish("state.wg.peer_removed", Map.of("name", "alice"));
-        org.wgrelay.control.testing.Await.until("two events printed",
+        org.wgrelay.control.testing.Await.until(
+                "two events printed",
                 () -> out.toString(StandardCharsets.UTF_8).lines().count() == 3);
         server.close();
         assertEquals(0, exit.get(10, java.util.concurrent.TimeUnit.SECONDS));
@@ -261,7 +287,9 @@ class CtlCommandTest {
         JsonNode first = ControlJson.MAPPER.readTree(lines.get(1));
         assertEquals("state.wg.peer_added", first.get("event").asText());
         assertEquals("alice", first.get("data").get("name").asText());
-        assertEquals("state.wg.peer_removed", ControlJson.MAPPER.readTree(lines.get(2)).get("event").asText());
+        assertEquals(
+                "state.wg.peer_removed",
+                ControlJson.MAPPER.readTree(lines.get(2)).get("event").asText());
         assertEquals("", err.toString(StandardCharsets.UTF_8));
     }
 
@@ -272,7 +300,8 @@ class CtlCommandTest {
         Run r = ctl("--control", startServer(null), "wg", "link", "add", "alice", "carol");
         assertEquals(1, r.exit());
         assertEquals("", r.out());
-        assertEquals("error: link_limit_exceeded: each peer can be in at most one link; 'alice' is already linked to 'bob'",
+        assertEquals(
+                "error: link_limit_exceeded: each peer can be in at most one link; 'alice' is already linked to 'bob'",
                 r.err().strip());
         assertEquals(1, r.err().lines().count());
     }
@@ -309,13 +338,16 @@ class CtlCommandTest {
         assertEquals(2, noVerb.exit());
         assertTrue(noVerb.err().contains("no verb"), noVerb.err());
 
-        assertEquals(2, ctl("--control", control, "--bogus-option", "wg", "show").exit());
+        assertEquals(
+                2, ctl("--control", control, "--bogus-option", "wg", "show").exit());
         assertEquals(2, ctl("--control", "nonsense", "wg", "show").exit());
         assertEquals(2, ctl("--control", "127.0.0.1:99999", "wg", "show").exit());
         assertEquals(2, ctl("--control", "127.0.0.1:", "wg", "show").exit());
         assertEquals(2, ctl("--control", "127.0.0.1:0", "wg", "show").exit());
-        assertEquals(2, ctl("--control", control, "--timeout", "soon", "wg", "show").exit());
-        Run noToken = ctl("--control", control, "--token-file", tmp.resolve("missing").toString(), "wg", "show");
+        assertEquals(
+                2, ctl("--control", control, "--timeout", "soon", "wg", "show").exit());
+        Run noToken =
+                ctl("--control", control, "--token-file", tmp.resolve("missing").toString(), "wg", "show");
         assertEquals(2, noToken.exit());
         assertTrue(noToken.err().contains("--token-file"), noToken.err());
         assertEquals(List.of(), received);

@@ -60,9 +60,23 @@ class ControlJsonTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"hello", "{", "}", "{\"verb\":", "{'verb':'help'}", "{\"verb\":\"help\",}",
-            "{verb:\"help\"}", "NaN", "{\"id\":NaN,\"verb\":\"help\"}", "{\"verb\":\"help\"\u0000}",
-            "\u0000", "{\"verb\":\"he\u0001lp\"}", "{\"id\":01,\"verb\":\"help\"}", "{\"id\":0x10,\"verb\":\"help\"}"})
+    @ValueSource(
+            strings = {
+                "hello",
+                "{",
+                "}",
+                "{\"verb\":",
+                "{'verb':'help'}",
+                "{\"verb\":\"help\",}",
+                "{verb:\"help\"}",
+                "NaN",
+                "{\"id\":NaN,\"verb\":\"help\"}",
+                "{\"verb\":\"help\"\u0000}",
+                "\u0000",
+                "{\"verb\":\"he\u0001lp\"}",
+                "{\"id\":01,\"verb\":\"help\"}",
+                "{\"id\":0x10,\"verb\":\"help\"}"
+            })
     void answersBadRequestForALineThatIsNotJson(String line) {
         assertTrue(rejected(line).getMessage().startsWith("not valid JSON"));
     }
@@ -74,43 +88,74 @@ class ControlJsonTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"{}", "{\"id\":1}", "{\"verb\":null}", "{\"verb\":5}", "{\"verb\":true}",
-            "{\"verb\":[\"help\"]}", "{\"verb\":{\"name\":\"help\"}}", "{\"verb\":\"\"}", "{\"verb\":\"   \"}",
-            "{\"verb\":\"\\t\\n\"}", "{\"Verb\":\"help\"}"})
+    @ValueSource(
+            strings = {
+                "{}",
+                "{\"id\":1}",
+                "{\"verb\":null}",
+                "{\"verb\":5}",
+                "{\"verb\":true}",
+                "{\"verb\":[\"help\"]}",
+                "{\"verb\":{\"name\":\"help\"}}",
+                "{\"verb\":\"\"}",
+                "{\"verb\":\"   \"}",
+                "{\"verb\":\"\\t\\n\"}",
+                "{\"Verb\":\"help\"}"
+            })
     void answersBadRequestWhenTheVerbIsMissingNotAStringOrBlank(String line) {
         assertTrue(rejected(line).getMessage().contains("verb"));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"\"alice\"", "5", "true", "{}", "{\"0\":\"alice\"}", "[1]", "[\"alice\", 2]",
-            "[{}]", "[[\"alice\"]]", "[null]", "[\"alice\", null]", "[true]", "[1.5]"})
+    @ValueSource(
+            strings = {
+                "\"alice\"",
+                "5",
+                "true",
+                "{}",
+                "{\"0\":\"alice\"}",
+                "[1]",
+                "[\"alice\", 2]",
+                "[{}]",
+                "[[\"alice\"]]",
+                "[null]",
+                "[\"alice\", null]",
+                "[true]",
+                "[1.5]"
+            })
     void answersBadRequestWhenArgsIsNotAnArrayOfStrings(String args) {
-        assertTrue(rejected("{\"verb\":\"wg peer add\",\"args\":" + args + "}").getMessage().contains("args"));
+        assertTrue(rejected("{\"verb\":\"wg peer add\",\"args\":" + args + "}")
+                .getMessage()
+                .contains("args"));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"5", "true", "{}", "[\"t\"]", "{\"token\":\"t\"}"})
     void answersBadRequestWhenTheTokenIsNotAString(String token) {
         assertTrue(rejected("{\"verb\":\"wg peer remove\",\"args\":[\"a\"],\"token\":" + token + "}")
-                .getMessage().contains("token"));
+                .getMessage()
+                .contains("token"));
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "7                 | 7",
-            "-3                | -3",
-            "0                 | 0",
-            "\"req-1\"         | \"req-1\"",
-            "\"\"              | \"\"",
-            "true              | true",
-            "false             | false",
-            "null              | null",
-            "2.5               | 2.5",
-            "123456789012345678901234567890 | 123456789012345678901234567890",
-            "{}                | null",
-            "{\"n\":1}         | null",
-            "[]                | null",
-            "[1,2]             | null"})
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "7                 | 7",
+                "-3                | -3",
+                "0                 | 0",
+                "\"req-1\"         | \"req-1\"",
+                "\"\"              | \"\"",
+                "true              | true",
+                "false             | false",
+                "null              | null",
+                "2.5               | 2.5",
+                "123456789012345678901234567890 | 123456789012345678901234567890",
+                "{}                | null",
+                "{\"n\":1}         | null",
+                "[]                | null",
+                "[1,2]             | null"
+            })
     void echoesAScalarIdAndReplacesAnObjectOrArrayIdWithNull(String id, String expected) throws Exception {
         ControlRequest r = ControlJson.parseRequest("{\"id\":" + id + ",\"verb\":\"help\"}");
         assertEquals(json(expected), r.id());
@@ -156,7 +201,8 @@ class ControlJsonTest {
             ControlRequest r = ControlJson.parseRequest("{\"id\":" + id + ",\"verb\":\"help\"}");
             JsonNode echoed = json(ControlJson.okLine(r.id(), Map.of())).get("id");
             assertTrue(echoed.isNumber(), id + " came back as " + echoed);
-            assertEquals(0, new java.math.BigDecimal(id).compareTo(echoed.decimalValue()), id + " came back as " + echoed);
+            assertEquals(
+                    0, new java.math.BigDecimal(id).compareTo(echoed.decimalValue()), id + " came back as " + echoed);
         }
     }
 
@@ -183,12 +229,18 @@ class ControlJsonTest {
 
     @Test
     void foldsWhitespaceInTheVerbSoWordsMatch() throws Exception {
-        assertEquals("wg peer list", ControlJson.parseRequest("{\"verb\":\"  wg \\t peer\\n  list \"}").verb());
+        assertEquals(
+                "wg peer list",
+                ControlJson.parseRequest("{\"verb\":\"  wg \\t peer\\n  list \"}")
+                        .verb());
     }
 
     @Test
     void ignoresUnknownFieldsForForwardCompatibility() throws Exception {
-        assertEquals("help", ControlJson.parseRequest("{\"verb\":\"help\",\"trace\":{\"a\":[1,2]},\"v\":2}").verb());
+        assertEquals(
+                "help",
+                ControlJson.parseRequest("{\"verb\":\"help\",\"trace\":{\"a\":[1,2]},\"v\":2}")
+                        .verb());
     }
 
     @Test
@@ -214,7 +266,8 @@ class ControlJsonTest {
         assertTrue(e.get("id").isNull());
         assertFalse(e.get("ok").asBoolean());
         assertEquals("link_limit_exceeded", e.get("error").get("code").asText());
-        assertEquals("two\nlines \"quoted\"\u2028", e.get("error").get("message").asText());
+        assertEquals(
+                "two\nlines \"quoted\"\u2028", e.get("error").get("message").asText());
         assertEquals(List.of("id", "ok", "error"), fieldNames(e));
 
         JsonNode ok = json(ControlJson.okLine(json("\"a\""), Map.of("subscribed", true)));

@@ -43,10 +43,13 @@ import org.wgrelay.control.verb.VerbSpec;
  */
 class ControlServerTest {
     private static final String TOKEN = "s3cret-operator-token";
-    static final VerbSpec ECHO = new VerbSpec("test echo", Role.READ, "Echoes its words.",
-            List.of(ArgSpec.optionalRest("words", "anything")));
+    static final VerbSpec ECHO = new VerbSpec(
+            "test echo", Role.READ, "Echoes its words.", List.of(ArgSpec.optionalRest("words", "anything")));
     static final VerbSpec MUTATE = new VerbSpec("test mutate", Role.OPERATOR, "Counts a change.", List.of());
-    static final VerbSpec EMIT = new VerbSpec("test emit", Role.READ, "Publishes <count> events of <bytes> each.",
+    static final VerbSpec EMIT = new VerbSpec(
+            "test emit",
+            Role.READ,
+            "Publishes <count> events of <bytes> each.",
             List.of(ArgSpec.required("count", "events"), ArgSpec.required("bytes", "payload size")));
     static final VerbSpec FAIL = new VerbSpec("test fail", Role.READ, "Throws.", List.of());
     static final VerbSpec REFUSE = new VerbSpec("test refuse", Role.READ, "Says no.", List.of());
@@ -216,8 +219,11 @@ class ControlServerTest {
             assertError(c.call("test fail"), "internal");
             JsonNode refused = c.call("test refuse");
             assertError(refused, "test_refused");
-            assertEquals("no, because this is a test", refused.get("error").get("message").asText());
-            assertEquals("ok", c.call("test echo", "ok").get("result").get("echo").asText());
+            assertEquals(
+                    "no, because this is a test",
+                    refused.get("error").get("message").asText());
+            assertEquals(
+                    "ok", c.call("test echo", "ok").get("result").get("echo").asText());
         }
     }
 
@@ -230,7 +236,8 @@ class ControlServerTest {
             assertError(c.call("test mutate", "extra"), "invalid_arg");
             JsonNode hostile = c.call("\u0007" + "x".repeat(10_000));
             assertError(hostile, "unknown_verb");
-            assertTrue(hostile.get("error").get("message").asText().length() < 300,
+            assertTrue(
+                    hostile.get("error").get("message").asText().length() < 300,
                     "the message quotes a hostile verb only briefly");
             assertFalse(hostile.get("error").get("message").asText().contains("\u0007"));
             assertEquals(0, mutations.get());
@@ -241,7 +248,8 @@ class ControlServerTest {
     void ignoresBlankLinesAndAcceptsCrlfLineEnds() throws Exception {
         int port = start(null);
         try (LineClient c = new LineClient(port)) {
-            c.writeRaw(("\n\n   \n\t\r\n" + request(1, "test echo", "crlf") + "\r\n" + request(2, "test echo", "lf") + "\n")
+            c.writeRaw(("\n\n   \n\t\r\n" + request(1, "test echo", "crlf") + "\r\n" + request(2, "test echo", "lf")
+                            + "\n")
                     .getBytes(StandardCharsets.UTF_8));
             JsonNode first = c.readJson();
             assertEquals(1, first.get("id").asInt());
@@ -256,8 +264,10 @@ class ControlServerTest {
     private static String lineOfBytes(int bytes) {
         String head = "{\"id\":1,\"verb\":\"test echo\",\"args\":[\"";
         String tail = "\"]}";
-        String line = head + "é".repeat((bytes - head.length() - tail.length()) / 2)
-                + "a".repeat((bytes - head.length() - tail.length()) % 2) + tail;
+        String line = head
+                + "é".repeat((bytes - head.length() - tail.length()) / 2)
+                + "a".repeat((bytes - head.length() - tail.length()) % 2)
+                + tail;
         assertEquals(bytes, line.getBytes(StandardCharsets.UTF_8).length);
         return line;
     }
@@ -271,8 +281,12 @@ class ControlServerTest {
             JsonNode r = c.readJson();
             assertTrue(r.get("ok").asBoolean(), () -> r.toString().substring(0, 200));
             assertEquals(1, r.get("id").asInt());
-            assertEquals(ControlJson.parseRequest(line).args().get(0), r.get("result").get("echo").asText());
-            assertEquals("still open", c.call("test echo", "still open").get("result").get("echo").asText());
+            assertEquals(
+                    ControlJson.parseRequest(line).args().get(0),
+                    r.get("result").get("echo").asText());
+            assertEquals(
+                    "still open",
+                    c.call("test echo", "still open").get("result").get("echo").asText());
         }
     }
 
@@ -287,7 +301,9 @@ class ControlServerTest {
             assertTrue(c.closedByServer());
         }
         try (LineClient c = new LineClient(port)) {
-            assertEquals("next", c.call("test echo", "next").get("result").get("echo").asText(),
+            assertEquals(
+                    "next",
+                    c.call("test echo", "next").get("result").get("echo").asText(),
                     "other connections are unaffected");
         }
     }
@@ -308,8 +324,11 @@ class ControlServerTest {
         try (LineClient c = new LineClient(port)) {
             c.call("test echo", "after"); // queued behind anything the closed connection submitted
         }
-        assertEquals(0, mutations.get(), "requests after the oversized line were carried out on a connection"
-                + " the relay had already answered with frame_too_large");
+        assertEquals(
+                0,
+                mutations.get(),
+                "requests after the oversized line were carried out on a connection"
+                        + " the relay had already answered with frame_too_large");
     }
 
     @Test
@@ -338,7 +357,8 @@ class ControlServerTest {
             writer.get(10, TimeUnit.SECONDS);
         }
         try (LineClient c = new LineClient(port)) {
-            assertEquals("ok", c.call("test echo", "ok").get("result").get("echo").asText());
+            assertEquals(
+                    "ok", c.call("test echo", "ok").get("result").get("echo").asText());
         }
     }
 
@@ -364,7 +384,8 @@ class ControlServerTest {
             assertNotNull(stopped, "the server read all " + limit + " bytes of one line instead of closing");
             // Loopback socket buffers can absorb tens of MiB (tcp_rmem max is often 32 MiB); more
             // than that means the server kept reading the line.
-            assertTrue(written < 128L * 1024 * 1024,
+            assertTrue(
+                    written < 128L * 1024 * 1024,
                     "about socket buffers' worth went out before the server closed, not " + written + " bytes");
         }
     }
@@ -422,8 +443,12 @@ class ControlServerTest {
 
     private static String strictUtf8(byte[] bytes) {
         try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+            return StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes))
+                    .toString();
         } catch (CharacterCodingException e) {
             return null;
         }
@@ -433,12 +458,12 @@ class ControlServerTest {
     void answersBadRequestForInvalidUtf8AndTheConnectionStaysUsable() throws Exception {
         int port = start(null);
         byte[][] invalid = {
-            {(byte) 0xC3, (byte) 0x28},                           // truncated two-byte sequence
-            {(byte) 0xC0, (byte) 0xAF},                           // overlong '/'
-            {(byte) 0xED, (byte) 0xA0, (byte) 0x80},              // UTF-16 surrogate encoded in UTF-8
+            {(byte) 0xC3, (byte) 0x28}, // truncated two-byte sequence
+            {(byte) 0xC0, (byte) 0xAF}, // overlong '/'
+            {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, // UTF-16 surrogate encoded in UTF-8
             {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, // beyond U+10FFFF
             {(byte) 0xFF},
-            {(byte) 0xE2, (byte) 0x82},                           // cut off mid-character
+            {(byte) 0xE2, (byte) 0x82}, // cut off mid-character
         };
         try (LineClient c = new LineClient(port)) {
             for (byte[] bad : invalid) {
@@ -450,7 +475,9 @@ class ControlServerTest {
                 JsonNode r = c.readJson();
                 assertError(r, "bad_request");
                 assertTrue(r.get("id").isNull());
-                assertEquals("ok", c.call("test echo", "ok").get("result").get("echo").asText());
+                assertEquals(
+                        "ok",
+                        c.call("test echo", "ok").get("result").get("echo").asText());
             }
             assertEquals(0, mutations.get());
         }
@@ -469,7 +496,8 @@ class ControlServerTest {
             c.socket().setSoLinger(true, 0); // close with a reset
         }
         try (LineClient c = new LineClient(port)) {
-            assertEquals("ok", c.call("test echo", "ok").get("result").get("echo").asText());
+            assertEquals(
+                    "ok", c.call("test echo", "ok").get("result").get("echo").asText());
         }
         assertEquals(0, mutations.get());
     }
@@ -497,7 +525,8 @@ class ControlServerTest {
 
             assertTrue(c.call("test echo", "open").get("ok").asBoolean(), "read verbs need no token");
             assertTrue(c.call("help").get("ok").asBoolean());
-            assertTrue(c.callWithToken("wrong", "test echo", "x").get("ok").asBoolean(),
+            assertTrue(
+                    c.callWithToken("wrong", "test echo", "x").get("ok").asBoolean(),
                     "a wrong token on a read verb does not matter");
         }
     }
@@ -524,12 +553,18 @@ class ControlServerTest {
     @Test
     void subscriberReceivesEventsAsEventDataLines() throws Exception {
         int port = start(TOKEN);
-        try (LineClient sub = new LineClient(port); LineClient other = new LineClient(port)) {
+        try (LineClient sub = new LineClient(port);
+                LineClient other = new LineClient(port)) {
             JsonNode ack = sub.call("subscribe");
             assertTrue(ack.get("ok").asBoolean(), "subscribe is a read verb: " + ack);
             assertTrue(ack.get("result").get("subscribed").asBoolean());
 
-            assertEquals(3, other.call("test emit", "3", "5").get("result").get("emitted").asInt());
+            assertEquals(
+                    3,
+                    other.call("test emit", "3", "5")
+                            .get("result")
+                            .get("emitted")
+                            .asInt());
             for (int i = 0; i < 3; i++) {
                 JsonNode ev = sub.readJson();
                 List<String> fields = new ArrayList<>();
@@ -568,7 +603,8 @@ class ControlServerTest {
     @Test
     void dropsASubscriberThatNeverReadsWhileOtherClientsAreStillServed() throws Exception {
         int port = start(null);
-        try (LineClient stuck = new LineClient(port, 4096); LineClient other = new LineClient(port)) {
+        try (LineClient stuck = new LineClient(port, 4096);
+                LineClient other = new LineClient(port)) {
             assertTrue(stuck.call("subscribe").get("ok").asBoolean());
             int total = 0;
             // Publish until the subscriber's buffers are far past the high-water mark.
@@ -577,14 +613,21 @@ class ControlServerTest {
                 assertTrue(r.get("ok").asBoolean(), r::toString);
                 total += 500;
             }
-            assertEquals("served", other.call("test echo", "served").get("result").get("echo").asText());
+            assertEquals(
+                    "served",
+                    other.call("test echo", "served").get("result").get("echo").asText());
 
             int received = 0;
             while (stuck.readLine() != null) {
                 received++;
             }
             assertTrue(received < total, "the stuck subscriber was dropped; it got " + received + " of " + total);
-            assertEquals("still served", other.call("test echo", "still served").get("result").get("echo").asText());
+            assertEquals(
+                    "still served",
+                    other.call("test echo", "still served")
+                            .get("result")
+                            .get("echo")
+                            .asText());
         }
     }
 

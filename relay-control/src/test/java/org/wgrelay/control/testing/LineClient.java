@@ -105,7 +105,8 @@ public final class LineClient implements AutoCloseable {
         writeLine(req.toString());
         JsonNode response = readJson();
         if (response.path("id").asLong(-1) != id) {
-            throw new AssertionError("response to request " + id + " carries id " + response.get("id") + ": " + response);
+            throw new AssertionError(
+                    "response to request " + id + " carries id " + response.get("id") + ": " + response);
         }
         return response;
     }

@@ -19,9 +19,12 @@ import org.wgrelay.server.roster.Endpoint;
 /** {@code wg blocklist add ip duration}: blocks a source IP for {@code 90s}, {@code 1h}, ... */
 final class BlocklistAddVerb implements VerbHandler {
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
-    static final VerbSpec SPEC = new VerbSpec("wg blocklist add", Role.OPERATOR,
+    static final VerbSpec SPEC = new VerbSpec(
+            "wg blocklist add",
+            Role.OPERATOR,
             "Block a source IP for a while.",
-            List.of(required("ip", "IPv4 or IPv6 address"),
+            List.of(
+                    required("ip", "IPv4 or IPv6 address"),
                     required("duration", "how long: a number with s, m, h or d, e.g. 90s or 1h")));
 
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})([smhd]?)");
@@ -39,8 +42,11 @@ final class BlocklistAddVerb implements VerbHandler {
         long seconds = parseDuration(args.get(1));
         long now = ctx.clockMillis().getAsLong();
         Blocklist blocklist = ctx.blocklist();
-        int strikes = blocklist.entries(now).stream().filter(e -> e.ip().equals(ip))
-                .mapToInt(Blocklist.Entry::totalStrikes).findFirst().orElse(0);
+        int strikes = blocklist.entries(now).stream()
+                .filter(e -> e.ip().equals(ip))
+                .mapToInt(Blocklist.Entry::totalStrikes)
+                .findFirst()
+                .orElse(0);
         blocklist.block(ip, now + seconds * 1000, strikes);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("ip", Endpoint.hostText(ip));
@@ -53,7 +59,8 @@ final class BlocklistAddVerb implements VerbHandler {
     static long parseDuration(String text) throws ControlException {
         Matcher m = DURATION.matcher(text == null ? "" : text.trim());
         if (!m.matches()) {
-            throw new ControlException(ErrorCodes.INVALID_ARG,
+            throw new ControlException(
+                    ErrorCodes.INVALID_ARG,
                     "duration '" + text + "' must be a number with s, m, h or d, e.g. 90s or 1h");
         }
         long n = Long.parseLong(m.group(1));

@@ -13,8 +13,11 @@ import org.wgrelay.server.roster.Endpoint;
 /** {@code wg blocklist list}: entries that have not expired, with the seconds left. */
 final class BlocklistListVerb implements VerbHandler {
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
-    static final VerbSpec SPEC = new VerbSpec("wg blocklist list", Role.READ,
-            "List blocked source IPs with the seconds left and their lifetime strikes.", List.of());
+    static final VerbSpec SPEC = new VerbSpec(
+            "wg blocklist list",
+            Role.READ,
+            "List blocked source IPs with the seconds left and their lifetime strikes.",
+            List.of());
 
     private final ControlContext ctx;
 

@@ -14,8 +14,11 @@ import org.wgrelay.server.roster.Endpoint;
 /** {@code wg blocklist remove ip}. */
 final class BlocklistRemoveVerb implements VerbHandler {
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
-    static final VerbSpec SPEC = new VerbSpec("wg blocklist remove", Role.OPERATOR,
-            "Unblock a source IP.", List.of(required("ip", "IPv4 or IPv6 address")));
+    static final VerbSpec SPEC = new VerbSpec(
+            "wg blocklist remove",
+            Role.OPERATOR,
+            "Unblock a source IP.",
+            List.of(required("ip", "IPv4 or IPv6 address")));
 
     static final String BLOCKLIST_UNKNOWN = "wg_blocklist_unknown";
 

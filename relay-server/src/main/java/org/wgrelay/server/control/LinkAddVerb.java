@@ -16,7 +16,9 @@ final class LinkAddVerb implements VerbHandler {
             + " from the source endpoint alone; a second link on either side is link_limit_exceeded.";
 
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
-    static final VerbSpec SPEC = new VerbSpec("wg link add", Role.OPERATOR,
+    static final VerbSpec SPEC = new VerbSpec(
+            "wg link add",
+            Role.OPERATOR,
             "Link two peers so the relay forwards between them. " + ONE_LINK_RULE,
             List.of(required("a", "first peer name"), required("b", "second peer name")));
 

@@ -19,7 +19,10 @@ final class LinkListVerb implements VerbHandler {
 
     @Override
     public Object handle(List<String> args) {
-        return Map.of("links", ctx.roster().roster().links().stream()
-                .map(l -> Outcomes.link(l.a(), l.b())).toList());
+        return Map.of(
+                "links",
+                ctx.roster().roster().links().stream()
+                        .map(l -> Outcomes.link(l.a(), l.b()))
+                        .toList());
     }
 }

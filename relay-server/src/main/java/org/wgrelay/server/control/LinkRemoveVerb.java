@@ -12,7 +12,9 @@ import org.wgrelay.control.verb.VerbSpec;
 /** {@code wg link remove a b}, names in either order. */
 final class LinkRemoveVerb implements VerbHandler {
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
-    static final VerbSpec SPEC = new VerbSpec("wg link remove", Role.OPERATOR,
+    static final VerbSpec SPEC = new VerbSpec(
+            "wg link remove",
+            Role.OPERATOR,
             "Remove the link between two peers (names in either order).",
             List.of(required("a", "first peer name"), required("b", "second peer name")));
 

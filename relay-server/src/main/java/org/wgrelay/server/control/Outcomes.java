@@ -37,7 +37,9 @@ final class Outcomes {
 
     /** An IP literal (never a host name: no DNS lookups from the control channel). */
     static InetAddress ip(String text) throws ControlException {
-        if (text == null || !text.matches("[0-9A-Fa-f:.]+") || !(text.indexOf(':') >= 0 || text.matches("\\d{1,3}(\\.\\d{1,3}){3}"))) {
+        if (text == null
+                || !text.matches("[0-9A-Fa-f:.]+")
+                || !(text.indexOf(':') >= 0 || text.matches("\\d{1,3}(\\.\\d{1,3}){3}"))) {
             throw new ControlException(ErrorCodes.INVALID_ARG, "'" + text + "' is not an IP address");
         }
         try {

@@ -13,9 +13,12 @@ import org.wgrelay.control.verb.VerbSpec;
 /** {@code wg peer add name ip:port [label]}. */
 final class PeerAddVerb implements VerbHandler {
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
-    static final VerbSpec SPEC = new VerbSpec("wg peer add", Role.OPERATOR,
+    static final VerbSpec SPEC = new VerbSpec(
+            "wg peer add",
+            Role.OPERATOR,
             "Register a peer's public source endpoint under a name.",
-            List.of(required("name", "unique peer name: 1-64 of A-Z a-z 0-9 . _ -"),
+            List.of(
+                    required("name", "unique peer name: 1-64 of A-Z a-z 0-9 . _ -"),
                     required("endpoint", "the peer's public source ip:port ([addr]:port for IPv6)"),
                     optionalRest("label", "free text for operators")));
 

@@ -9,8 +9,8 @@ import org.wgrelay.control.verb.VerbSpec;
 /** {@code wg peer list}: every peer with SPEC's per-peer fields. */
 final class PeerListVerb implements VerbHandler {
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
-    static final VerbSpec SPEC = new VerbSpec("wg peer list", Role.READ,
-            "List the peers with their endpoints, keys, links and counters.", List.of());
+    static final VerbSpec SPEC = new VerbSpec(
+            "wg peer list", Role.READ, "List the peers with their endpoints, keys, links and counters.", List.of());
 
     private final ControlContext ctx;
 

@@ -13,7 +13,9 @@ import org.wgrelay.control.verb.VerbSpec;
 /** {@code wg peer nic name [nic]}: pins or clears the XDP egress NIC. */
 final class PeerNicVerb implements VerbHandler {
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
-    static final VerbSpec SPEC = new VerbSpec("wg peer nic", Role.OPERATOR,
+    static final VerbSpec SPEC = new VerbSpec(
+            "wg peer nic",
+            Role.OPERATOR,
             "Pin the NIC the XDP fast path sends this peer's traffic out of; without a NIC, clear the pin.",
             List.of(required("name", "peer name"), optional("nic", "interface name, e.g. eth1")));
 

@@ -12,7 +12,9 @@ import org.wgrelay.control.verb.VerbSpec;
 /** {@code wg peer pubkey name key}: stamps the peer's public key. */
 final class PeerPubkeyVerb implements VerbHandler {
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
-    static final VerbSpec SPEC = new VerbSpec("wg peer pubkey", Role.OPERATOR,
+    static final VerbSpec SPEC = new VerbSpec(
+            "wg peer pubkey",
+            Role.OPERATOR,
             "Stamp a peer's WireGuard public key (enables MAC1 checks and roaming for its link).",
             List.of(required("name", "peer name"), required("pubkey", "base64 of the 32-byte public key")));
 

@@ -12,8 +12,11 @@ import org.wgrelay.control.verb.VerbSpec;
 /** {@code wg peer remove name}: removes the peer and its link. */
 final class PeerRemoveVerb implements VerbHandler {
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
-    static final VerbSpec SPEC = new VerbSpec("wg peer remove", Role.OPERATOR,
-            "Remove a peer, and its link if it has one.", List.of(required("name", "peer name")));
+    static final VerbSpec SPEC = new VerbSpec(
+            "wg peer remove",
+            Role.OPERATOR,
+            "Remove a peer, and its link if it has one.",
+            List.of(required("name", "peer name")));
 
     private final ControlContext ctx;
 

@@ -12,7 +12,9 @@ import org.wgrelay.control.verb.VerbSpec;
 /** {@code wg peer update name ip:port}: moves a peer's endpoint. */
 final class PeerUpdateVerb implements VerbHandler {
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
-    static final VerbSpec SPEC = new VerbSpec("wg peer update", Role.OPERATOR,
+    static final VerbSpec SPEC = new VerbSpec(
+            "wg peer update",
+            Role.OPERATOR,
             "Move a peer's registered endpoint.",
             List.of(required("name", "peer name"), required("endpoint", "the new ip:port")));
 

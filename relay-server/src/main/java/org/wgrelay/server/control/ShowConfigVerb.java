@@ -23,10 +23,11 @@ import org.wgrelay.server.roster.RosterOutcome;
  */
 final class ShowConfigVerb implements VerbHandler {
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
-    static final VerbSpec SPEC = new VerbSpec("wg show config", Role.READ,
+    static final VerbSpec SPEC = new VerbSpec(
+            "wg show config",
+            Role.READ,
             "Render a ready-to-paste wg-quick [Peer] block for each of the peer's links.",
-            List.of(required("name", "peer name"),
-                    optional("relay", "the relay's public ip:port to put in Endpoint")));
+            List.of(required("name", "peer name"), optional("relay", "the relay's public ip:port to put in Endpoint")));
 
     /** Keeps the peer's NAT mapping, and so its registered endpoint, alive. */
     static final int KEEPALIVE_SECONDS = 25;
@@ -53,12 +54,21 @@ final class ShowConfigVerb implements VerbHandler {
         } else {
             PeerEntry partner = roster.peer(partnerName);
             config.append("[Peer]\n")
-                    .append("# ").append(partner.name()).append(", through wg-relay\n")
-                    .append("PublicKey = ").append(partner.pubkey() == null
-                            ? "<" + partner.name() + "-public-key>" : partner.pubkey()).append('\n')
-                    .append("AllowedIPs = <").append(partner.name()).append("-tunnel-address>/32\n")
-                    .append("Endpoint = ").append(relay).append('\n')
-                    .append("PersistentKeepalive = ").append(KEEPALIVE_SECONDS).append('\n');
+                    .append("# ")
+                    .append(partner.name())
+                    .append(", through wg-relay\n")
+                    .append("PublicKey = ")
+                    .append(partner.pubkey() == null ? "<" + partner.name() + "-public-key>" : partner.pubkey())
+                    .append('\n')
+                    .append("AllowedIPs = <")
+                    .append(partner.name())
+                    .append("-tunnel-address>/32\n")
+                    .append("Endpoint = ")
+                    .append(relay)
+                    .append('\n')
+                    .append("PersistentKeepalive = ")
+                    .append(KEEPALIVE_SECONDS)
+                    .append('\n');
         }
         return Map.of("config", config.toString());
     }

@@ -12,8 +12,11 @@ import org.wgrelay.server.status.RelayStatus;
 /** {@code wg show drop_sources}: the merged per-worker drop tables. */
 final class ShowDropSourcesVerb implements VerbHandler {
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
-    static final VerbSpec SPEC = new VerbSpec("wg show drop_sources", Role.READ,
-            "Show the source IPs with the most recent drops (at most 256).", List.of());
+    static final VerbSpec SPEC = new VerbSpec(
+            "wg show drop_sources",
+            Role.READ,
+            "Show the source IPs with the most recent drops (at most 256).",
+            List.of());
 
     private final ControlContext ctx;
 

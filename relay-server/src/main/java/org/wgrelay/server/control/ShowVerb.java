@@ -8,8 +8,11 @@ import org.wgrelay.control.verb.VerbSpec;
 /** {@code wg show}: the aggregate counters. */
 final class ShowVerb implements VerbHandler {
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
-    static final VerbSpec SPEC = new VerbSpec("wg show", Role.READ,
-            "Show the relay's aggregate counters, port, peer and link counts and XDP state.", List.of());
+    static final VerbSpec SPEC = new VerbSpec(
+            "wg show",
+            Role.READ,
+            "Show the relay's aggregate counters, port, peer and link counts and XDP state.",
+            List.of());
 
     private final ControlContext ctx;
 

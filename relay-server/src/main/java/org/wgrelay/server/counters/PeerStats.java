@@ -1,6 +1,5 @@
 package org.wgrelay.server.counters;
 
-
 /**
  * One peer's counters, striped per worker like {@link RelayCounters}. The object lives
  * as long as the peer is in the roster: forwarding tables rebuilt on change keep

@@ -1,6 +1,5 @@
 package org.wgrelay.server.counters;
 
-
 /**
  * The aggregate counters: one stripe per worker event loop, one for the owner thread
  * (timers, roaming commits), and one for the XDP thread, which adds what the kernel

@@ -15,7 +15,8 @@ final class LogLevels {
     static void apply(String level) {
         String l = level == null ? "" : level.trim().toLowerCase(Locale.ROOT);
         if (!LEVELS.contains(l)) {
-            throw new IllegalArgumentException("invalid --log-level '" + level + "'; expected trace, debug, info, warn or error");
+            throw new IllegalArgumentException(
+                    "invalid --log-level '" + level + "'; expected trace, debug, info, warn or error");
         }
         Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.toLevel(l));

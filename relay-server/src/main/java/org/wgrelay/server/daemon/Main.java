@@ -6,7 +6,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code wg-relay} command: {@code serve}, {@code --help}, {@code --version}. */
-@Command(name = "wg-relay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(
+        name = "wg-relay",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
         description = "Transparent UDP relay for stock WireGuard.")
 public final class Main implements Runnable {
 
@@ -25,8 +28,10 @@ public final class Main implements Runnable {
         cli.getSubcommands().get("ctl").setUnmatchedOptionsArePositionalParams(true);
         // One clear line on stderr for a bad option, no usage dump (SPEC).
         cli.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("wg-relay: " + ex.getMessage()
-                    + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            ex.getCommandLine()
+                    .getErr()
+                    .println("wg-relay: " + ex.getMessage() + " (see '"
+                            + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             return 2;
         });
         return cli.execute(args);

@@ -27,12 +27,16 @@ final class OwnerThread implements AutoCloseable {
     static final int QUEUE_BOUND = 16_384;
 
     private final LongAdder rejected = new LongAdder();
-    private final SingleThreadIoEventLoop loop = new SingleThreadIoEventLoop(null,
-            new DefaultThreadFactory("wg-relay-owner", true), NioIoHandler.newFactory(), QUEUE_BOUND,
+    private final SingleThreadIoEventLoop loop = new SingleThreadIoEventLoop(
+            null,
+            new DefaultThreadFactory("wg-relay-owner", true),
+            NioIoHandler.newFactory(),
+            QUEUE_BOUND,
             (task, executor) -> {
                 rejected.increment();
                 throw new RejectedExecutionException("the owner thread's queue is full");
-            }, TimeUnit.MILLISECONDS.toNanos(100));
+            },
+            TimeUnit.MILLISECONDS.toNanos(100));
 
     EventExecutor executor() {
         return loop;

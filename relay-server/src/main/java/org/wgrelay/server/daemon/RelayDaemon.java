@@ -1,20 +1,20 @@
 package org.wgrelay.server.daemon;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.wgrelay.control.server.ControlServer;
+import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.control.ControlContext;
 import org.wgrelay.server.control.RelayVerbs;
 import org.wgrelay.server.control.StateEvents;
 import org.wgrelay.server.counters.RelayCounters;
 import org.wgrelay.server.metrics.MetricsServer;
 import org.wgrelay.server.metrics.RelayMeters;
-import org.slf4j.LoggerFactory;
-import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.roaming.Candidate;
 import org.wgrelay.server.roaming.RoamingEngine;
 import org.wgrelay.server.roaming.StrikeTable;
@@ -25,11 +25,11 @@ import org.wgrelay.server.roster.RosterFileException;
 import org.wgrelay.server.state.RosterService;
 import org.wgrelay.server.status.RelayStatus;
 import org.wgrelay.server.status.RelayTotals;
+import org.wgrelay.server.table.ForwardingTable;
+import org.wgrelay.server.table.ForwardingTableHolder;
 import org.wgrelay.server.xdp.XdpAttachException;
 import org.wgrelay.server.xdp.XdpFastPath;
 import org.wgrelay.server.xdp.XdpLauncher;
-import org.wgrelay.server.table.ForwardingTable;
-import org.wgrelay.server.table.ForwardingTableHolder;
 
 /**
  * One running relay: the roster and its single writer, the published forwarding
@@ -66,7 +66,8 @@ public final class RelayDaemon implements AutoCloseable {
     }
 
     /** As above, with where the XDP helper comes from (tests give a fake). */
-    public RelayDaemon(ServeConfig config, LongSupplier clockMillis, XdpLauncher xdpLauncher) throws RosterFileException {
+    public RelayDaemon(ServeConfig config, LongSupplier clockMillis, XdpLauncher xdpLauncher)
+            throws RosterFileException {
         this.xdpLauncher = xdpLauncher;
         this.config = config;
         this.clockMillis = clockMillis;
@@ -74,13 +75,19 @@ public final class RelayDaemon implements AutoCloseable {
         RosterFile file = new RosterFile(config.roster());
         Roster initial = file.load();
         this.roster = new RosterService(initial, file, tables, config.workers(), owner.executor());
-        this.roaming = new RoamingEngine(tables, roster, blocklist, new StrikeTable(), counters, clockMillis,
-                this::publish, owner.executor());
-        this.udp = new RelayServer(new InetSocketAddress(config.bind(), config.port()), config.workers(), tables,
-                blocklist, counters, roaming, config.traceForwardHashes(), clockMillis);
+        this.roaming = new RoamingEngine(
+                tables, roster, blocklist, new StrikeTable(), counters, clockMillis, this::publish, owner.executor());
+        this.udp = new RelayServer(
+                new InetSocketAddress(config.bind(), config.port()),
+                config.workers(),
+                tables,
+                blocklist,
+                counters,
+                roaming,
+                config.traceForwardHashes(),
+                clockMillis);
         this.totals = new RelayTotals(counters, () -> xdp);
-        this.meters = new RelayMeters(meterRegistry, roster, totals, blocklist, clockMillis,
-                owner::rejections);
+        this.meters = new RelayMeters(meterRegistry, roster, totals, blocklist, clockMillis, owner::rejections);
         roster.addListener(meters);
     }
 
@@ -92,23 +99,35 @@ public final class RelayDaemon implements AutoCloseable {
         try {
             bind("udp " + Endpoint.format(config.bind(), config.port()), udp::start);
             if (config.wantsXdp()) {
-                xdp = xdpLauncher.attach(config.xdpInterfaces(), config.xdpMode(), udp.boundPort(), tables, blocklist,
-                        roaming, counters, clockMillis);
+                xdp = xdpLauncher.attach(
+                        config.xdpInterfaces(),
+                        config.xdpMode(),
+                        udp.boundPort(),
+                        tables,
+                        blocklist,
+                        roaming,
+                        counters,
+                        clockMillis);
                 roster.addListener(xdp);
             }
             status = new RelayStatus(roster, totals, udp.boundPort(), peer -> {
                 Candidate c = roaming.candidateOf(peer);
                 return c == null ? null : c.endpoint().toString();
             });
-            ControlContext context = new ControlContext(new InetSocketAddress(config.bind(), udp.boundPort()), roster, status,
-                    udp::dropSources, blocklist,
-                    (event, data) -> publish(event, data), clockMillis);
-            control = new ControlServer(config.control().socketAddress(), RelayVerbs.registry(context),
-                    config.controlToken());
+            ControlContext context = new ControlContext(
+                    new InetSocketAddress(config.bind(), udp.boundPort()),
+                    roster,
+                    status,
+                    udp::dropSources,
+                    blocklist,
+                    (event, data) -> publish(event, data),
+                    clockMillis);
+            control = new ControlServer(
+                    config.control().socketAddress(), RelayVerbs.registry(context), config.controlToken());
             roster.addListener(new StateEvents(this::publish));
             bind("control " + config.control(), control::start);
-            metrics = new MetricsServer(config.metrics().socketAddress(), meterRegistry, () -> ready,
-                    totals::pollKernelCounts);
+            metrics = new MetricsServer(
+                    config.metrics().socketAddress(), meterRegistry, () -> ready, totals::pollKernelCounts);
             bind("metrics " + config.metrics(), metrics::start);
         } catch (InterruptedException | RuntimeException e) {
             close();

@@ -47,6 +47,7 @@ public final class RelayServer implements AutoCloseable {
      * would be truncated by the kernel, so it could not be forwarded byte for byte.
      */
     public static final int MAX_DATAGRAM_BYTES = 9216;
+
     static final int DATAGRAMS_PER_READ = 32;
     private static final int SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
@@ -63,8 +64,14 @@ public final class RelayServer implements AutoCloseable {
     private final List<WorkerState> workerStates = new ArrayList<>();
     private EventLoopGroup group;
 
-    public RelayServer(InetSocketAddress bindAddress, int workers, ForwardingTableHolder tables, Blocklist blocklist,
-            RelayCounters counters, RoamingEngine roaming, boolean traceForwardHashes,
+    public RelayServer(
+            InetSocketAddress bindAddress,
+            int workers,
+            ForwardingTableHolder tables,
+            Blocklist blocklist,
+            RelayCounters counters,
+            RoamingEngine roaming,
+            boolean traceForwardHashes,
             LongSupplier clockMillis) {
         this.bindAddress = bindAddress;
         this.workers = workers;
@@ -81,8 +88,8 @@ public final class RelayServer implements AutoCloseable {
         if (!Epoll.isAvailable()) {
             throw new IllegalStateException("the epoll transport is not available: " + Epoll.unavailabilityCause());
         }
-        group = new MultiThreadIoEventLoopGroup(workers, new DefaultThreadFactory("wg-relay-worker", true),
-                EpollIoHandler.newFactory());
+        group = new MultiThreadIoEventLoopGroup(
+                workers, new DefaultThreadFactory("wg-relay-worker", true), EpollIoHandler.newFactory());
         SocketProtocolFamily family = bindAddress.getAddress() instanceof Inet4Address
                 ? SocketProtocolFamily.INET
                 : SocketProtocolFamily.INET6;
@@ -99,13 +106,19 @@ public final class RelayServer implements AutoCloseable {
                         .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES)
                         .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER_BYTES)
                         .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_DATAGRAM_BYTES)
-                        .option(ChannelOption.RCVBUF_ALLOCATOR,
+                        .option(
+                                ChannelOption.RCVBUF_ALLOCATOR,
                                 new FixedRecvByteBufAllocator(MAX_DATAGRAM_BYTES * DATAGRAMS_PER_READ))
-                        .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        .option(
+                                ChannelOption.WRITE_BUFFER_WATER_MARK,
                                 new WriteBufferWaterMark(2 * 1024 * 1024, 4 * 1024 * 1024))
-                        .handler(new RelayChannelInitializer(worker, tables, blocklist,
+                        .handler(new RelayChannelInitializer(
+                                worker,
+                                tables,
+                                blocklist,
                                 roaming == null ? new DropUnknownSources() : roaming,
-                                roaming, traceForwardHashes));
+                                roaming,
+                                traceForwardHashes));
                 // Each bind registers with the next event loop of the group: one socket per loop.
                 Channel ch = b.bind(bindAddress).sync().channel();
                 channels.add(ch);
@@ -134,7 +147,10 @@ public final class RelayServer implements AutoCloseable {
         List<List<DropSourceTable.Row>> perWorker = new ArrayList<>();
         for (int i = 0; i < channels.size(); i++) {
             WorkerState worker = workerStates.get(i);
-            perWorker.add(channels.get(i).eventLoop().submit(() -> worker.dropSources().snapshot()).get(5, TimeUnit.SECONDS));
+            perWorker.add(channels.get(i)
+                    .eventLoop()
+                    .submit(() -> worker.dropSources().snapshot())
+                    .get(5, TimeUnit.SECONDS));
         }
         return DropSourceTable.merge(perWorker);
     }

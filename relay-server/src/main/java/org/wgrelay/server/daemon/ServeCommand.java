@@ -21,55 +21,92 @@ import sun.misc.Signal;
  * stderr when something is wrong, runs the relay, and on SIGTERM/SIGINT stops and
  * exits 0.
  */
-@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = "Run the relay daemon.",
         footer = "%nEvery option also reads WG_RELAY_<OPTION> from the environment, e.g. WG_RELAY_PORT.")
 public final class ServeCommand implements Callable<Integer> {
     /** Exit status when the relay refuses to start. */
     public static final int EXIT_REFUSED = 1;
 
-    @Option(names = "--port", paramLabel = "N", defaultValue = "${env:WG_RELAY_PORT:-51820}",
+    @Option(
+            names = "--port",
+            paramLabel = "N",
+            defaultValue = "${env:WG_RELAY_PORT:-51820}",
             description = "UDP port of the relay (default: ${DEFAULT-VALUE}).")
     String port;
 
-    @Option(names = "--bind", paramLabel = "ADDR", defaultValue = "${env:WG_RELAY_BIND:-0.0.0.0}",
+    @Option(
+            names = "--bind",
+            paramLabel = "ADDR",
+            defaultValue = "${env:WG_RELAY_BIND:-0.0.0.0}",
             description = "Address to bind the UDP sockets to; :: for dual stack (default: ${DEFAULT-VALUE}).")
     String bind;
 
-    @Option(names = "--workers", paramLabel = "N", defaultValue = "${env:WG_RELAY_WORKERS:-0}",
+    @Option(
+            names = "--workers",
+            paramLabel = "N",
+            defaultValue = "${env:WG_RELAY_WORKERS:-0}",
             description = "Event loops, each with its own SO_REUSEPORT socket (default: number of processors).")
     String workers;
 
-    @Option(names = "--roster", paramLabel = "PATH", defaultValue = "${env:WG_RELAY_ROSTER:-./wg-roster}",
-            description = "Roster file, loaded at start and rewritten atomically after every change (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--roster",
+            paramLabel = "PATH",
+            defaultValue = "${env:WG_RELAY_ROSTER:-./wg-roster}",
+            description =
+                    "Roster file, loaded at start and rewritten atomically after every change (default: ${DEFAULT-VALUE}).")
     String roster;
 
-    @Option(names = "--control", paramLabel = "HOST:PORT", defaultValue = "${env:WG_RELAY_CONTROL:-127.0.0.1:51821}",
+    @Option(
+            names = "--control",
+            paramLabel = "HOST:PORT",
+            defaultValue = "${env:WG_RELAY_CONTROL:-127.0.0.1:51821}",
             description = "Control channel listener (default: ${DEFAULT-VALUE}).")
     String control;
 
-    @Option(names = "--control-token-file", paramLabel = "PATH", defaultValue = "${env:WG_RELAY_CONTROL_TOKEN_FILE}",
+    @Option(
+            names = "--control-token-file",
+            paramLabel = "PATH",
+            defaultValue = "${env:WG_RELAY_CONTROL_TOKEN_FILE}",
             description = "Operator token file; when set, mutating verbs need the token.")
     String controlTokenFile;
 
-    @Option(names = "--metrics", paramLabel = "HOST:PORT", defaultValue = "${env:WG_RELAY_METRICS:-127.0.0.1:9108}",
+    @Option(
+            names = "--metrics",
+            paramLabel = "HOST:PORT",
+            defaultValue = "${env:WG_RELAY_METRICS:-127.0.0.1:9108}",
             description = "Prometheus scrape (/metrics) and health (/healthz, /readyz) (default: ${DEFAULT-VALUE}).")
     String metrics;
 
-    @Option(names = "--xdp-interface", paramLabel = "NIC[,NIC]", defaultValue = "${env:WG_RELAY_XDP_INTERFACE}",
+    @Option(
+            names = "--xdp-interface",
+            paramLabel = "NIC[,NIC]",
+            defaultValue = "${env:WG_RELAY_XDP_INTERFACE}",
             description = "NICs to attach the XDP program to.")
     String xdpInterface;
 
-    @Option(names = "--xdp-mode", paramLabel = "drv|skb|auto|off", defaultValue = "${env:WG_RELAY_XDP_MODE:-drv}",
+    @Option(
+            names = "--xdp-mode",
+            paramLabel = "drv|skb|auto|off",
+            defaultValue = "${env:WG_RELAY_XDP_MODE:-drv}",
             description = "XDP attach mode; auto tries drv then skb; off attaches nothing (default: ${DEFAULT-VALUE}).")
     String xdpMode;
 
-    @Option(names = "--trace-forward-hashes", defaultValue = "${env:WG_RELAY_TRACE_FORWARD_HASHES:-false}",
-            fallbackValue = "true", arity = "0..1",
+    @Option(
+            names = "--trace-forward-hashes",
+            defaultValue = "${env:WG_RELAY_TRACE_FORWARD_HASHES:-false}",
+            fallbackValue = "true",
+            arity = "0..1",
             description = "Log SHA-256 of every forwarded frame at ingress and egress (not for production).")
     String traceForwardHashes;
 
-    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "${env:WG_RELAY_LOG_LEVEL:-info}",
+    @Option(
+            names = "--log-level",
+            paramLabel = "LEVEL",
+            defaultValue = "${env:WG_RELAY_LOG_LEVEL:-info}",
             description = "trace, debug, info, warn or error (default: ${DEFAULT-VALUE}).")
     String logLevel;
 
@@ -104,8 +141,9 @@ public final class ServeCommand implements Callable<Integer> {
             return EXIT_REFUSED;
         }
         if (config.traceForwardHashes()) {
-            org.slf4j.LoggerFactory.getLogger("org.wgrelay.trace").warn(
-                    "--trace-forward-hashes is on: every forwarded frame is hashed and logged; not for production");
+            org.slf4j.LoggerFactory.getLogger("org.wgrelay.trace")
+                    .warn(
+                            "--trace-forward-hashes is on: every forwarded frame is hashed and logged; not for production");
         }
         System.out.println(daemon.startupLine());
         System.out.flush();
@@ -127,13 +165,15 @@ public final class ServeCommand implements Callable<Integer> {
         }
         HostPort controlAddress = parseHostPort("--control", control);
         HostPort metricsAddress = parseHostPort("--metrics", metrics);
-        String token = controlTokenFile == null || controlTokenFile.isBlank() ? null : readToken(Path.of(controlTokenFile));
+        String token =
+                controlTokenFile == null || controlTokenFile.isBlank() ? null : readToken(Path.of(controlTokenFile));
         if (token == null && !controlAddress.isLoopback()) {
             throw new IllegalArgumentException("refusing to listen for control on non-loopback " + controlAddress
                     + " without --control-token-file");
         }
         XdpMode mode = XdpMode.parse(xdpMode);
-        List<String> nics = xdpInterface == null || xdpInterface.isBlank() ? List.of() : List.of(xdpInterface.split(","));
+        List<String> nics =
+                xdpInterface == null || xdpInterface.isBlank() ? List.of() : List.of(xdpInterface.split(","));
         for (String nic : nics) {
             if (!nic.matches("[A-Za-z0-9][A-Za-z0-9._@-]{0,14}")) {
                 throw new IllegalArgumentException("invalid --xdp-interface '" + nic + "'; expected NIC[,NIC]");
@@ -141,20 +181,42 @@ public final class ServeCommand implements Callable<Integer> {
         }
         boolean trace;
         switch (traceForwardHashes.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "true": case "1": case "yes": case "on": trace = true; break;
-            case "false": case "0": case "no": case "off": case "": trace = false; break;
-            default: throw new IllegalArgumentException("invalid --trace-forward-hashes '" + traceForwardHashes
-                    + "'; expected true or false");
+            case "true":
+            case "1":
+            case "yes":
+            case "on":
+                trace = true;
+                break;
+            case "false":
+            case "0":
+            case "no":
+            case "off":
+            case "":
+                trace = false;
+                break;
+            default:
+                throw new IllegalArgumentException(
+                        "invalid --trace-forward-hashes '" + traceForwardHashes + "'; expected true or false");
         }
-        return new ServeConfig(bindAddress, portN, workersN, Path.of(roster), controlAddress, token, metricsAddress,
-                nics, mode, trace);
+        return new ServeConfig(
+                bindAddress,
+                portN,
+                workersN,
+                Path.of(roster),
+                controlAddress,
+                token,
+                metricsAddress,
+                nics,
+                mode,
+                trace);
     }
 
     private static int parseInt(String option, String text, int min, int max) {
         try {
             int v = Integer.parseInt(text.trim());
             if (v < min || v > max) {
-                throw new IllegalArgumentException("invalid " + option + " '" + text + "'; expected " + min + ".." + max);
+                throw new IllegalArgumentException(
+                        "invalid " + option + " '" + text + "'; expected " + min + ".." + max);
             }
             return v;
         } catch (NumberFormatException e) {
@@ -164,12 +226,14 @@ public final class ServeCommand implements Callable<Integer> {
 
     private static InetAddress parseBind(String text) {
         if (!text.matches("[0-9A-Fa-f:.]+")) {
-            throw new IllegalArgumentException("invalid --bind '" + text + "'; expected an IP address such as 0.0.0.0 or ::");
+            throw new IllegalArgumentException(
+                    "invalid --bind '" + text + "'; expected an IP address such as 0.0.0.0 or ::");
         }
         try {
             return InetAddress.getByName(text);
         } catch (IOException e) {
-            throw new IllegalArgumentException("invalid --bind '" + text + "'; expected an IP address such as 0.0.0.0 or ::");
+            throw new IllegalArgumentException(
+                    "invalid --bind '" + text + "'; expected an IP address such as 0.0.0.0 or ::");
         }
     }
 

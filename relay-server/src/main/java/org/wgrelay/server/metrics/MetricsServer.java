@@ -49,7 +49,10 @@ public final class MetricsServer implements AutoCloseable {
     private Channel listener;
 
     /** @param beforeScrape runs before each scrape: brings counters kept elsewhere (the kernel's) up to date */
-    public MetricsServer(InetSocketAddress bindAddress, PrometheusMeterRegistry registry, BooleanSupplier ready,
+    public MetricsServer(
+            InetSocketAddress bindAddress,
+            PrometheusMeterRegistry registry,
+            BooleanSupplier ready,
             Runnable beforeScrape) {
         this.bindAddress = bindAddress;
         this.registry = registry;
@@ -58,8 +61,8 @@ public final class MetricsServer implements AutoCloseable {
     }
 
     public void start() throws InterruptedException {
-        group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("wg-relay-metrics", true),
-                NioIoHandler.newFactory());
+        group = new MultiThreadIoEventLoopGroup(
+                1, new DefaultThreadFactory("wg-relay-metrics", true), NioIoHandler.newFactory());
         try {
             listener = new ServerBootstrap()
                     .group(group)
@@ -72,7 +75,9 @@ public final class MetricsServer implements AutoCloseable {
                             ch.pipeline().addLast(new Endpoints());
                         }
                     })
-                    .bind(bindAddress).sync().channel();
+                    .bind(bindAddress)
+                    .sync()
+                    .channel();
         } catch (InterruptedException | RuntimeException e) {
             close();
             throw e;
@@ -107,7 +112,11 @@ public final class MetricsServer implements AutoCloseable {
             switch (new QueryStringDecoder(req.uri()).path()) {
                 case "/metrics":
                     beforeScrape.run();
-                    respond(ctx, req, HttpResponseStatus.OK, registry.scrape(),
+                    respond(
+                            ctx,
+                            req,
+                            HttpResponseStatus.OK,
+                            registry.scrape(),
                             "text/plain; version=0.0.4; charset=utf-8");
                     break;
                 case "/healthz":
@@ -115,24 +124,40 @@ public final class MetricsServer implements AutoCloseable {
                     break;
                 case "/readyz":
                     boolean ok = ready.getAsBoolean();
-                    respond(ctx, req, ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                            ok ? "ready\n" : "not ready\n", "text/plain");
+                    respond(
+                            ctx,
+                            req,
+                            ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                            ok ? "ready\n" : "not ready\n",
+                            "text/plain");
                     break;
                 default:
-                    respond(ctx, req, HttpResponseStatus.NOT_FOUND, "not found: /metrics, /healthz, /readyz\n",
+                    respond(
+                            ctx,
+                            req,
+                            HttpResponseStatus.NOT_FOUND,
+                            "not found: /metrics, /healthz, /readyz\n",
                             "text/plain");
             }
         }
 
-        private void respond(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String body,
+        private void respond(
+                ChannelHandlerContext ctx,
+                FullHttpRequest req,
+                HttpResponseStatus status,
+                String body,
                 String contentType) {
             ByteBuf content = req.method().equals(HttpMethod.HEAD)
                     ? Unpooled.EMPTY_BUFFER
                     : Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
             FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
             res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-            res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH,
-                    req.method().equals(HttpMethod.HEAD) ? body.getBytes(StandardCharsets.UTF_8).length : content.readableBytes());
+            res.headers()
+                    .setInt(
+                            HttpHeaderNames.CONTENT_LENGTH,
+                            req.method().equals(HttpMethod.HEAD)
+                                    ? body.getBytes(StandardCharsets.UTF_8).length
+                                    : content.readableBytes());
             boolean keepAlive = HttpUtil.isKeepAlive(req) && req.decoderResult().isSuccess();
             var f = ctx.writeAndFlush(res);
             if (!keepAlive) {

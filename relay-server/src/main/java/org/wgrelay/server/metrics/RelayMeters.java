@@ -46,37 +46,51 @@ public final class RelayMeters implements RosterListener {
     private final LongSupplier ownerQueueRejections;
 
     /** @param ownerQueueRejections tasks the owner thread's full queue refused, since start */
-    public RelayMeters(MeterRegistry registry, RosterService roster, RelayTotals totals, Blocklist blocklist,
-            LongSupplier clockMillis, LongSupplier ownerQueueRejections) {
+    public RelayMeters(
+            MeterRegistry registry,
+            RosterService roster,
+            RelayTotals totals,
+            Blocklist blocklist,
+            LongSupplier clockMillis,
+            LongSupplier ownerQueueRejections) {
         this.ownerQueueRejections = ownerQueueRejections;
         this.registry = registry;
         this.roster = roster;
         this.totals = totals;
         FunctionCounter.builder("wgrelay.rx.packets", totals, c -> c.get(RelayCounter.RX_PACKETS))
-                .description("Datagrams received on the relay port, dropped ones included").register(registry);
+                .description("Datagrams received on the relay port, dropped ones included")
+                .register(registry);
         FunctionCounter.builder("wgrelay.forwarded.packets", totals, c -> c.get(RelayCounter.FWD_PACKETS))
-                .description("Datagrams forwarded to a link partner").register(registry);
+                .description("Datagrams forwarded to a link partner")
+                .register(registry);
         for (RelayCounter c : RelayCounter.values()) {
             if (c.isDrop()) {
                 FunctionCounter.builder("wgrelay.dropped.packets", totals, cs -> cs.get(c))
                         .tag("reason", c.key().substring("drop_".length()))
-                        .description("Datagrams dropped, by reason").register(registry);
+                        .description("Datagrams dropped, by reason")
+                        .register(registry);
             }
         }
-        Gauge.builder("wgrelay.peers", roster, r -> r.roster().peerCount()).description("Registered peers")
+        Gauge.builder("wgrelay.peers", roster, r -> r.roster().peerCount())
+                .description("Registered peers")
                 .register(registry);
-        Gauge.builder("wgrelay.links", roster, r -> r.roster().linkCount()).description("Links").register(registry);
+        Gauge.builder("wgrelay.links", roster, r -> r.roster().linkCount())
+                .description("Links")
+                .register(registry);
         // Live entries at scrape time, as wg blocklist list shows them: an expired entry
         // leaves the gauge when it stops blocking, not when a sweep happens to run.
         Gauge.builder("wgrelay.blocklist.entries", blocklist, b -> b.liveCount(clockMillis.getAsLong()))
-                .description("Blocked source IPs").register(registry);
+                .description("Blocked source IPs")
+                .register(registry);
         FunctionCounter.builder("wgrelay.xdp.map.write.failures", totals, RelayTotals::xdpMapWriteFailures)
-                .description("BPF map writes that failed (the maps are resynced after one)").register(registry);
+                .description("BPF map writes that failed (the maps are resynced after one)")
+                .register(registry);
         FunctionCounter.builder("wgrelay.owner.queue.rejections", this.ownerQueueRejections, LongSupplier::getAsLong)
                 .description("Tasks the owner thread's full queue refused (the next sweep redoes their work)")
                 .register(registry);
         Gauge.builder("wgrelay.xdp.attached", totals, t -> t.xdpAttached() ? 1 : 0)
-                .description("1 when the XDP fast path is attached").register(registry);
+                .description("1 when the XDP fast path is attached")
+                .register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -113,17 +127,24 @@ public final class RelayMeters implements RosterListener {
     private List<Meter> register(String peer, PeerStats stats) {
         List<Meter> meters = new ArrayList<>();
         meters.add(FunctionCounter.builder("wgrelay.peer.rx.bytes", stats, s -> s.get(PeerCounter.RX_BYTES))
-                .tag("peer", peer).description("UDP payload bytes received from the peer").register(registry));
+                .tag("peer", peer)
+                .description("UDP payload bytes received from the peer")
+                .register(registry));
         meters.add(FunctionCounter.builder("wgrelay.peer.forwarded.bytes", stats, s -> s.get(PeerCounter.FWD_BYTES))
-                .tag("peer", peer).description("UDP payload bytes from the peer forwarded to its partner")
+                .tag("peer", peer)
+                .description("UDP payload bytes from the peer forwarded to its partner")
                 .register(registry));
         meters.add(FunctionCounter.builder("wgrelay.peer.dropped.packets", stats, s -> s.get(PeerCounter.DROP_NO_LINK))
-                .tag("peer", peer).tag("reason", "no_link").description("The peer's datagrams dropped, by reason")
+                .tag("peer", peer)
+                .tag("reason", "no_link")
+                .description("The peer's datagrams dropped, by reason")
                 .register(registry));
-        meters.add(FunctionCounter.builder("wgrelay.peer.dropped.packets", stats,
-                        s -> s.get(PeerCounter.DROP_PUBKEY_MISMATCH))
-                .tag("peer", peer).tag("reason", "pubkey_mismatch")
-                .description("The peer's datagrams dropped, by reason").register(registry));
+        meters.add(FunctionCounter.builder(
+                        "wgrelay.peer.dropped.packets", stats, s -> s.get(PeerCounter.DROP_PUBKEY_MISMATCH))
+                .tag("peer", peer)
+                .tag("reason", "pubkey_mismatch")
+                .description("The peer's datagrams dropped, by reason")
+                .register(registry));
         return meters;
     }
 

@@ -32,7 +32,11 @@ public final class IoErrorLog extends ChannelInboundHandlerAdapter {
         worker.counters().increment(worker.stripe(), RelayCounter.TX_ERRORS);
         long now = worker.nowMillis();
         if (now >= nextLogAtMillis) {
-            LOG.warn("udp i/o error on worker {}: {} ({} similar errors suppressed)", worker.stripe(), cause.toString(), suppressed);
+            LOG.warn(
+                    "udp i/o error on worker {}: {} ({} similar errors suppressed)",
+                    worker.stripe(),
+                    cause.toString(),
+                    suppressed);
             suppressed = 0;
             nextLogAtMillis = now + LOG_INTERVAL_MILLIS;
         } else {

@@ -26,8 +26,13 @@ public final class RelayChannelInitializer extends ChannelInitializer<Channel> {
      * @param roaming roaming's watch over registered sources (rules 8, 9); null for a relay
      *     without roaming
      */
-    public RelayChannelInitializer(WorkerState worker, ForwardingTableHolder tables, Blocklist blocklist,
-            UnknownSourcePolicy unknownSources, LinkedSourceWatch roaming, boolean traceForwardHashes) {
+    public RelayChannelInitializer(
+            WorkerState worker,
+            ForwardingTableHolder tables,
+            Blocklist blocklist,
+            UnknownSourcePolicy unknownSources,
+            LinkedSourceWatch roaming,
+            boolean traceForwardHashes) {
         this.worker = worker;
         this.tables = tables;
         this.blocklist = blocklist;
@@ -42,28 +47,38 @@ public final class RelayChannelInitializer extends ChannelInitializer<Channel> {
     }
 
     /** The stages without roaming: unknown sources go to {@code unknownSources}. For tests. */
-    public static void addStages(ChannelPipeline p, WorkerState worker, ForwardingTableHolder tables,
-            Blocklist blocklist, UnknownSourcePolicy unknownSources, boolean traceForwardHashes) {
+    public static void addStages(
+            ChannelPipeline p,
+            WorkerState worker,
+            ForwardingTableHolder tables,
+            Blocklist blocklist,
+            UnknownSourcePolicy unknownSources,
+            boolean traceForwardHashes) {
         addStages(p, worker, tables, blocklist, unknownSources, null, traceForwardHashes);
     }
 
     /** Adds the stages in SPEC's order; also used by tests on an {@code EmbeddedChannel}. */
-    public static void addStages(ChannelPipeline p, WorkerState worker, ForwardingTableHolder tables,
-            Blocklist blocklist, UnknownSourcePolicy unknownSources, LinkedSourceWatch roaming,
+    public static void addStages(
+            ChannelPipeline p,
+            WorkerState worker,
+            ForwardingTableHolder tables,
+            Blocklist blocklist,
+            UnknownSourcePolicy unknownSources,
+            LinkedSourceWatch roaming,
             boolean traceForwardHashes) {
         p.addLast("rx-counter", new RxCounter(worker));
-        p.addLast("blocklist-gate", new BlocklistGate(blocklist, worker));      // rule 1
-        p.addLast("shape-filter", new ShapeFilter(worker));                     // rule 2
+        p.addLast("blocklist-gate", new BlocklistGate(blocklist, worker)); // rule 1
+        p.addLast("shape-filter", new ShapeFilter(worker)); // rule 2
         p.addLast("source-lookup", new SourceLookup(tables, unknownSources, worker)); // rule 3
-        p.addLast("link-lookup", new LinkLookup(worker));                       // rule 4
-        p.addLast("mac1-verifier", new Mac1Verifier(worker));                   // rule 5
+        p.addLast("link-lookup", new LinkLookup(worker)); // rule 4
+        p.addLast("mac1-verifier", new Mac1Verifier(worker)); // rule 5
         if (roaming != null) {
-            p.addLast("roaming-watch", new RoamingWatch(roaming, worker));      // rules 8, 9, voiding
+            p.addLast("roaming-watch", new RoamingWatch(roaming, worker)); // rules 8, 9, voiding
         }
         if (traceForwardHashes) {
-            p.addLast("trace-hasher", new TraceHasher());                 // rule 6 and 7's egress line
+            p.addLast("trace-hasher", new TraceHasher()); // rule 6 and 7's egress line
         }
-        p.addLast("forwarder", new Forwarder(worker));                          // rule 7
+        p.addLast("forwarder", new Forwarder(worker)); // rule 7
         p.addLast("io-error-log", new IoErrorLog(worker));
     }
 }

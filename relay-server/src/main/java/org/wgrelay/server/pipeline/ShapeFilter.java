@@ -35,7 +35,8 @@ public final class ShapeFilter extends ChannelInboundHandlerAdapter {
         int type = WgMessage.shapedType(packet.content());
         if (type == WgMessage.NOT_SHAPED) {
             worker.counters().increment(worker.stripe(), RelayCounter.DROP_NOT_WG_SHAPED);
-            worker.dropSources().record(packet.sender().getAddress(), RelayCounter.DROP_NOT_WG_SHAPED, worker.nowMillis());
+            worker.dropSources()
+                    .record(packet.sender().getAddress(), RelayCounter.DROP_NOT_WG_SHAPED, worker.nowMillis());
             packet.release();
             return;
         }

@@ -30,6 +30,7 @@ public final class TraceHasher extends ChannelDuplexHandler {
     private final MessageDigest sha256;
     /** Route, type and destination of the datagram in flight, for its egress line. */
     private Route egressRoute;
+
     private int egressType;
     private InetSocketAddress egressTo;
 
@@ -46,9 +47,15 @@ public final class TraceHasher extends ChannelDuplexHandler {
         Datagram datagram = (Datagram) msg;
         Route route = datagram.route();
         ByteBuf content = datagram.content();
-        LOG.info("trace ingress sha256={} len={} type={} src_peer={} src_pubkey={} dst_peer={} dst_pubkey={}",
-                hash(content), content.readableBytes(), datagram.type(), route.peer().name(),
-                pubkeyPrefix(route.peer()), route.partner().name(), pubkeyPrefix(route.partner()));
+        LOG.info(
+                "trace ingress sha256={} len={} type={} src_peer={} src_pubkey={} dst_peer={} dst_pubkey={}",
+                hash(content),
+                content.readableBytes(),
+                datagram.type(),
+                route.peer().name(),
+                pubkeyPrefix(route.peer()),
+                route.partner().name(),
+                pubkeyPrefix(route.partner()));
         egressRoute = route;
         egressType = datagram.type();
         egressTo = datagram.destination(); // final here: roaming's watch runs before this stage
@@ -66,9 +73,13 @@ public final class TraceHasher extends ChannelDuplexHandler {
         // to a candidate (rule 8) gets no line (SPEC).
         if (egressRoute != null && msg instanceof DatagramPacket p && egressTo.equals(p.recipient())) {
             ByteBuf content = p.content();
-            LOG.info("trace egress sha256={} len={} type={} src_peer={} dst_peer={}",
-                    hash(content), content.readableBytes(), egressType,
-                    egressRoute.peer().name(), egressRoute.partner().name());
+            LOG.info(
+                    "trace egress sha256={} len={} type={} src_peer={} dst_peer={}",
+                    hash(content),
+                    content.readableBytes(),
+                    egressType,
+                    egressRoute.peer().name(),
+                    egressRoute.partner().name());
         }
         ctx.write(msg, promise);
     }

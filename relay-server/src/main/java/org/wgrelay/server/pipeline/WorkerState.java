@@ -20,7 +20,6 @@ public final class WorkerState {
     private final Mac1 mac1 = new Mac1();
     private final HandshakeBudget handshakeBudget = new HandshakeBudget();
 
-
     public WorkerState(int stripe, RelayCounters counters, LongSupplier clockMillis) {
         this.stripe = stripe;
         this.counters = counters;

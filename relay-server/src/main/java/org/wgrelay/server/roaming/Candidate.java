@@ -25,6 +25,7 @@ public final class Candidate implements RoamingCandidate {
     public static final int COMMITTING = 2;
     /** Terminal states. */
     public static final int COMMITTED = 3;
+
     public static final int VOIDED = 4;
     public static final int EXPIRED = 5;
     public static final int CANCELLED = 6;
@@ -41,6 +42,7 @@ public final class Candidate implements RoamingCandidate {
     private volatile int answerIndex;
     /** Rate limits of rule 3: retries and type-4 forwards, each at most once per second. */
     private volatile long lastInitForwardMillis;
+
     private volatile long lastTransportForwardMillis;
     /** Whether the owner thread has counted and struck this candidate's failure (owner only). */
     boolean failureSettled;

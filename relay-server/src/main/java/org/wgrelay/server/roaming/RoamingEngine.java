@@ -80,11 +80,19 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
      * only read it; the owner writes it. At most one candidate per peer is live.
      */
     private final Map<InetSocketAddress, Candidate> bySource = new ConcurrentHashMap<>();
+
     private final java.util.List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
     /** @param owner the one owner thread; its queue must be bounded and must not block a worker */
-    public RoamingEngine(ForwardingTableHolder tables, RosterService roster, Blocklist blocklist, StrikeTable strikes,
-            RelayCounters counters, LongSupplier clockMillis, EventSink events, Executor owner) {
+    public RoamingEngine(
+            ForwardingTableHolder tables,
+            RosterService roster,
+            Blocklist blocklist,
+            StrikeTable strikes,
+            RelayCounters counters,
+            LongSupplier clockMillis,
+            EventSink events,
+            Executor owner) {
         this.tables = tables;
         this.roster = roster;
         this.blocklist = blocklist;
@@ -151,8 +159,8 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
                 return RelayCounter.DROP_UNKNOWN_SRC;
             }
         } else {
-            Candidate registered = new Candidate(match.partner().name(), slot,
-                    Endpoint.of(source.getAddress(), source.getPort()), senderIndex, now);
+            Candidate registered = new Candidate(
+                    match.partner().name(), slot, Endpoint.of(source.getAddress(), source.getPort()), senderIndex, now);
             if (!slot.replace(c, registered)) {
                 return RelayCounter.DROP_UNKNOWN_SRC; // another worker registered one for S first
             }
@@ -169,7 +177,8 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
             int state = c.state();
             boolean committing = state == Candidate.COMMITTING;
             boolean answeredTransport = datagram.type() == WgMessage.TYPE_TRANSPORT_DATA
-                    && state == Candidate.ANSWERED && c.takeTransportForward(now);
+                    && state == Candidate.ANSWERED
+                    && c.takeTransportForward(now);
             if (committing || answeredTransport) {
                 Route route = tables.current().routeOf(c.peer());
                 if (route != null && route.linked()) {
@@ -199,9 +208,10 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
         if (own != null && own.isLive()) {
             // The committed endpoint shows it owns the candidate's handshake: the candidate is a copy.
             if (((type == WgMessage.TYPE_HANDSHAKE_INITIATION
-                            && WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET) == own.senderIndex())
-                    || (type == WgMessage.TYPE_TRANSPORT_DATA && own.isAnswered()
-                            && WgMessage.index(content, WgMessage.RECEIVER_INDEX_OFFSET) == own.answerIndex()))
+                                    && WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET) == own.senderIndex())
+                            || (type == WgMessage.TYPE_TRANSPORT_DATA
+                                    && own.isAnswered()
+                                    && WgMessage.index(content, WgMessage.RECEIVER_INDEX_OFFSET) == own.answerIndex()))
                     && own.transition(Candidate.VOIDED, Candidate.PENDING, Candidate.ANSWERED)) {
                 toOwner(() -> settleFailure(own));
             }
@@ -213,13 +223,15 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
         int state = theirs.state();
         if (type == WgMessage.TYPE_HANDSHAKE_RESPONSE && theirs.isLive()) {
             datagram.mirror(theirs.address());
-            if (theirs.markAnswered(WgMessage.index(content, WgMessage.RESPONSE_RECEIVER_INDEX_OFFSET),
+            if (theirs.markAnswered(
+                    WgMessage.index(content, WgMessage.RESPONSE_RECEIVER_INDEX_OFFSET),
                     WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET))) {
                 toOwner(this::changed);
             }
             return;
         }
-        if (type == WgMessage.TYPE_TRANSPORT_DATA && state == Candidate.ANSWERED
+        if (type == WgMessage.TYPE_TRANSPORT_DATA
+                && state == Candidate.ANSWERED
                 && WgMessage.index(content, WgMessage.RECEIVER_INDEX_OFFSET) == theirs.senderIndex()
                 && theirs.transition(Candidate.COMMITTING, Candidate.ANSWERED)) {
             toOwner(() -> finishCommit(theirs));
@@ -246,7 +258,8 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
     public void sweep() {
         long now = clockMillis.getAsLong();
         for (Candidate c : knownCandidates()) {
-            if (c.isLive() && now - c.registeredAtMillis() >= CANDIDATE_TTL_MILLIS
+            if (c.isLive()
+                    && now - c.registeredAtMillis() >= CANDIDATE_TTL_MILLIS
                     && c.transition(Candidate.EXPIRED, Candidate.PENDING, Candidate.ANSWERED)) {
                 settleFailure(c);
             } else if (c.failed()) {

@@ -21,6 +21,7 @@ public final class StrikeTable {
         {3600_000L, 5, 3600_000L},
         {60_000L, 2, 60_000L},
     };
+
     private static final int KEPT = 10; // enough for the largest step
 
     /** The decision after a strike: block for {@code millis} because {@code strikes} fell in the window. */

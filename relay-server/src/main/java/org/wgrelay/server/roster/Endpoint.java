@@ -109,16 +109,19 @@ public final class Endpoint {
     private static InetAddress parseLiteral(String host, String whole) {
         for (int i = 0; i < host.length(); i++) {
             char c = host.charAt(i);
-            boolean ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
+            boolean ok =
+                    (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
             if (!ok) {
                 // Refuse anything that InetAddress would try to resolve (names, scope ids).
-                throw new IllegalArgumentException("'" + quote(host) + "' in '" + quote(whole) + "' is not an IP address literal");
+                throw new IllegalArgumentException(
+                        "'" + quote(host) + "' in '" + quote(whole) + "' is not an IP address literal");
             }
         }
         try {
             return InetAddress.getByName(host);
         } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("'" + quote(host) + "' in '" + quote(whole) + "' is not an IP address literal");
+            throw new IllegalArgumentException(
+                    "'" + quote(host) + "' in '" + quote(whole) + "' is not an IP address literal");
         }
     }
 

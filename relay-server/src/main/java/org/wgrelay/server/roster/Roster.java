@@ -24,6 +24,7 @@ public final class Roster {
     private final List<Link> links;
     /** Indexes derived from {@code peers} and {@code links}, so lookups are O(1). */
     private final Map<Endpoint, String> nameByEndpoint = new HashMap<>();
+
     private final Map<String, Link> linkByName = new HashMap<>();
     /**
      * False only for the private working copy of {@link #builder()}, whose changes
@@ -134,7 +135,8 @@ public final class Roster {
         }
         PeerEntry holder = peerAt(endpoint);
         if (holder != null) {
-            return reject(RosterOutcome.ENDPOINT_IN_USE,
+            return reject(
+                    RosterOutcome.ENDPOINT_IN_USE,
                     "endpoint " + endpoint + " is already registered to peer '" + holder.name() + "'");
         }
         Roster next = derive();
@@ -152,7 +154,8 @@ public final class Roster {
         }
         PeerEntry holder = peerAt(endpoint);
         if (holder != null && !holder.name().equals(name)) {
-            return reject(RosterOutcome.ENDPOINT_IN_USE,
+            return reject(
+                    RosterOutcome.ENDPOINT_IN_USE,
                     "endpoint " + endpoint + " is already registered to peer '" + holder.name() + "'");
         }
         return replace(peer.withEndpoint(endpoint), "peer '" + name + "' moved to " + endpoint);
@@ -182,7 +185,8 @@ public final class Roster {
                 return reject(RosterOutcome.INVALID_ARG, bad);
             }
         }
-        return replace(peer.withNic(nic),
+        return replace(
+                peer.withNic(nic),
                 nic == null ? "peer '" + name + "' NIC pin cleared" : "peer '" + name + "' pinned to " + nic);
     }
 
@@ -217,7 +221,8 @@ public final class Roster {
         for (String n : new String[] {a, b}) {
             Link existing = linkOf(n);
             if (existing != null) {
-                return reject(RosterOutcome.LINK_LIMIT_EXCEEDED,
+                return reject(
+                        RosterOutcome.LINK_LIMIT_EXCEEDED,
                         "each peer can be in at most one link, so the destination is unambiguous from the source"
                                 + " endpoint; '" + n + "' is already linked to '" + existing.partnerOf(n) + "'");
             }
@@ -234,8 +239,10 @@ public final class Roster {
     public RosterChange removeLink(String a, String b) {
         Link link = a == null ? null : linkOf(a);
         if (link == null || !link.joins(a, b)) {
-            return reject(RosterOutcome.LINK_UNKNOWN, "there is no link between '" + RosterNames.printable(a)
-                    + "' and '" + RosterNames.printable(b) + "'");
+            return reject(
+                    RosterOutcome.LINK_UNKNOWN,
+                    "there is no link between '" + RosterNames.printable(a) + "' and '" + RosterNames.printable(b)
+                            + "'");
         }
         Roster next = derive();
         next.dropLink(link);

@@ -72,7 +72,8 @@ public final class RosterFile {
         }
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder()
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes))
@@ -114,18 +115,18 @@ public final class RosterFile {
                     change = builder.apply(r -> r.setNic(f[1], f[2]));
                     break;
                 default:
-                    throw new RosterFileException(where + "unknown entry '" + RosterNames.printable(f[0])
-                            + "'; expected peer, link or nic");
+                    throw new RosterFileException(
+                            where + "unknown entry '" + RosterNames.printable(f[0]) + "'; expected peer, link or nic");
             }
             if (!change.ok()) {
-                throw new RosterFileException(where + change.message() + " (" + change.outcome().code() + ")");
+                throw new RosterFileException(
+                        where + change.message() + " (" + change.outcome().code() + ")");
             }
         }
         return builder.build();
     }
 
-    private static RosterChange parsePeer(Roster.Builder builder, String[] f, String where)
-            throws RosterFileException {
+    private static RosterChange parsePeer(Roster.Builder builder, String[] f, String where) throws RosterFileException {
         expectFields(f, 3, Integer.MAX_VALUE, where, "peer <name> <ip:port> [pubkey-base64|-] [label...]");
         Endpoint endpoint;
         try {
@@ -178,7 +179,8 @@ public final class RosterFile {
         try {
             Files.createDirectories(dir);
             tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch =
+                    FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer buf = ByteBuffer.wrap(format(roster).getBytes(StandardCharsets.UTF_8));
                 while (buf.hasRemaining()) {
                     ch.write(buf);

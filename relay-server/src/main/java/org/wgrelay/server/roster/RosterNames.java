@@ -11,6 +11,7 @@ public final class RosterNames {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     /** Linux interface names: at most 15 bytes, no slash or whitespace. */
     private static final Pattern NIC = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._@-]{0,14}");
+
     public static final int MAX_LABEL_LENGTH = 200;
     public static final int PUBKEY_LENGTH = 32;
 
@@ -19,7 +20,8 @@ public final class RosterNames {
     /** Null if valid, else a sentence saying why not. */
     public static String checkName(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
-            return "peer name '" + printable(name) + "' must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit";
+            return "peer name '" + printable(name)
+                    + "' must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit";
         }
         return null;
     }

@@ -57,8 +57,8 @@ public final class RosterService {
     }
 
     /** As above, with every change run on {@code writer} (the owner thread). */
-    public RosterService(Roster initial, RosterFile file, ForwardingTableHolder tables, int workers,
-            EventExecutor writer) {
+    public RosterService(
+            Roster initial, RosterFile file, ForwardingTableHolder tables, int workers, EventExecutor writer) {
         this.writer = writer;
         this.file = file;
         this.tables = tables;
@@ -100,8 +100,10 @@ public final class RosterService {
         } catch (ExecutionException e) {
             throw new IllegalStateException("roster change failed", e.getCause());
         } catch (RejectedExecutionException e) {
-            return new RosterChange(RosterOutcome.PERSIST_FAILED,
-                    "the relay is too busy to take the change now, nothing changed; try again", before);
+            return new RosterChange(
+                    RosterOutcome.PERSIST_FAILED,
+                    "the relay is too busy to take the change now, nothing changed; try again",
+                    before);
         }
     }
 
@@ -115,8 +117,10 @@ public final class RosterService {
             file.write(result.roster());
         } catch (RosterFileException e) {
             LOG.error("roster change not applied: {}", e.getMessage());
-            return new RosterChange(RosterOutcome.PERSIST_FAILED,
-                    "the roster could not be saved, nothing changed: " + e.getMessage(), before);
+            return new RosterChange(
+                    RosterOutcome.PERSIST_FAILED,
+                    "the roster could not be saved, nothing changed: " + e.getMessage(),
+                    before);
         }
         roster = result.roster();
         syncStats(roster);

@@ -1,5 +1,6 @@
 package org.wgrelay.server.status;
 
+import java.net.InetAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,7 +14,6 @@ import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.roster.PeerEntry;
 import org.wgrelay.server.roster.Roster;
-import java.net.InetAddress;
 import org.wgrelay.server.state.RosterService;
 
 /**
@@ -104,7 +104,11 @@ public final class RelayStatus {
             m.put("drop_not_wg_shaped", row.notWgShaped());
             m.put("drop_handshake_no_pubkey_match", row.noPubkeyMatch());
             m.put("drop_handshake_rate_limited", row.handshakeRateLimited());
-            m.put("last_seen", row.lastSeenMillis() == 0 ? null : Instant.ofEpochMilli(row.lastSeenMillis()).toString());
+            m.put(
+                    "last_seen",
+                    row.lastSeenMillis() == 0
+                            ? null
+                            : Instant.ofEpochMilli(row.lastSeenMillis()).toString());
             out.add(m);
         }
         return out;

@@ -49,7 +49,6 @@ public final class RelayTotals {
         return counters.get(c);
     }
 
-
     /** BPF map writes that failed since start (not a SPEC counter; an operator's alarm). */
     public long xdpMapWriteFailures() {
         XdpFastPath x = xdp.get();

@@ -38,8 +38,12 @@ public final class ForwardingTable {
     private final Route[] keyed;
     private final int linkCount;
 
-    private ForwardingTable(Ipv4RouteMap ipv4, Map<InetSocketAddress, Route> ipv6, Map<String, Route> byName,
-            Route[] keyed, int links) {
+    private ForwardingTable(
+            Ipv4RouteMap ipv4,
+            Map<InetSocketAddress, Route> ipv6,
+            Map<String, Route> byName,
+            Route[] keyed,
+            int links) {
         this.ipv4 = ipv4;
         this.ipv6 = ipv6;
         this.byName = byName;
@@ -57,7 +61,9 @@ public final class ForwardingTable {
         List<Route> keyed = new ArrayList<>();
         for (PeerEntry peer : peers) {
             String partnerName = roster.partnerOf(peer.name());
-            Route route = new Route(peer, runtimes.runtimeOf(peer.name()),
+            Route route = new Route(
+                    peer,
+                    runtimes.runtimeOf(peer.name()),
                     partnerName == null ? null : roster.peer(partnerName),
                     partnerName == null ? null : runtimes.runtimeOf(partnerName));
             byName.put(peer.name(), route);
@@ -72,8 +78,8 @@ public final class ForwardingTable {
                 v6.put(ep.socketAddress(), route);
             }
         }
-        return new ForwardingTable(new Ipv4RouteMap(keys, routes, v4), v6, byName, keyed.toArray(new Route[0]),
-                roster.linkCount());
+        return new ForwardingTable(
+                new Ipv4RouteMap(keys, routes, v4), v6, byName, keyed.toArray(new Route[0]), roster.linkCount());
     }
 
     /**

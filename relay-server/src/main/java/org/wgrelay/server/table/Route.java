@@ -73,6 +73,7 @@ public final class Route {
 
     @Override
     public String toString() {
-        return peer.name() + "@" + peer.endpoint() + " -> " + (partner == null ? "(no link)" : partner.name() + "@" + partner.endpoint());
+        return peer.name() + "@" + peer.endpoint() + " -> "
+                + (partner == null ? "(no link)" : partner.name() + "@" + partner.endpoint());
     }
 }

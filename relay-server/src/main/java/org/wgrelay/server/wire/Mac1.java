@@ -21,6 +21,7 @@ public final class Mac1 {
 
     /** Scratch for the message bytes; one instance per thread (per worker). */
     private final byte[] scratch = new byte[WgMessage.HANDSHAKE_INITIATION_LENGTH];
+
     private final byte[] computed = new byte[WgMessage.MAC_LENGTH];
     private final byte[] presented = new byte[WgMessage.MAC_LENGTH];
 

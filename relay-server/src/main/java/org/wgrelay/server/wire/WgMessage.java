@@ -31,6 +31,7 @@ public final class WgMessage {
     public static final int RECEIVER_INDEX_OFFSET = 4;
     /** MAC1 sits at len-32 .. len-16 of initiations and responses; MAC2 follows it. */
     public static final int MAC1_FROM_END = 32;
+
     public static final int MAC_LENGTH = 16;
 
     /** Returned by {@link #shapedType} for a datagram that is not WireGuard-shaped. */

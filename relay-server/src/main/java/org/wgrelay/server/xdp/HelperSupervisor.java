@@ -45,7 +45,11 @@ final class HelperSupervisor implements AutoCloseable {
     private volatile boolean attached;
     private long nextRestartMillis;
 
-    HelperSupervisor(XdpLauncher launcher, HelperChannel first, List<String> interfaces, XdpMode requested,
+    HelperSupervisor(
+            XdpLauncher launcher,
+            HelperChannel first,
+            List<String> interfaces,
+            XdpMode requested,
             LongSupplier clockMillis) {
         this.launcher = launcher;
         this.helper = first;

@@ -51,7 +51,7 @@ final class KernelCounts {
                 case "fwd" -> fwd = d;
                 case "drop_shape" -> dropShape = d;
                 case "drop_block" -> dropBlock = d;
-                default -> { }
+                default -> {}
             }
         }
         int s = counters.xdpStripe();
@@ -111,8 +111,8 @@ final class KernelCounts {
     private static InetSocketAddress endpoint(String key) {
         int space = key.indexOf(' ');
         try {
-            return new InetSocketAddress(InetAddress.getByName(key.substring(0, space)),
-                    Integer.parseInt(key.substring(space + 1)));
+            return new InetSocketAddress(
+                    InetAddress.getByName(key.substring(0, space)), Integer.parseInt(key.substring(space + 1)));
         } catch (UnknownHostException | RuntimeException e) {
             return new InetSocketAddress(0);
         }

@@ -24,7 +24,9 @@ public final class XdpFailureLine {
 
     private static String driver(Path dev) {
         try {
-            return Files.readSymbolicLink(dev.resolve("device/driver")).getFileName().toString();
+            return Files.readSymbolicLink(dev.resolve("device/driver"))
+                    .getFileName()
+                    .toString();
         } catch (IOException | UnsupportedOperationException e) {
             return "?";
         }

@@ -64,8 +64,16 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
     /** The table the maps were last synced to: per-peer kernel counts belong to its endpoints. */
     private ForwardingTable projected = ForwardingTable.EMPTY;
 
-    XdpFastPath(XdpLauncher launcher, HelperChannel helper, List<String> interfaces, XdpMode mode, int relayPort,
-            ForwardingTableHolder tables, Blocklist blocklist, RelayCounters counters, LongSupplier clockMillis) {
+    XdpFastPath(
+            XdpLauncher launcher,
+            HelperChannel helper,
+            List<String> interfaces,
+            XdpMode mode,
+            int relayPort,
+            ForwardingTableHolder tables,
+            Blocklist blocklist,
+            RelayCounters counters,
+            LongSupplier clockMillis) {
         this.supervisor = new HelperSupervisor(launcher, helper, interfaces, mode, clockMillis);
         this.relayPort = relayPort;
         this.tables = tables;
@@ -194,8 +202,8 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
         }
         try {
             ForwardingTable table = tables.current();
-            XdpState want = XdpProjection.project(relayPort, supervisor.nics(), table, blocklist,
-                    clockMillis.getAsLong());
+            XdpState want =
+                    XdpProjection.project(relayPort, supervisor.nics(), table, blocklist, clockMillis.getAsLong());
             // An entry's counts go with it: take them while the maps and the table they
             // were synced to still agree on whose they are (a move, an unlink, a resync).
             Set<String> removed = sync.peersRemovedBy(want);

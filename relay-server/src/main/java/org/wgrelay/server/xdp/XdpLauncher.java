@@ -22,14 +22,22 @@ import org.wgrelay.xdp.HelperProcess;
 public interface XdpLauncher {
     /** Environment variables naming the helper binary and the BPF object (else found under the install). */
     String HELPER_ENV = "WG_RELAY_XDP_HELPER";
+
     String OBJECT_ENV = "WG_RELAY_XDP_OBJECT";
 
     /** Opens a helper channel (a real process, or a fake in tests). */
     HelperChannel open() throws IOException;
 
     /** Opens a helper and attaches to {@code interfaces} in {@code mode}; SPEC's failure line on failure. */
-    default XdpFastPath attach(List<String> interfaces, XdpMode mode, int relayPort, ForwardingTableHolder tables,
-            Blocklist blocklist, RoamingEngine roaming, RelayCounters counters, LongSupplier clockMillis)
+    default XdpFastPath attach(
+            List<String> interfaces,
+            XdpMode mode,
+            int relayPort,
+            ForwardingTableHolder tables,
+            Blocklist blocklist,
+            RoamingEngine roaming,
+            RelayCounters counters,
+            LongSupplier clockMillis)
             throws XdpAttachException {
         String first = interfaces.get(0);
         HelperChannel helper;
@@ -38,8 +46,8 @@ public interface XdpLauncher {
         } catch (IOException e) {
             throw new XdpAttachException(XdpFailureLine.of(first, mode, e.getMessage()));
         }
-        XdpFastPath xdp = new XdpFastPath(this, helper, interfaces, mode, relayPort, tables, blocklist, counters,
-                clockMillis);
+        XdpFastPath xdp =
+                new XdpFastPath(this, helper, interfaces, mode, relayPort, tables, blocklist, counters, clockMillis);
         AttachResult failed;
         try {
             failed = xdp.attach();

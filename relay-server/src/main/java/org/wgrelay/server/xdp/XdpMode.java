@@ -4,7 +4,10 @@ import java.util.Locale;
 
 /** SPEC's {@code --xdp-mode}: how to attach the XDP program, or not at all. */
 public enum XdpMode {
-    DRV, SKB, AUTO, OFF;
+    DRV,
+    SKB,
+    AUTO,
+    OFF;
 
     public static XdpMode parse(String text) {
         try {

@@ -22,8 +22,8 @@ import org.wgrelay.xdp.XdpState;
 final class XdpProjection {
     private XdpProjection() {}
 
-    static XdpState project(int relayPort, Map<String, XdpNic> nicsByName, ForwardingTable table, Blocklist blocklist,
-            long nowMillis) {
+    static XdpState project(
+            int relayPort, Map<String, XdpNic> nicsByName, ForwardingTable table, Blocklist blocklist, long nowMillis) {
         Map<Integer, XdpNic> nics = new HashMap<>();
         for (XdpNic n : nicsByName.values()) {
             nics.put(n.ifindex(), n);
@@ -36,17 +36,28 @@ final class XdpProjection {
         }
         Map<String, XdpPeer> peers = new HashMap<>();
         for (Route r : table.routes()) {
-            if (!r.linked() || !r.peer().endpoint().isIpv4() || !r.partner().endpoint().isIpv4()) {
+            if (!r.linked()
+                    || !r.peer().endpoint().isIpv4()
+                    || !r.partner().endpoint().isIpv4()) {
                 continue; // unlinked sources are dropped by userspace; IPv6 is not in the program
             }
             Endpoint from = r.peer().endpoint();
             Endpoint to = r.partner().endpoint();
-            XdpNic pinned = r.partner().nic() == null ? null : nicsByName.get(r.partner().nic());
+            XdpNic pinned = r.partner().nic() == null
+                    ? null
+                    : nicsByName.get(r.partner().nic());
             // SPEC rule 9 must see the partner's transport data while a candidate is answered,
             // and the voiding rule the candidate's owner's: both go up for that window.
-            boolean pass = answered(r.runtime().roaming()) || answered(r.partnerRuntime().roaming());
-            XdpPeer p = new XdpPeer(host(from), from.port(), host(to), to.port(),
-                    pinned == null ? 0 : pinned.ifindex(), pass, blocked.containsKey(host(from)));
+            boolean pass = answered(r.runtime().roaming())
+                    || answered(r.partnerRuntime().roaming());
+            XdpPeer p = new XdpPeer(
+                    host(from),
+                    from.port(),
+                    host(to),
+                    to.port(),
+                    pinned == null ? 0 : pinned.ifindex(),
+                    pass,
+                    blocked.containsKey(host(from)));
             peers.put(p.key(), p);
         }
         return new XdpState(relayPort, nics, peers, blocked);

@@ -3,7 +3,6 @@ package org.wgrelay.server.control;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -127,7 +126,9 @@ class RelayVerbsTest {
         e = refused(LinkAddVerb.SPEC);
         assertEquals(ErrorCodes.MISSING_ARG, e.code());
         assertTrue(e.getMessage().contains("<a>"), e.getMessage());
-        assertEquals(ErrorCodes.MISSING_ARG, refused(BlocklistAddVerb.SPEC, "192.0.2.1").code());
+        assertEquals(
+                ErrorCodes.MISSING_ARG,
+                refused(BlocklistAddVerb.SPEC, "192.0.2.1").code());
         assertEquals(ErrorCodes.MISSING_ARG, refused(ShowConfigVerb.SPEC).code());
     }
 
@@ -137,9 +138,14 @@ class RelayVerbsTest {
         assertEquals(ErrorCodes.INVALID_ARG, e.code());
         assertTrue(e.getMessage().contains("too many"), e.getMessage());
         assertEquals(ErrorCodes.INVALID_ARG, refused(PeerListVerb.SPEC, "x").code());
-        assertEquals(ErrorCodes.INVALID_ARG, refused(PeerNicVerb.SPEC, "alice", "eth0", "eth1").code());
-        assertEquals(ErrorCodes.INVALID_ARG, refused(ShowConfigVerb.SPEC, "alice", "192.0.2.1:51820", "x").code());
-        assertEquals(ErrorCodes.INVALID_ARG, refused(BuiltinVerbs.SUBSCRIBE, "now").code());
+        assertEquals(
+                ErrorCodes.INVALID_ARG,
+                refused(PeerNicVerb.SPEC, "alice", "eth0", "eth1").code());
+        assertEquals(
+                ErrorCodes.INVALID_ARG,
+                refused(ShowConfigVerb.SPEC, "alice", "192.0.2.1:51820", "x").code());
+        assertEquals(
+                ErrorCodes.INVALID_ARG, refused(BuiltinVerbs.SUBSCRIBE, "now").code());
     }
 
     @Test
@@ -152,10 +158,12 @@ class RelayVerbsTest {
 
     @Test
     void joinsTheWordsOfARestArgumentWithOneSpace() throws ControlException {
-        assertEquals(List.of("alice", "198.51.100.1:51820", "home router, 2nd floor"),
-                VerbRegistry.checkArgs(PeerAddVerb.SPEC,
-                        List.of("alice", "198.51.100.1:51820", "home", "router,", "2nd", "floor")));
-        assertEquals(List.of("alice", "198.51.100.1:51820", "one label"),
+        assertEquals(
+                List.of("alice", "198.51.100.1:51820", "home router, 2nd floor"),
+                VerbRegistry.checkArgs(
+                        PeerAddVerb.SPEC, List.of("alice", "198.51.100.1:51820", "home", "router,", "2nd", "floor")));
+        assertEquals(
+                List.of("alice", "198.51.100.1:51820", "one label"),
                 VerbRegistry.checkArgs(PeerAddVerb.SPEC, List.of("alice", "198.51.100.1:51820", "one label")));
         List<String> many = new ArrayList<>(List.of("a", "1.2.3.4:5"));
         for (int i = 0; i < 10_000; i++) {
@@ -216,8 +224,10 @@ class RelayVerbsTest {
     @Test
     void helpForAnUnknownVerbIsUnknownVerb() {
         VerbRegistry r = fullRegistry();
-        for (String[] words : List.of(new String[] {"wg link"}, new String[] {"wg", "frob"},
-                new String[] {"WG LINK ADD"}, new String[] {"x".repeat(100_000)})) {
+        for (String[] words : List.of(
+                new String[] {"wg link"}, new String[] {"wg", "frob"}, new String[] {"WG LINK ADD"}, new String[] {
+                    "x".repeat(100_000)
+                })) {
             ControlException e = assertThrows(ControlException.class, () -> help(r, words));
             assertEquals(ErrorCodes.UNKNOWN_VERB, e.code());
         }
@@ -225,7 +235,8 @@ class RelayVerbsTest {
 
     @Test
     void linkAddDescriptionStatesTheOneLinkPerPeerRule() throws Exception {
-        String description = help(fullRegistry(), "wg link add").get("description").asText();
+        String description =
+                help(fullRegistry(), "wg link add").get("description").asText();
         assertTrue(description.contains("at most one link"), description);
         assertTrue(description.contains("link_limit_exceeded"), description);
     }

@@ -59,8 +59,13 @@ class DropSourceTableTest {
     @Test
     void refusesReasonsThatAreNotCountedPerSource() {
         DropSourceTable table = new DropSourceTable();
-        for (RelayCounter reason : new RelayCounter[] {RelayCounter.DROP_NO_LINK, RelayCounter.DROP_BLOCKLISTED,
-            RelayCounter.RX_PACKETS, RelayCounter.FWD_PACKETS, RelayCounter.DROP_HANDSHAKE_PUBKEY_MISMATCH}) {
+        for (RelayCounter reason : new RelayCounter[] {
+            RelayCounter.DROP_NO_LINK,
+            RelayCounter.DROP_BLOCKLISTED,
+            RelayCounter.RX_PACKETS,
+            RelayCounter.FWD_PACKETS,
+            RelayCounter.DROP_HANDSHAKE_PUBKEY_MISMATCH
+        }) {
             assertThrows(IllegalArgumentException.class, () -> table.record(ip(1), reason, 1), reason.key());
         }
     }

@@ -27,33 +27,37 @@ class StripedCountersTest {
         List<Thread> writers = new ArrayList<>();
         for (int s = 0; s < stripes; s++) {
             int stripe = s;
-            Thread t = new Thread(() -> {
-                try {
-                    start.await();
-                    for (int i = 0; i < rounds; i++) {
-                        c.increment(stripe, 0);
-                        c.add(stripe, counters - 1, 3);
-                        c.add(stripe, stripe % counters, 1);
-                        c.max(stripe, 9, i);
-                    }
-                } catch (Throwable e) {
-                    failure.set(e);
-                }
-            }, "stripe-" + s);
+            Thread t = new Thread(
+                    () -> {
+                        try {
+                            start.await();
+                            for (int i = 0; i < rounds; i++) {
+                                c.increment(stripe, 0);
+                                c.add(stripe, counters - 1, 3);
+                                c.add(stripe, stripe % counters, 1);
+                                c.max(stripe, 9, i);
+                            }
+                        } catch (Throwable e) {
+                            failure.set(e);
+                        }
+                    },
+                    "stripe-" + s);
             writers.add(t);
             t.start();
         }
         // A reader running alongside sees sums that never go backwards.
-        Thread reader = new Thread(() -> {
-            long last = 0;
-            while (writing.get()) {
-                long now = c.sum(0);
-                if (now < last) {
-                    failure.set(new AssertionError("sum went backwards: " + last + " -> " + now));
-                }
-                last = now;
-            }
-        }, "reader");
+        Thread reader = new Thread(
+                () -> {
+                    long last = 0;
+                    while (writing.get()) {
+                        long now = c.sum(0);
+                        if (now < last) {
+                            failure.set(new AssertionError("sum went backwards: " + last + " -> " + now));
+                        }
+                        last = now;
+                    }
+                },
+                "reader");
         reader.start();
         start.countDown();
         for (Thread t : writers) {
@@ -135,9 +139,18 @@ class StripedCountersTest {
         for (RelayCounter c : RelayCounter.values()) {
             keys.add(c.key());
         }
-        assertTrue(keys.containsAll(List.of("rx_packets", "fwd_packets", "drop_unknown_src", "drop_no_link",
-                "drop_not_wg_shaped", "drop_handshake_pubkey_mismatch", "drop_handshake_no_pubkey_match",
-                "drop_relearn_unconfirmed", "drop_blocklisted")), keys.toString());
+        assertTrue(
+                keys.containsAll(List.of(
+                        "rx_packets",
+                        "fwd_packets",
+                        "drop_unknown_src",
+                        "drop_no_link",
+                        "drop_not_wg_shaped",
+                        "drop_handshake_pubkey_mismatch",
+                        "drop_handshake_no_pubkey_match",
+                        "drop_relearn_unconfirmed",
+                        "drop_blocklisted")),
+                keys.toString());
         for (RelayCounter c : RelayCounter.values()) {
             assertEquals(c.key().startsWith("drop_"), c.isDrop(), c.key());
         }
@@ -151,8 +164,17 @@ class StripedCountersTest {
         for (PeerCounter c : PeerCounter.values()) {
             keys.add(c.key());
         }
-        assertEquals(List.of("rx_packets", "rx_bytes", "fwd_packets", "fwd_bytes", "drop_no_link",
-                "drop_pubkey_mismatch", "endpoint_relearn", "last_seen"), keys);
+        assertEquals(
+                List.of(
+                        "rx_packets",
+                        "rx_bytes",
+                        "fwd_packets",
+                        "fwd_bytes",
+                        "drop_no_link",
+                        "drop_pubkey_mismatch",
+                        "endpoint_relearn",
+                        "last_seen"),
+                keys);
     }
 
     @Test

@@ -25,8 +25,8 @@ import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterChange;
 import org.wgrelay.server.table.ForwardingTable;
-import org.wgrelay.server.table.PeerRuntime;
 import org.wgrelay.server.table.ForwardingTableHolder;
+import org.wgrelay.server.table.PeerRuntime;
 
 /**
  * One worker's full pipeline on an {@link EmbeddedChannel}, built by
@@ -48,8 +48,8 @@ final class RelayHarness {
     Roster roster = Roster.EMPTY;
 
     RelayHarness(boolean traceForwardHashes) {
-        RelayChannelInitializer.addStages(channel.pipeline(), worker, tables, blocklist, new DropUnknownSources(),
-                traceForwardHashes);
+        RelayChannelInitializer.addStages(
+                channel.pipeline(), worker, tables, blocklist, new DropUnknownSources(), traceForwardHashes);
     }
 
     RelayHarness() {
@@ -78,7 +78,10 @@ final class RelayHarness {
         RosterChange c = f.apply(roster);
         assertTrue(c.ok(), c.message());
         roster = c.roster();
-        tables.publish(ForwardingTable.build(roster, name -> runtimes.computeIfAbsent(name, n -> new PeerRuntime(stats.computeIfAbsent(n, m -> new PeerStats(1))))));
+        tables.publish(ForwardingTable.build(
+                roster,
+                name -> runtimes.computeIfAbsent(
+                        name, n -> new PeerRuntime(stats.computeIfAbsent(n, m -> new PeerStats(1))))));
         return this;
     }
 

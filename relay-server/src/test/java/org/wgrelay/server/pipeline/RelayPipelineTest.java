@@ -47,8 +47,13 @@ class RelayPipelineTest {
     static final InetSocketAddress STRANGER = address("192.0.2.99", 40000);
 
     private RelayHarness relay = new RelayHarness()
-            .peer("alice", ALICE).peer("bob", BOB).peer("carol", CAROL).peer("dave", DAVE).peer("erin", ERIN)
-            .link("alice", "bob").link("dave", "erin");
+            .peer("alice", ALICE)
+            .peer("bob", BOB)
+            .peer("carol", CAROL)
+            .peer("dave", DAVE)
+            .peer("erin", ERIN)
+            .link("alice", "bob")
+            .link("dave", "erin");
 
     @Test
     void forwardsALinkedPeersTransportDataByteForByteToThePartnersEndpointInTheSameBuffer() {
@@ -59,7 +64,9 @@ class RelayPipelineTest {
 
         DatagramPacket out = relay.forwarded();
         assertEquals(BOB, out.recipient());
-        assertSame(relay.tables.current().routeOf("alice").partnerAddress(), out.recipient(),
+        assertSame(
+                relay.tables.current().routeOf("alice").partnerAddress(),
+                out.recipient(),
                 "the preallocated partner address, not a new one");
         assertSame(payload, out.content(), "the received buffer itself goes out: no copy");
         assertArrayEquals(sent, ByteBufUtil.getBytes(out.content()));
@@ -224,8 +231,8 @@ class RelayPipelineTest {
 
         DatagramPacket shaped = relay.receive(TestPackets.datagram(4, 64), ALICE);
         DatagramPacket unshaped = relay.receive(TestPackets.datagram(7, 10), ALICE);
-        DatagramPacket otherPort = relay.receive(TestPackets.datagram(1, 148),
-                new InetSocketAddress(ALICE.getAddress(), 9));
+        DatagramPacket otherPort =
+                relay.receive(TestPackets.datagram(1, 148), new InetSocketAddress(ALICE.getAddress(), 9));
 
         assertNull(relay.channel.readOutbound());
         assertEquals(0, shaped.refCnt());
@@ -339,7 +346,8 @@ class RelayPipelineTest {
     void forwardsOnlyTheReadableBytesOfADatagramWhoseReaderIndexIsNotZero() {
         byte[] message = TestPackets.bytes(4, 80, 9);
         ByteBuf payload = Unpooled.buffer(16 + 80);
-        payload.writeBytes(new byte[] {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0}).writeBytes(message);
+        payload.writeBytes(new byte[] {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0})
+                .writeBytes(message);
         payload.readerIndex(16);
 
         relay.receive(payload, ALICE);
@@ -371,7 +379,10 @@ class RelayPipelineTest {
         assertEquals(aliceMoved, toAlice.recipient(), "bob's datagrams follow alice to her new endpoint");
         toAlice.release();
         assertEquals(1, relay.count(RelayCounter.DROP_UNKNOWN_SRC));
-        assertEquals(2, relay.statsOf("alice").get(PeerCounter.RX_PACKETS), "one before the move, one after: stats survive it");
+        assertEquals(
+                2,
+                relay.statsOf("alice").get(PeerCounter.RX_PACKETS),
+                "one before the move, one after: stats survive it");
         relay.assertOneVerdictPerDatagram();
         assertFalse(relay.channel.finishAndReleaseAll());
     }
@@ -412,29 +423,45 @@ class RelayPipelineTest {
     @Test
     void givesEveryDatagramOfARandomMixExactlyTheVerdictTheRulesPrescribe() {
         relay.blocklist.block(address("192.0.2.66", 1).getAddress(), RelayHarness.START_MILLIS + 1_000_000, 2);
-        InetSocketAddress[] sources = {ALICE, BOB, CAROL, DAVE, ERIN, STRANGER, address("192.0.2.66", 5),
-            address("2001:db8::99", 7), new InetSocketAddress(BOB.getAddress(), 1)};
+        InetSocketAddress[] sources = {
+            ALICE,
+            BOB,
+            CAROL,
+            DAVE,
+            ERIN,
+            STRANGER,
+            address("192.0.2.66", 5),
+            address("2001:db8::99", 7),
+            new InetSocketAddress(BOB.getAddress(), 1)
+        };
         int[] typeWords = {1, 2, 3, 4, 0, 5, 0x0104};
         Random random = new Random(20240601);
         for (int i = 0; i < 3000; i++) {
             InetSocketAddress src = sources[random.nextInt(sources.length)];
             int typeWord = typeWords[random.nextInt(typeWords.length)];
-            int length = random.nextInt(4) == 0 ? random.nextInt(200)
-                    : typeWord >= 1 && typeWord <= 4 ? TestPackets.shapedLength(typeWord) + (typeWord == 4 ? random.nextInt(1400) : 0)
-                    : random.nextInt(200);
+            int length = random.nextInt(4) == 0
+                    ? random.nextInt(200)
+                    : typeWord >= 1 && typeWord <= 4
+                            ? TestPackets.shapedLength(typeWord) + (typeWord == 4 ? random.nextInt(1400) : 0)
+                            : random.nextInt(200);
             RelayCounter expected = expectedVerdict(src, typeWord, length);
             Map<RelayCounter, Long> before = snapshot();
 
             DatagramPacket in = relay.receive(TestPackets.datagram(typeWord, length, i), src);
 
-            assertEquals(expected == RelayCounter.FWD_PACKETS ? 1 : 0, in.refCnt(),
+            assertEquals(
+                    expected == RelayCounter.FWD_PACKETS ? 1 : 0,
+                    in.refCnt(),
                     "datagram " + i + " released unless forwarded (then the outbound datagram owns it)");
             Map<RelayCounter, Long> after = snapshot();
             for (RelayCounter c : RelayCounter.values()) {
                 long delta = after.get(c) - before.get(c);
                 long want = (c == expected ? 1 : 0) + (c == RelayCounter.RX_PACKETS ? 1 : 0);
-                assertEquals(want, delta, "datagram " + i + " from " + src + " type " + typeWord + " len " + length
-                        + ": counter " + c.key());
+                assertEquals(
+                        want,
+                        delta,
+                        "datagram " + i + " from " + src + " type " + typeWord + " len " + length + ": counter "
+                                + c.key());
             }
             DatagramPacket out = relay.channel.readOutbound();
             if (expected == RelayCounter.FWD_PACKETS) {
@@ -481,7 +508,8 @@ class RelayPipelineTest {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
                 Datagram d = (Datagram) msg;
-                seen.add(d.type() + " " + d.route().peer().name() + " -> " + d.route().partner().name());
+                seen.add(d.type() + " " + d.route().peer().name() + " -> "
+                        + d.route().partner().name());
                 ctx.fireChannelRead(msg);
             }
         });
@@ -496,8 +524,17 @@ class RelayPipelineTest {
     void buildsTheStagesInSpecOrderWithoutTracing() {
         List<String> names = new ArrayList<>(relay.channel.pipeline().names());
         names.removeIf(n -> n.startsWith("DefaultChannelPipeline$TailContext"));
-        assertEquals(List.of("rx-counter", "blocklist-gate", "shape-filter", "source-lookup", "link-lookup", "mac1-verifier",
-                "forwarder", "io-error-log"), names);
+        assertEquals(
+                List.of(
+                        "rx-counter",
+                        "blocklist-gate",
+                        "shape-filter",
+                        "source-lookup",
+                        "link-lookup",
+                        "mac1-verifier",
+                        "forwarder",
+                        "io-error-log"),
+                names);
         assertFalse(relay.channel.finishAndReleaseAll());
     }
 
@@ -506,8 +543,18 @@ class RelayPipelineTest {
         RelayHarness traced = new RelayHarness(true);
         List<String> names = new ArrayList<>(traced.channel.pipeline().names());
         names.removeIf(n -> n.startsWith("DefaultChannelPipeline$TailContext"));
-        assertEquals(List.of("rx-counter", "blocklist-gate", "shape-filter", "source-lookup", "link-lookup",
-                "mac1-verifier", "trace-hasher", "forwarder", "io-error-log"), names);
+        assertEquals(
+                List.of(
+                        "rx-counter",
+                        "blocklist-gate",
+                        "shape-filter",
+                        "source-lookup",
+                        "link-lookup",
+                        "mac1-verifier",
+                        "trace-hasher",
+                        "forwarder",
+                        "io-error-log"),
+                names);
         assertFalse(traced.channel.finishAndReleaseAll());
         assertFalse(relay.channel.finishAndReleaseAll());
     }
@@ -515,8 +562,8 @@ class RelayPipelineTest {
     @Test
     void theChannelInitializerInstallsTheSameStagesAndForwards() {
         RelayHarness source = relay;
-        EmbeddedChannel channel = new EmbeddedChannel(new RelayChannelInitializer(source.worker, source.tables,
-                source.blocklist, new DropUnknownSources(), null, false));
+        EmbeddedChannel channel = new EmbeddedChannel(new RelayChannelInitializer(
+                source.worker, source.tables, source.blocklist, new DropUnknownSources(), null, false));
         assertNotNull(channel.pipeline().get("forwarder"));
         assertNull(channel.pipeline().get(RelayChannelInitializer.class), "the initializer removes itself");
 

@@ -29,7 +29,10 @@ class SingleStageTest {
     static final InetSocketAddress CAROL = address("192.0.2.30", 51003);
 
     /** A harness whose roster gives the routes; its own channel is not used. */
-    private final RelayHarness state = new RelayHarness().peer("alice", ALICE).peer("bob", BOB).peer("carol", CAROL)
+    private final RelayHarness state = new RelayHarness()
+            .peer("alice", ALICE)
+            .peer("bob", BOB)
+            .peer("carol", CAROL)
             .link("alice", "bob");
 
     private DatagramPacket packet(int typeWord, int length, InetSocketAddress from) {
@@ -41,8 +44,8 @@ class SingleStageTest {
      * the shape filter and the source lookup of a channel of its own.
      */
     private Datagram lookedUp(int type, int length, InetSocketAddress from) {
-        EmbeddedChannel front = new EmbeddedChannel(new ShapeFilter(state.worker),
-                new SourceLookup(state.tables, new DropUnknownSources(), state.worker));
+        EmbeddedChannel front = new EmbeddedChannel(
+                new ShapeFilter(state.worker), new SourceLookup(state.tables, new DropUnknownSources(), state.worker));
         assertTrue(front.writeInbound(packet(type, length, from)));
         Datagram datagram = front.readInbound();
         assertNull(front.readInbound());
@@ -217,8 +220,8 @@ class SingleStageTest {
 
     @Test
     void dropUnknownSourcesCountsAnInitiationAsNoPubkeyMatchAndTheRestAsUnknownSource() {
-        EmbeddedChannel channel = new EmbeddedChannel(new ShapeFilter(state.worker),
-                new SourceLookup(state.tables, new DropUnknownSources(), state.worker));
+        EmbeddedChannel channel = new EmbeddedChannel(
+                new ShapeFilter(state.worker), new SourceLookup(state.tables, new DropUnknownSources(), state.worker));
         InetSocketAddress stranger = address("2001:db8::77", 7);
         for (int type = 1; type <= 4; type++) {
             DatagramPacket in = packet(type, TestPackets.shapedLength(type), stranger);
@@ -265,9 +268,11 @@ class SingleStageTest {
 
             assertEquals(6, state.count(RelayCounter.TX_ERRORS));
             assertEquals(2, captured.list.size());
-            assertTrue(captured.list.get(0).getFormattedMessage().contains("(0 similar errors suppressed)"),
+            assertTrue(
+                    captured.list.get(0).getFormattedMessage().contains("(0 similar errors suppressed)"),
                     captured.list.get(0).getFormattedMessage());
-            assertTrue(captured.list.get(1).getFormattedMessage().contains("(4 similar errors suppressed)"),
+            assertTrue(
+                    captured.list.get(1).getFormattedMessage().contains("(4 similar errors suppressed)"),
                     captured.list.get(1).getFormattedMessage());
             channel.checkException();
             assertFalse(channel.finishAndReleaseAll());

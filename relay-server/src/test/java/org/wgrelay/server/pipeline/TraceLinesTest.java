@@ -37,8 +37,8 @@ class TraceLinesTest {
     static final Pattern INGRESS = Pattern.compile(
             "trace ingress sha256=[0-9a-f]{32} len=\\d+ type=[1-4] src_peer=\\S+ src_pubkey=(\\S{12}|\\[--\\])"
                     + " dst_peer=\\S+ dst_pubkey=(\\S{12}|\\[--\\])");
-    static final Pattern EGRESS = Pattern.compile(
-            "trace egress sha256=[0-9a-f]{32} len=\\d+ type=[1-4] src_peer=\\S+ dst_peer=\\S+");
+    static final Pattern EGRESS =
+            Pattern.compile("trace egress sha256=[0-9a-f]{32} len=\\d+ type=[1-4] src_peer=\\S+ dst_peer=\\S+");
 
     private final Logger traceLogger = (Logger) LoggerFactory.getLogger("org.wgrelay.trace");
     private final ListAppender<ILoggingEvent> captured = new ListAppender<>();
@@ -57,12 +57,16 @@ class TraceLinesTest {
 
     private static RelayHarness tracedRelay() {
         return new RelayHarness(true)
-                .peer("alice", ALICE, ALICE_KEY).peer("bob", BOB).peer("carol", CAROL)
+                .peer("alice", ALICE, ALICE_KEY)
+                .peer("bob", BOB)
+                .peer("carol", CAROL)
                 .link("alice", "bob");
     }
 
     static String sha256Prefix(byte[] payload) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(payload)).substring(0, 32);
+        return HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(payload))
+                .substring(0, 32);
     }
 
     private List<String> lines() {
@@ -78,10 +82,12 @@ class TraceLinesTest {
 
         DatagramPacket in = relay.receive(payload, ALICE);
 
-        assertEquals(List.of(
-                "trace ingress sha256=" + hash + " len=120 type=4 src_peer=alice src_pubkey=" + ALICE_KEY.substring(0, 12)
-                        + " dst_peer=bob dst_pubkey=[--]",
-                "trace egress sha256=" + hash + " len=120 type=4 src_peer=alice dst_peer=bob"), lines());
+        assertEquals(
+                List.of(
+                        "trace ingress sha256=" + hash + " len=120 type=4 src_peer=alice src_pubkey="
+                                + ALICE_KEY.substring(0, 12) + " dst_peer=bob dst_pubkey=[--]",
+                        "trace egress sha256=" + hash + " len=120 type=4 src_peer=alice dst_peer=bob"),
+                lines());
         assertTrue(captured.list.stream().allMatch(e -> e.getLevel() == Level.INFO));
         DatagramPacket out = relay.forwarded();
         assertSame(payload, out.content(), "tracing does not copy the datagram");
@@ -99,10 +105,13 @@ class TraceLinesTest {
 
         relay.receive(payload, BOB);
 
-        assertEquals(List.of(
-                "trace ingress sha256=" + hash + " len=92 type=2 src_peer=bob src_pubkey=[--] dst_peer=alice dst_pubkey="
-                        + ALICE_KEY.substring(0, 12),
-                "trace egress sha256=" + hash + " len=92 type=2 src_peer=bob dst_peer=alice"), lines());
+        assertEquals(
+                List.of(
+                        "trace ingress sha256=" + hash
+                                + " len=92 type=2 src_peer=bob src_pubkey=[--] dst_peer=alice dst_pubkey="
+                                + ALICE_KEY.substring(0, 12),
+                        "trace egress sha256=" + hash + " len=92 type=2 src_peer=bob dst_peer=alice"),
+                lines());
         relay.forwarded().release();
         assertFalse(relay.channel.finishAndReleaseAll());
     }
@@ -118,10 +127,12 @@ class TraceLinesTest {
 
         relay.receive(payload, ALICE);
 
-        assertEquals(List.of(
-                "trace ingress sha256=" + hash + " len=64 type=3 src_peer=alice src_pubkey=" + ALICE_KEY.substring(0, 12)
-                        + " dst_peer=bob dst_pubkey=[--]",
-                "trace egress sha256=" + hash + " len=64 type=3 src_peer=alice dst_peer=bob"), lines());
+        assertEquals(
+                List.of(
+                        "trace ingress sha256=" + hash + " len=64 type=3 src_peer=alice src_pubkey="
+                                + ALICE_KEY.substring(0, 12) + " dst_peer=bob dst_pubkey=[--]",
+                        "trace egress sha256=" + hash + " len=64 type=3 src_peer=alice dst_peer=bob"),
+                lines());
         relay.forwarded().release();
         assertFalse(relay.channel.finishAndReleaseAll());
     }
@@ -176,7 +187,9 @@ class TraceLinesTest {
 
     @Test
     void logsNoTraceLineWithoutTheFlag() {
-        RelayHarness relay = new RelayHarness(false).peer("alice", ALICE, ALICE_KEY).peer("bob", BOB)
+        RelayHarness relay = new RelayHarness(false)
+                .peer("alice", ALICE, ALICE_KEY)
+                .peer("bob", BOB)
                 .link("alice", "bob");
 
         relay.receive(TestPackets.datagram(4, 64), ALICE);

@@ -44,7 +44,7 @@ class OwnerHandoffTest {
     }
 
     /** An owner whose queue is always full: every task is refused, as the daemon's drops them. */
-    private static final Executor FULL = task -> { };
+    private static final Executor FULL = task -> {};
 
     private static void aliceRoamsBobAnswersAndBobsDataCommits(RoamingHarness relay) {
         relay.receive(relay.init(INIT_INDEX, BOB_KEY), ALICE_NEW);

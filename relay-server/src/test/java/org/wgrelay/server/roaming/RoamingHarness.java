@@ -77,16 +77,22 @@ final class RoamingHarness implements AutoCloseable {
         assertTrue(roster.addPeer("alice", ep(ALICE), ALICE_KEY, null).ok());
         assertTrue(roster.addPeer("bob", ep(BOB), BOB_KEY, null).ok());
         assertTrue(roster.addLink("alice", "bob").ok());
-        engine = new RoamingEngine(tables, roster, blocklist, strikes, counters, clock::get,
-                (event, data) -> events.add(event + " " + data), owner);
+        engine = new RoamingEngine(
+                tables,
+                roster,
+                blocklist,
+                strikes,
+                counters,
+                clock::get,
+                (event, data) -> events.add(event + " " + data),
+                owner);
         worker0 = channel(state0);
         worker1 = channel(state1);
     }
 
     private EmbeddedChannel channel(WorkerState state) {
         EmbeddedChannel ch = new EmbeddedChannel();
-        RelayChannelInitializer.addStages(ch.pipeline(), state, tables, blocklist, engine,
-                engine, false);
+        RelayChannelInitializer.addStages(ch.pipeline(), state, tables, blocklist, engine, engine, false);
         return ch;
     }
 

@@ -69,8 +69,8 @@ class RoamingRulesTest {
 
     @Test
     void aMatchOnAPeerWithoutALinkIdentifiesNobody() {
-        relay.roster.addPeer("carol", RoamingHarness.ep(RoamingHarness.address("192.0.2.99", 1)),
-                RoamingHarness.key(3), null);
+        relay.roster.addPeer(
+                "carol", RoamingHarness.ep(RoamingHarness.address("192.0.2.99", 1)), RoamingHarness.key(3), null);
         relay.receive(relay.init(INIT_INDEX, RoamingHarness.key(3)), MALLORY);
 
         assertEquals(1, relay.count(RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH));
@@ -100,7 +100,8 @@ class RoamingRulesTest {
 
         assertEquals(List.of(), relay.sent());
         assertEquals(1, relay.count(RelayCounter.DROP_UNKNOWN_SRC));
-        assertEquals(RoamingHarness.ep(ALICE_NEW), relay.engine.candidateOf("alice").endpoint());
+        assertEquals(
+                RoamingHarness.ep(ALICE_NEW), relay.engine.candidateOf("alice").endpoint());
     }
 
     @Test

@@ -23,8 +23,10 @@ import org.wgrelay.server.pipeline.HandshakeBudget;
 class RoamingUnderLoadTest {
 
     private static InetSocketAddress spoofed(int n) throws Exception {
-        return new InetSocketAddress(InetAddress.getByAddress(
-                new byte[] {(byte) (100 + (n >>> 24)), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n}), 1000 + (n & 0x7fff));
+        return new InetSocketAddress(
+                InetAddress.getByAddress(
+                        new byte[] {(byte) (100 + (n >>> 24)), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n}),
+                1000 + (n & 0x7fff));
     }
 
     @Test
@@ -63,8 +65,7 @@ class RoamingUnderLoadTest {
      * source, none forwarded.
      */
     @Test
-    void aFloodOfForgedInitiationsFromOneSourceIsCountedAsUnmatchedOrRateLimitedAndNoneIsForwarded()
-            throws Exception {
+    void aFloodOfForgedInitiationsFromOneSourceIsCountedAsUnmatchedOrRateLimitedAndNoneIsForwarded() throws Exception {
         try (RoamingHarness relay = new RoamingHarness()) {
             String nobodysKey = RoamingHarness.key(99);
             int sent = 50_000;
@@ -122,7 +123,8 @@ class RoamingUnderLoadTest {
                 InetSocketAddress current = relay.endpointOf("alice").socketAddress();
                 // A fresh address each round: a voided candidate is a strike, and two would block it.
                 InetSocketAddress next = new InetSocketAddress(
-                        InetAddress.getByAddress(new byte[] {(byte) 203, 0, (byte) (round / 250), (byte) (round % 250 + 1)}),
+                        InetAddress.getByAddress(
+                                new byte[] {(byte) 203, 0, (byte) (round / 250), (byte) (round % 250 + 1)}),
                         30000 + round);
                 int initIndex = 0x100000 + round;
                 int bobIndex = 0x200000 + round;
@@ -151,7 +153,8 @@ class RoamingUnderLoadTest {
                 long relearned = relay.peerCount("alice", PeerCounter.ENDPOINT_RELEARN) - relearnBefore;
                 long failed = relay.count(RelayCounter.DROP_RELEARN_UNCONFIRMED) - failedBefore;
                 assertEquals(1, relearned + failed, "round " + round + ": exactly one of commit or void; " + candidate);
-                assertEquals(relearned == 1 ? RoamingHarness.ep(next) : RoamingHarness.ep(current),
+                assertEquals(
+                        relearned == 1 ? RoamingHarness.ep(next) : RoamingHarness.ep(current),
                         relay.endpointOf("alice"));
                 assertEquals(null, relay.engine.candidateOf("alice"));
             }

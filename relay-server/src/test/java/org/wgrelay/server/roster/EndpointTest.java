@@ -34,8 +34,15 @@ class EndpointTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"[2001:db8::1]:51820", "[::1]:1", "[fe80::1]:65535",
-        "[2001:DB8:0:0:0:0:0:ABCD]:5", "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:7", "[2001:db8::192.0.2.1]:9"})
+    @ValueSource(
+            strings = {
+                "[2001:db8::1]:51820",
+                "[::1]:1",
+                "[fe80::1]:65535",
+                "[2001:DB8:0:0:0:0:0:ABCD]:5",
+                "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:7",
+                "[2001:db8::192.0.2.1]:9"
+            })
     void roundTripsAnIpv6EndpointThroughItsBracketedForm(String text) {
         Endpoint e = Endpoint.parse(text);
         assertFalse(e.isIpv4());
@@ -85,7 +92,8 @@ class EndpointTest {
 
     @Test
     void formatsAScopedIpv6AddressWithoutItsScope() throws Exception {
-        Inet6Address scoped = Inet6Address.getByAddress(null, InetAddress.getByName("fe80::1").getAddress(), 3);
+        Inet6Address scoped =
+                Inet6Address.getByAddress(null, InetAddress.getByName("fe80::1").getAddress(), 3);
         assertEquals("[fe80::1]:7", Endpoint.of(scoped, 7).toString());
     }
 
@@ -101,7 +109,8 @@ class EndpointTest {
         "[1:0:0:1:1:0:0:1]:1, [1::1:1:0:0:1]:1",
         "[1:0:1:1:1:1:1:1]:1, [1:0:1:1:1:1:1:1]:1",
         "[fe80:0:0:0:abcd:ef01:0:0]:1, [fe80::abcd:ef01:0:0]:1",
-        "[2001:db8::192.0.2.1]:1, [2001:db8::c000:201]:1"})
+        "[2001:db8::192.0.2.1]:1, [2001:db8::c000:201]:1"
+    })
     void writesIpv6InTheCompressedFormOfRfc5952(String written, String canonical) {
         assertEquals(canonical, Endpoint.parse(written).toString());
         assertEquals(canonical, Endpoint.parse(canonical).toString());
@@ -134,15 +143,65 @@ class EndpointTest {
 
     static Stream<String> hostileEndpoints() {
         return Stream.of(
-                "", "localhost:1", "example.com:5", "LOCALHOST:51820", "dead.beef:5", "cafe:5", "abc.def.ab.cd:5",
-                "1.2.3.4", "1.2.3.4:", ":5", ":", "1.2.3.4:0", "1.2.3.4:65536", "1.2.3.4:99999", "1.2.3.4:123456",
-                "1.2.3.4:-1", "1.2.3.4:+5", "1.2.3.4: 5", " 1.2.3.4:5", "1.2.3.4:5 ", "1.2.3.4:5\n", "1.2.3.4:5:6",
-                "1.2.3.4:0x10", "1.2.3.4:５", "١.٢.٣.٤:5", "256.1.1.1:5", "1.2.3:5", "1.2.3.4.5:6", "1..3.4:5",
-                "1.2.3.:5", ".1.2.3:5", "0x7f.0.0.1:5", "1234.1.1.1:5", "-1.2.3.4:5",
-                "[::1]", "[::1]:", "[::1]:0", "[::1]:65536", "[::1]5", "[::1", "::1]:5", "::1:5", "2001:db8::1:5",
-                "[1.2.3.4]:5", "[localhost]:5", "[::1%lo]:5", "[fe80::1%eth0]:5", "[fe80::1%1]:5", "[g::1]:5",
-                "[12345::]:5", "[1::2::3]:5", "[:]:5", "[]:5", "[[::1]]:5", "[::1]:5]", "[1:2]:5",
-                "[1:2:3:4:5:6:7:8:9]:5", "[example.com]:5", "[::ffff:localhost]:5",
+                "",
+                "localhost:1",
+                "example.com:5",
+                "LOCALHOST:51820",
+                "dead.beef:5",
+                "cafe:5",
+                "abc.def.ab.cd:5",
+                "1.2.3.4",
+                "1.2.3.4:",
+                ":5",
+                ":",
+                "1.2.3.4:0",
+                "1.2.3.4:65536",
+                "1.2.3.4:99999",
+                "1.2.3.4:123456",
+                "1.2.3.4:-1",
+                "1.2.3.4:+5",
+                "1.2.3.4: 5",
+                " 1.2.3.4:5",
+                "1.2.3.4:5 ",
+                "1.2.3.4:5\n",
+                "1.2.3.4:5:6",
+                "1.2.3.4:0x10",
+                "1.2.3.4:５",
+                "١.٢.٣.٤:5",
+                "256.1.1.1:5",
+                "1.2.3:5",
+                "1.2.3.4.5:6",
+                "1..3.4:5",
+                "1.2.3.:5",
+                ".1.2.3:5",
+                "0x7f.0.0.1:5",
+                "1234.1.1.1:5",
+                "-1.2.3.4:5",
+                "[::1]",
+                "[::1]:",
+                "[::1]:0",
+                "[::1]:65536",
+                "[::1]5",
+                "[::1",
+                "::1]:5",
+                "::1:5",
+                "2001:db8::1:5",
+                "[1.2.3.4]:5",
+                "[localhost]:5",
+                "[::1%lo]:5",
+                "[fe80::1%eth0]:5",
+                "[fe80::1%1]:5",
+                "[g::1]:5",
+                "[12345::]:5",
+                "[1::2::3]:5",
+                "[:]:5",
+                "[]:5",
+                "[[::1]]:5",
+                "[::1]:5]",
+                "[1:2]:5",
+                "[1:2:3:4:5:6:7:8:9]:5",
+                "[example.com]:5",
+                "[::ffff:localhost]:5",
                 "1".repeat(100_000) + ":5",
                 "1.2.3.4:" + "5".repeat(10_000),
                 "[" + "1:".repeat(50_000) + "1]:5",
@@ -153,7 +212,9 @@ class EndpointTest {
     @ParameterizedTest
     @MethodSource("hostileEndpoints")
     void refusesAHostileEndpointStringWithASentence(String text) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Endpoint.parse(text),
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> Endpoint.parse(text),
                 () -> "accepted '" + abbreviate(text) + "'");
         assertFalse(e.getMessage() == null || e.getMessage().isBlank());
     }
@@ -212,10 +273,12 @@ class EndpointTest {
 
     @Test
     void keepsTheErrorMessageShortForAHugeEndpoint() {
-        for (String text : List.of("1".repeat(100_000) + ":5", "[" + "1:".repeat(50_000) + "1]:5",
-                "1.2.3.4:" + "5".repeat(10_000))) {
+        for (String text : List.of(
+                "1".repeat(100_000) + ":5", "[" + "1:".repeat(50_000) + "1]:5", "1.2.3.4:" + "5".repeat(10_000))) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Endpoint.parse(text));
-            assertTrue(e.getMessage().length() < 300, "message of " + e.getMessage().length() + " chars");
+            assertTrue(
+                    e.getMessage().length() < 300,
+                    "message of " + e.getMessage().length() + " chars");
         }
     }
 

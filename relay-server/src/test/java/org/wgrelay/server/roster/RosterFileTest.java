@@ -52,8 +52,10 @@ class RosterFileTest {
     /** A roster with everything the format can hold. */
     static Roster richRoster() {
         Roster r = Roster.EMPTY;
-        r = RosterTest.ok(r, x -> x.addPeer("alice", Endpoint.parse("192.0.2.1:51820"), key(1), "Alice's laptop, 3rd floor"));
-        r = RosterTest.ok(r, x -> x.addPeer("bob", Endpoint.parse("[2001:db8::2]:51820"), null, "no key # not a comment"));
+        r = RosterTest.ok(
+                r, x -> x.addPeer("alice", Endpoint.parse("192.0.2.1:51820"), key(1), "Alice's laptop, 3rd floor"));
+        r = RosterTest.ok(
+                r, x -> x.addPeer("bob", Endpoint.parse("[2001:db8::2]:51820"), null, "no key # not a comment"));
         r = RosterTest.ok(r, x -> x.addPeer("carol", Endpoint.parse("203.0.113.3:1"), key(3), null));
         r = RosterTest.ok(r, x -> x.addPeer("dave", Endpoint.parse("[::1]:65535"), null, null));
         r = RosterTest.ok(r, x -> x.addPeer("erin", Endpoint.parse("198.51.100.5:5"), null, "-"));
@@ -91,12 +93,15 @@ class RosterFileTest {
                 String name = "p" + i + (random.nextBoolean() ? "_x.y-z" : "");
                 Endpoint ep = random.nextBoolean()
                         ? Endpoint.parse("10." + round + "." + i + ".1:" + (1 + random.nextInt(65535)))
-                        : Endpoint.parse("[2001:db8:" + Integer.toHexString(round) + "::" + Integer.toHexString(i + 1) + "]:" + (1 + random.nextInt(65535)));
+                        : Endpoint.parse("[2001:db8:" + Integer.toHexString(round) + "::" + Integer.toHexString(i + 1)
+                                + "]:" + (1 + random.nextInt(65535)));
                 String pubkey = random.nextBoolean() ? key(random.nextInt()) : null;
                 String label = random.nextInt(3) == 0 ? null : "label " + random.nextInt(1000) + " of  " + name;
-                assertTrue(builder.apply(r -> r.addPeer(name, ep, pubkey, label)).ok());
+                assertTrue(
+                        builder.apply(r -> r.addPeer(name, ep, pubkey, label)).ok());
                 if (random.nextInt(4) == 0) {
-                    assertTrue(builder.apply(r -> r.setNic(name, "eth" + random.nextInt(9))).ok());
+                    assertTrue(builder.apply(r -> r.setNic(name, "eth" + random.nextInt(9)))
+                            .ok());
                 }
                 names.add(name);
             }
@@ -115,7 +120,8 @@ class RosterFileTest {
 
     @Test
     void readsTheSpecFormatWithCommentsBlankLinesKeylessLabelsIpv6AndNicLines() throws Exception {
-        Roster r = load(String.join("\n",
+        Roster r = load(String.join(
+                "\n",
                 "# wg-relay roster",
                 "",
                 "   # an indented comment",
@@ -132,10 +138,12 @@ class RosterFileTest {
                 "# trailing comment without newline"));
 
         assertEquals(5, r.peerCount());
-        assertEquals(new PeerEntry("alice", Endpoint.parse("192.0.2.1:51820"), key(1), "Alice's laptop", "eth0"),
+        assertEquals(
+                new PeerEntry("alice", Endpoint.parse("192.0.2.1:51820"), key(1), "Alice's laptop", "eth0"),
                 r.peer("alice"));
-        assertEquals(new PeerEntry("bob", Endpoint.parse("[2001:db8::2]:51821"), null, "the office router",
-                "wg-uplink.1"), r.peer("bob"));
+        assertEquals(
+                new PeerEntry("bob", Endpoint.parse("[2001:db8::2]:51821"), null, "the office router", "wg-uplink.1"),
+                r.peer("bob"));
         assertEquals(new PeerEntry("carol", Endpoint.parse("203.0.113.3:1"), null, null, null), r.peer("carol"));
         assertEquals(new PeerEntry("dave", Endpoint.parse("198.51.100.4:4"), null, null, null), r.peer("dave"));
         assertEquals(key(5), r.peer("erin").pubkey());
@@ -166,17 +174,19 @@ class RosterFileTest {
     void writesPeersThenLinksThenNicsWithADashForAMissingKeyBeforeALabel() {
         String text = RosterFile.format(richRoster());
         List<String> lines = text.lines().filter(l -> !l.startsWith("#")).collect(Collectors.toList());
-        assertEquals(List.of(
-                "peer alice 192.0.2.1:51820 " + key(1) + " Alice's laptop, 3rd floor",
-                "peer bob [2001:db8::2]:51820 - no key # not a comment",
-                "peer carol 203.0.113.3:1 " + key(3),
-                "peer dave [::1]:65535",
-                "peer erin 198.51.100.5:5 - -",
-                "peer frank 198.51.100.6:6 - ünïcödé label — ok",
-                "link bob alice",
-                "link carol dave",
-                "nic alice eth0",
-                "nic dave enp3s0f1"), lines);
+        assertEquals(
+                List.of(
+                        "peer alice 192.0.2.1:51820 " + key(1) + " Alice's laptop, 3rd floor",
+                        "peer bob [2001:db8::2]:51820 - no key # not a comment",
+                        "peer carol 203.0.113.3:1 " + key(3),
+                        "peer dave [::1]:65535",
+                        "peer erin 198.51.100.5:5 - -",
+                        "peer frank 198.51.100.6:6 - ünïcödé label — ok",
+                        "link bob alice",
+                        "link carol dave",
+                        "nic alice eth0",
+                        "nic dave enp3s0f1"),
+                lines);
         assertTrue(text.endsWith("\n"));
     }
 
@@ -211,22 +221,33 @@ class RosterFileTest {
                 Arguments.of("bad pubkey", "peer alice 192.0.2.1:1 AAAA label\n", 1, "(invalid_pubkey)"),
                 Arguments.of("link to unknown peer", ok1 + "link alice zed\n", 2, "(wg_peer_unknown)"),
                 Arguments.of("link to itself", ok1 + "link alice alice\n", 2, "(wg_link_self)"),
-                Arguments.of("duplicate link reversed", ok1 + ok2 + "link alice bob\nlink bob alice\n", 4,
+                Arguments.of(
+                        "duplicate link reversed",
+                        ok1 + ok2 + "link alice bob\nlink bob alice\n",
+                        4,
                         "(wg_link_duplicate)"),
-                Arguments.of("second link of a peer",
-                        ok1 + ok2 + "peer carol 192.0.2.3:3\nlink alice bob\nlink carol alice\n", 5,
+                Arguments.of(
+                        "second link of a peer",
+                        ok1 + ok2 + "peer carol 192.0.2.3:3\nlink alice bob\nlink carol alice\n",
+                        5,
                         "(link_limit_exceeded)"),
-                Arguments.of("peer after a link", ok1 + ok2 + "link alice bob\n\npeer carol 192.0.2.3:3\n", 5,
+                Arguments.of(
+                        "peer after a link",
+                        ok1 + ok2 + "link alice bob\n\npeer carol 192.0.2.3:3\n",
+                        5,
                         "peer lines must come before link lines"),
                 Arguments.of("link before its peers", "link alice bob\n" + ok1 + ok2, 1, "(wg_peer_unknown)"),
                 Arguments.of("nic of unknown peer", ok1 + "nic zed eth0\n", 2, "(wg_peer_unknown)"),
                 Arguments.of("nic before its peer", "nic alice eth0\n" + ok1, 1, "(wg_peer_unknown)"),
                 Arguments.of("bad nic", ok1 + "nic alice eth/0\n", 2, "(invalid_arg)"),
                 Arguments.of("label with control char", "peer alice 192.0.2.1:1 - bell\u0007\n", 1, "(invalid_arg)"),
-                Arguments.of("binary garbage that is valid UTF-8", ok1 + "\u0001\u0002\u0003\u007f garbage\n", 2,
+                Arguments.of(
+                        "binary garbage that is valid UTF-8",
+                        ok1 + "\u0001\u0002\u0003\u007f garbage\n",
+                        2,
                         "unknown entry"),
-                Arguments.of("old Mac line endings make one line", "peer alice 192.0.2.1:1\rpeer bob 192.0.2.2:2\r", 1,
-                        ""));
+                Arguments.of(
+                        "old Mac line endings make one line", "peer alice 192.0.2.1:1\rpeer bob 192.0.2.2:2\r", 1, ""));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -245,8 +266,8 @@ class RosterFileTest {
 
     @Test
     void namesTheSourceAndLineWhenParsingText() {
-        RosterFileException e = assertThrows(RosterFileException.class,
-                () -> RosterFile.parse("peer alice 192.0.2.1:1\n\nbogus\n", "stdin"));
+        RosterFileException e = assertThrows(
+                RosterFileException.class, () -> RosterFile.parse("peer alice 192.0.2.1:1\n\nbogus\n", "stdin"));
         assertTrue(e.getMessage().startsWith("stdin:3: "), e.getMessage());
     }
 
@@ -297,8 +318,8 @@ class RosterFileTest {
             sparse.setLength(RosterFile.MAX_FILE_BYTES + 1);
         }
         RosterFileException e = assertThrows(RosterFileException.class, () -> file().load());
-        assertTrue(e.getMessage().startsWith(rosterPath().toAbsolutePath().normalize() + ": larger than"),
-                e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith(rosterPath().toAbsolutePath().normalize() + ": larger than"), e.getMessage());
     }
 
     @Test
@@ -357,7 +378,8 @@ class RosterFileTest {
         RosterFileException e = assertThrows(RosterFileException.class, () -> crashing.write(next));
 
         assertTrue(e.getMessage().contains("simulated crash before rename"), e.getMessage());
-        assertEquals(rosterPath().getParent(), tmpSeen.get().getParent(), "the temporary file is in the same directory");
+        assertEquals(
+                rosterPath().getParent(), tmpSeen.get().getParent(), "the temporary file is in the same directory");
         assertTrue(tmpSeen.get().getFileName().toString().startsWith("."), "hidden: " + tmpSeen.get());
         assertEquals(RosterFile.format(next), tmpContent.get(), "the temporary file was complete before the rename");
         assertArrayEquals(old, Files.readAllBytes(rosterPath()), "the old file is whole");
@@ -391,7 +413,10 @@ class RosterFileTest {
 
         RosterFileException e = assertThrows(RosterFileException.class, () -> impossible.write(richRoster()));
 
-        assertTrue(e.getMessage().startsWith(notADir.resolve("wg-roster").toAbsolutePath().normalize() + ": cannot write"),
+        assertTrue(
+                e.getMessage()
+                        .startsWith(
+                                notADir.resolve("wg-roster").toAbsolutePath().normalize() + ": cannot write"),
                 e.getMessage());
         assertEquals("x", Files.readString(notADir));
     }
@@ -410,13 +435,19 @@ class RosterFileTest {
         AtomicInteger moves = new AtomicInteger();
         RosterFile counting = new RosterFile(rosterPath(), (from, to) -> {
             moves.incrementAndGet();
-            Files.move(from, to, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            Files.move(
+                    from,
+                    to,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         });
         RosterService svc = service(counting, new ForwardingTableHolder(ForwardingTable.EMPTY));
 
-        assertEquals(RosterOutcome.PEER_DUPLICATE, svc.addPeer("alice", Endpoint.parse("192.0.2.99:9"), null, null).outcome());
-        assertEquals(RosterOutcome.LINK_LIMIT_EXCEEDED, svc.addLink("alice", "frank").outcome());
+        assertEquals(
+                RosterOutcome.PEER_DUPLICATE,
+                svc.addPeer("alice", Endpoint.parse("192.0.2.99:9"), null, null).outcome());
+        assertEquals(
+                RosterOutcome.LINK_LIMIT_EXCEEDED, svc.addLink("alice", "frank").outcome());
         assertEquals(RosterOutcome.PEER_UNKNOWN, svc.removePeer("zed").outcome());
         assertEquals(RosterOutcome.INVALID_PUBKEY, svc.setPubkey("bob", "nope").outcome());
         assertEquals(RosterOutcome.OK, svc.setNic("alice", "eth0").outcome(), "a change to the same value");
@@ -432,7 +463,8 @@ class RosterFileTest {
         RosterService svc = service(file(), new ForwardingTableHolder(ForwardingTable.EMPTY));
         assertFalse(Files.exists(rosterPath()));
 
-        assertTrue(svc.addPeer("alice", Endpoint.parse("192.0.2.1:1"), null, null).ok());
+        assertTrue(
+                svc.addPeer("alice", Endpoint.parse("192.0.2.1:1"), null, null).ok());
 
         assertEquals(svc.roster(), file().load());
     }

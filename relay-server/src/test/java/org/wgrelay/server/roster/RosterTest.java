@@ -99,8 +99,8 @@ public class RosterTest {
     @Test
     void refusesASecondPeerWithTheSameNameAsDuplicate() {
         Roster r = fourPeersOneLink();
-        RosterChange c = rejected(r, RosterOutcome.PEER_DUPLICATE,
-                x -> x.addPeer("alice", Endpoint.parse("192.0.2.99:1"), null, null));
+        RosterChange c = rejected(
+                r, RosterOutcome.PEER_DUPLICATE, x -> x.addPeer("alice", Endpoint.parse("192.0.2.99:1"), null, null));
         assertEquals("wg_peer_duplicate", c.outcome().code());
     }
 
@@ -115,8 +115,10 @@ public class RosterTest {
     @Test
     void refusesAPeerAtTheIpv4MappedFormOfAnEndpointInUse() {
         Roster r = fourPeersOneLink();
-        rejected(r, RosterOutcome.ENDPOINT_IN_USE, x -> x.addPeer("erin", Endpoint.parse("[::ffff:192.0.2.1]:51001"),
-                null, null));
+        rejected(
+                r,
+                RosterOutcome.ENDPOINT_IN_USE,
+                x -> x.addPeer("erin", Endpoint.parse("[::ffff:192.0.2.1]:51001"), null, null));
     }
 
     @Test
@@ -127,8 +129,21 @@ public class RosterTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", " ", "-alice", ".alice", "_alice", "al ice", "al/ice", "alice\n", "al\u0000ice", "ålice",
-        "alice:1", "a#b"})
+    @ValueSource(
+            strings = {
+                "",
+                " ",
+                "-alice",
+                ".alice",
+                "_alice",
+                "al ice",
+                "al/ice",
+                "alice\n",
+                "al\u0000ice",
+                "ålice",
+                "alice:1",
+                "a#b"
+            })
     void refusesABadPeerNameAsInvalidArg(String name) {
         RosterChange c = rejected(Roster.EMPTY, RosterOutcome.INVALID_ARG, x -> x.addPeer(name, A_EP, null, null));
         assertEquals("invalid_arg", c.outcome().code());
@@ -172,10 +187,18 @@ public class RosterTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "not base64!", "AAAA", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="})
+    @ValueSource(
+            strings = {
+                "",
+                "not base64!",
+                "AAAA",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="
+            })
     void refusesAKeyThatIsNotBase64OfExactly32BytesAsInvalidPubkey(String pubkey) {
-        RosterChange c = rejected(Roster.EMPTY, RosterOutcome.INVALID_PUBKEY, x -> x.addPeer("alice", A_EP, pubkey, null));
+        RosterChange c =
+                rejected(Roster.EMPTY, RosterOutcome.INVALID_PUBKEY, x -> x.addPeer("alice", A_EP, pubkey, null));
         assertEquals("invalid_pubkey", c.outcome().code());
         Roster r = fourPeersOneLink();
         rejected(r, RosterOutcome.INVALID_PUBKEY, x -> x.setPubkey("bob", pubkey));
@@ -320,7 +343,8 @@ public class RosterTest {
     @Test
     void refusesASecondLinkOnEitherSideAndStatesTheOneLinkPerPeerRule() {
         Roster r = fourPeersOneLink();
-        for (String[] pair : new String[][] {{"alice", "carol"}, {"carol", "alice"}, {"bob", "dave"}, {"dave", "bob"}}) {
+        for (String[] pair :
+                new String[][] {{"alice", "carol"}, {"carol", "alice"}, {"bob", "dave"}, {"dave", "bob"}}) {
             RosterChange c = rejected(r, RosterOutcome.LINK_LIMIT_EXCEEDED, x -> x.addLink(pair[0], pair[1]));
             assertEquals("link_limit_exceeded", c.outcome().code());
             assertTrue(c.message().contains("at most one link"), c.message());
@@ -409,7 +433,8 @@ public class RosterTest {
         Roster r = fourPeersOneLink();
         assertThrows(UnsupportedOperationException.class, () -> r.peers().clear());
         assertThrows(UnsupportedOperationException.class, () -> r.links().clear());
-        assertThrows(UnsupportedOperationException.class, () -> r.peers().iterator().remove());
+        assertThrows(
+                UnsupportedOperationException.class, () -> r.peers().iterator().remove());
     }
 
     @Test
@@ -439,8 +464,13 @@ public class RosterTest {
         assertTrue(builder.apply(x -> x.addLink("alice", "bob")).ok());
         Roster built = builder.build();
 
-        assertEquals(ok(ok(ok(Roster.EMPTY, x -> x.addPeer("alice", A_EP, null, null)),
-                x -> x.addPeer("bob", B_EP, null, null)), x -> x.addLink("alice", "bob")), built);
+        assertEquals(
+                ok(
+                        ok(
+                                ok(Roster.EMPTY, x -> x.addPeer("alice", A_EP, null, null)),
+                                x -> x.addPeer("bob", B_EP, null, null)),
+                        x -> x.addLink("alice", "bob")),
+                built);
         String before = built.toString();
         Roster after = ok(built, x -> x.removePeer("alice"));
         assertNotSame(built, after);
@@ -453,7 +483,8 @@ public class RosterTest {
         Random random = new Random(5);
         Endpoint[] pool = new Endpoint[10];
         for (int i = 0; i < pool.length; i++) {
-            pool[i] = Endpoint.parse(i % 3 == 0 ? "[2001:db8::" + i + "]:" + (i + 1) : "192.0.2." + i + ":" + (i % 2 + 1));
+            pool[i] = Endpoint.parse(
+                    i % 3 == 0 ? "[2001:db8::" + i + "]:" + (i + 1) : "192.0.2." + i + ":" + (i % 2 + 1));
         }
         Roster r = Roster.EMPTY;
         for (int step = 0; step < 3000; step++) {

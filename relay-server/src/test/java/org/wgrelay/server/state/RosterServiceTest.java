@@ -57,8 +57,10 @@ class RosterServiceTest {
     void startWithAliceAndBobLinked() throws Exception {
         file = new RosterFile(dir.resolve("wg-roster"));
         holder = new ForwardingTableHolder(ForwardingTable.EMPTY);
-        Roster initial = RosterTest.ok(RosterTest.ok(RosterTest.ok(Roster.EMPTY,
-                r -> r.addPeer("alice", ALICE, null, null)), r -> r.addPeer("bob", BOB, null, null)),
+        Roster initial = RosterTest.ok(
+                RosterTest.ok(
+                        RosterTest.ok(Roster.EMPTY, r -> r.addPeer("alice", ALICE, null, null)),
+                        r -> r.addPeer("bob", BOB, null, null)),
                 r -> r.addLink("alice", "bob"));
         svc = new RosterService(initial, file, holder, 2);
     }
@@ -93,9 +95,12 @@ class RosterServiceTest {
         svc.removeLink("bob", "alice");
         assertNull(holder.current().lookup(sender(ALICE)).partner());
         svc.addLink("carol", "alice");
-        assertEquals(CAROL.socketAddress(), holder.current().lookup(sender(ALICE)).partnerAddress());
+        assertEquals(
+                CAROL.socketAddress(), holder.current().lookup(sender(ALICE)).partnerAddress());
         svc.updateEndpoint("carol", Endpoint.parse("192.0.2.33:3"));
-        assertEquals(Endpoint.parse("192.0.2.33:3").socketAddress(), holder.current().lookup(sender(ALICE)).partnerAddress());
+        assertEquals(
+                Endpoint.parse("192.0.2.33:3").socketAddress(),
+                holder.current().lookup(sender(ALICE)).partnerAddress());
         assertNull(holder.current().lookup(sender(CAROL)));
     }
 
@@ -106,7 +111,9 @@ class RosterServiceTest {
 
         assertEquals(RosterOutcome.PEER_UNKNOWN, svc.addLink("alice", "carol").outcome());
         assertEquals(RosterOutcome.LINK_DUPLICATE, svc.addLink("bob", "alice").outcome());
-        assertEquals(RosterOutcome.ENDPOINT_IN_USE, svc.addPeer("carol", ALICE, null, null).outcome());
+        assertEquals(
+                RosterOutcome.ENDPOINT_IN_USE,
+                svc.addPeer("carol", ALICE, null, null).outcome());
         assertTrue(svc.updateEndpoint("alice", ALICE).ok(), "moving to the same endpoint is a no-op");
 
         assertSame(before, holder.current());
@@ -198,8 +205,9 @@ class RosterServiceTest {
         svc.setNic("carol", "eth0");
         svc.removePeer("carol");
 
-        assertEquals(List.of("peer 'carol' added at 192.0.2.3:51003", "peer 'carol' pinned to eth0",
-                "peer 'carol' removed"), seen);
+        assertEquals(
+                List.of("peer 'carol' added at 192.0.2.3:51003", "peer 'carol' pinned to eth0", "peer 'carol' removed"),
+                seen);
     }
 
     @Test
@@ -220,7 +228,8 @@ class RosterServiceTest {
             assertTrue(c.ok());
             assertNotNull(svc.roster().peer("carol"));
             assertEquals(1, seen.size());
-            assertTrue(captured.list.stream().anyMatch(e -> e.getFormattedMessage().contains("roster listener failed")));
+            assertTrue(
+                    captured.list.stream().anyMatch(e -> e.getFormattedMessage().contains("roster listener failed")));
         } finally {
             logger.detachAppender(captured);
         }
@@ -273,7 +282,8 @@ class RosterServiceTest {
         try {
             RosterService owned = new RosterService(svc.roster(), file, holder, 2, writer);
             List<String> threads = new ArrayList<>();
-            owned.addListener((before, change) -> threads.add(Thread.currentThread().getName()));
+            owned.addListener(
+                    (before, change) -> threads.add(Thread.currentThread().getName()));
 
             RosterChange added = owned.addPeer("carol", CAROL, null, null);
             RosterChange refused = owned.addPeer("carol", CAROL, null, null);
@@ -284,8 +294,8 @@ class RosterServiceTest {
             assertTrue(threads.get(0).startsWith("roster-writer"), threads.toString());
             assertNotNull(owned.roster().peer("carol"));
         } finally {
-            writer.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+            writer.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS)
+                    .sync();
         }
     }
-
 }

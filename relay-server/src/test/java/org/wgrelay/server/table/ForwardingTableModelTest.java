@@ -22,7 +22,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.wgrelay.server.counters.PeerStats;
 import org.wgrelay.server.roster.Endpoint;
-import org.wgrelay.server.roster.Link;
 import org.wgrelay.server.roster.PeerEntry;
 import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterChange;
@@ -147,13 +146,28 @@ class ForwardingTableModelTest {
     private final Map<String, PeerRuntime> runtimes = new HashMap<>();
 
     private ForwardingTable build(Roster roster) {
-        return ForwardingTable.build(roster, name -> runtimes.computeIfAbsent(name, n -> new PeerRuntime(stats.computeIfAbsent(n, m -> new PeerStats(1)))));
+        return ForwardingTable.build(
+                roster,
+                name -> runtimes.computeIfAbsent(
+                        name, n -> new PeerRuntime(stats.computeIfAbsent(n, m -> new PeerStats(1)))));
     }
 
     private static List<Endpoint> endpointPool() {
         List<Endpoint> pool = new ArrayList<>();
-        String[] ips = {"10.0.0.0", "10.0.0.1", "10.0.0.2", "10.1.0.1", "0.0.0.0", "255.255.255.255", "192.0.2.1",
-            "2001:db8::", "2001:db8::1", "2001:db8::2", "::", "fe80::1"};
+        String[] ips = {
+            "10.0.0.0",
+            "10.0.0.1",
+            "10.0.0.2",
+            "10.1.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "192.0.2.1",
+            "2001:db8::",
+            "2001:db8::1",
+            "2001:db8::2",
+            "::",
+            "fe80::1"
+        };
         int[] ports = {1, 2, 51820, 65535};
         for (String ip : ips) {
             for (int port : ports) {
@@ -244,8 +258,8 @@ class ForwardingTableModelTest {
         }
     }
 
-    private void checkTableAgainstModel(ForwardingTable table, Roster roster, Model model, List<Endpoint> pool,
-            String where) {
+    private void checkTableAgainstModel(
+            ForwardingTable table, Roster roster, Model model, List<Endpoint> pool, String where) {
         assertEquals(model.peers.size(), table.peerCount(), where);
         assertEquals(model.links.size(), table.linkCount(), where);
         assertEquals(model.peers.size(), roster.peerCount(), where);
@@ -377,15 +391,21 @@ class ForwardingTableModelTest {
 
     @Test
     void findsNothingForAnUnresolvedSender() {
-        Roster roster = Roster.EMPTY.addPeer("alice", Endpoint.parse("192.0.2.1:1"), null, null).roster();
+        Roster roster = Roster.EMPTY
+                .addPeer("alice", Endpoint.parse("192.0.2.1:1"), null, null)
+                .roster();
         assertNull(build(roster).lookup(InetSocketAddress.createUnresolved("192.0.2.1", 1)));
     }
 
     @Test
     void aRouteIsPrecomputedWithThePartnersPreallocatedAddress() {
-        Roster roster = Roster.EMPTY.addPeer("alice", Endpoint.parse("192.0.2.1:1"), null, null).roster()
-                .addPeer("bob", Endpoint.parse("[2001:db8::2]:2"), null, null).roster()
-                .addLink("alice", "bob").roster();
+        Roster roster = Roster.EMPTY
+                .addPeer("alice", Endpoint.parse("192.0.2.1:1"), null, null)
+                .roster()
+                .addPeer("bob", Endpoint.parse("[2001:db8::2]:2"), null, null)
+                .roster()
+                .addLink("alice", "bob")
+                .roster();
         ForwardingTable table = build(roster);
 
         Route alice = table.lookup(new InetSocketAddress(ip("192.0.2.1"), 1));
@@ -399,7 +419,9 @@ class ForwardingTableModelTest {
     void theHolderPublishesATableWholeAndHandsOutTheLatest() {
         ForwardingTableHolder holder = new ForwardingTableHolder(ForwardingTable.EMPTY);
         assertSame(ForwardingTable.EMPTY, holder.current());
-        ForwardingTable next = build(Roster.EMPTY.addPeer("a", Endpoint.parse("192.0.2.1:1"), null, null).roster());
+        ForwardingTable next = build(Roster.EMPTY
+                .addPeer("a", Endpoint.parse("192.0.2.1:1"), null, null)
+                .roster());
         holder.publish(next);
         assertSame(next, holder.current());
     }

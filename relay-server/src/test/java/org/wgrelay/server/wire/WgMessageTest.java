@@ -38,7 +38,8 @@ class WgMessageTest {
     }
 
     @ParameterizedTest(name = "type word {0}")
-    @ValueSource(ints = {0, 1, 2, 3, 4, 5, 0xFF, 0x0101, 0x0104, 0x01_00_00_04, 0x00_01_00_01, 0xFFFF_FFFF, 0x8000_0004})
+    @ValueSource(
+            ints = {0, 1, 2, 3, 4, 5, 0xFF, 0x0101, 0x0104, 0x01_00_00_04, 0x00_01_00_01, 0xFFFF_FFFF, 0x8000_0004})
     void shapesEveryLengthFromZeroTo2048ExactlyAsSpecRuleTwoSays(int typeWord) {
         List<String> wrong = new ArrayList<>();
         for (int length = 0; length <= MAX_LENGTH; length++) {
@@ -89,7 +90,9 @@ class WgMessageTest {
                 for (int value = 1; value <= 0xFF; value++) {
                     ByteBuf buf = TestPackets.datagram(type, length);
                     buf.setByte(reserved, value);
-                    assertEquals(WgMessage.NOT_SHAPED, WgMessage.shapedType(buf),
+                    assertEquals(
+                            WgMessage.NOT_SHAPED,
+                            WgMessage.shapedType(buf),
                             "type " + type + " with byte " + reserved + " = " + value);
                     buf.release();
                 }

@@ -39,8 +39,7 @@ class KernelCountsTest {
         r = ok(r.addPeer("alice", ep("198.51.100.10", 40001), null, null));
         r = ok(r.addPeer("bob", ep("203.0.113.20", 40002), null, null));
         r = ok(r.addLink("alice", "bob"));
-        table = ForwardingTable.build(r,
-                name -> new PeerRuntime(name.equals("alice") ? aliceStats : new PeerStats(1)));
+        table = ForwardingTable.build(r, name -> new PeerRuntime(name.equals("alice") ? aliceStats : new PeerStats(1)));
     }
 
     @Test
@@ -62,8 +61,7 @@ class KernelCountsTest {
         kernel.entriesRemoved(Set.of(ALICE));
         kernel.fold(stats(65, 40), table, NOW); // the new entry forwarded 40 before the next poll
 
-        assertEquals(65, aliceStats.get(PeerCounter.FWD_PACKETS),
-                "25 before the entry went and 40 since it came back");
+        assertEquals(65, aliceStats.get(PeerCounter.FWD_PACKETS), "25 before the entry went and 40 since it came back");
     }
 
     @Test

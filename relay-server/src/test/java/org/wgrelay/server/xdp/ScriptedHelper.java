@@ -34,10 +34,11 @@ final class ScriptedHelper implements HelperChannel {
             case "attach" -> {
                 return "ok attach iface=" + f[1] + " ifindex=1 mode=" + f[2] + " driver=? kernel=test";
             }
-            case "peer" -> peers.put(f[1] + " " + f[2], String.join(" ", List.of(f).subList(3, f.length)));
+            case "peer" ->
+                peers.put(f[1] + " " + f[2], String.join(" ", List.of(f).subList(3, f.length)));
             case "unpeer" -> peers.remove(f[1] + " " + f[2]);
             case "clear" -> peers.clear();
-            default -> { }
+            default -> {}
         }
         return "ok " + f[0];
     }

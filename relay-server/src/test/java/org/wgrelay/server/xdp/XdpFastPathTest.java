@@ -58,8 +58,16 @@ class XdpFastPathTest {
         r = ok(r.addPeer("bob", Endpoint.of(InetAddress.getByName("192.0.2.2"), 4002), null, null));
         r = ok(r.addLink("alice", "bob"));
         ForwardingTable table = ForwardingTable.build(r, name -> new PeerRuntime(new PeerStats(1)));
-        xdp = new XdpFastPath(launcher, first, List.of("lo"), XdpMode.DRV, 51820, new ForwardingTableHolder(table),
-                new Blocklist(), new RelayCounters(1), clock::get);
+        xdp = new XdpFastPath(
+                launcher,
+                first,
+                List.of("lo"),
+                XdpMode.DRV,
+                51820,
+                new ForwardingTableHolder(table),
+                new Blocklist(),
+                new RelayCounters(1),
+                clock::get);
         assertNull(xdp.attach());
         return xdp;
     }

@@ -22,7 +22,8 @@ import org.wgrelay.xdp.XdpState;
 
 class XdpProjectionTest {
     private static final long NOW = 1_000_000L;
-    private static final Map<String, XdpNic> NICS = Map.of("eth0", new XdpNic("eth0", 3, "10.0.0.1", "02:00:00:00:00:01"));
+    private static final Map<String, XdpNic> NICS =
+            Map.of("eth0", new XdpNic("eth0", 3, "10.0.0.1", "02:00:00:00:00:01"));
 
     private Roster roster = Roster.EMPTY;
 
@@ -57,7 +58,8 @@ class XdpProjectionTest {
         aliceBobCarol();
         XdpState s = project(new Blocklist());
 
-        assertEquals(Set.of("198.51.100.10 40001", "203.0.113.20 40002"), s.peers().keySet());
+        assertEquals(
+                Set.of("198.51.100.10 40001", "203.0.113.20 40002"), s.peers().keySet());
         XdpPeer alice = s.peers().get("198.51.100.10 40001");
         assertEquals("203.0.113.20", alice.partnerIp());
         assertEquals(40002, alice.partnerPort());

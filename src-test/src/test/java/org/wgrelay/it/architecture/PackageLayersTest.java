@@ -25,8 +25,20 @@ import org.junit.jupiter.api.Test;
  */
 class PackageLayersTest {
     /** relay-server's packages under {@code org.wgrelay.server}, from the bottom up. */
-    static final List<String> SERVER_LAYERS = List.of("wire", "counters", "roster", "table", "state", "blocklist",
-            "pipeline", "roaming", "xdp", "status", "control", "metrics", "daemon");
+    static final List<String> SERVER_LAYERS = List.of(
+            "wire",
+            "counters",
+            "roster",
+            "table",
+            "state",
+            "blocklist",
+            "pipeline",
+            "roaming",
+            "xdp",
+            "status",
+            "control",
+            "metrics",
+            "daemon");
     /** relay-control's packages under {@code org.wgrelay.control}; {@code server} and {@code cli} are peers. */
     static final List<String> CONTROL_LAYERS = List.of("protocol", "verb", "server", "cli");
 
@@ -60,7 +72,10 @@ class PackageLayersTest {
                 inside = true;
             } else if (line.contains("<!-- layers:end")) {
                 inside = false;
-            } else if (inside && !line.isBlank() && !line.startsWith("```") && !line.startsWith(" ")
+            } else if (inside
+                    && !line.isBlank()
+                    && !line.startsWith("```")
+                    && !line.startsWith(" ")
                     && !line.startsWith("|")) {
                 drawn.add(0, line.split("\\s+")[0]);
             }

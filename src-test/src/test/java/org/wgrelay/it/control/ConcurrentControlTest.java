@@ -76,7 +76,9 @@ class ConcurrentControlTest {
                             for (int i = 0; i < OPS; i++) {
                                 String[] op = randomOp(random);
                                 JsonNode r = c.call(op[0], java.util.Arrays.copyOfRange(op, 1, op.length));
-                                String outcome = r.get("ok").asBoolean() ? "ok" : r.get("error").get("code").asText();
+                                String outcome = r.get("ok").asBoolean()
+                                        ? "ok"
+                                        : r.get("error").get("code").asText();
                                 if (!outcome.equals("ok") && !ALLOWED.get(op[0]).contains(outcome)) {
                                     throw new AssertionError(String.join(" ", op) + " -> " + r);
                                 }
@@ -111,7 +113,9 @@ class ConcurrentControlTest {
                     partners.put(l.get("b").asText(), l.get("a").asText());
                 }
                 for (JsonNode p : peers) {
-                    String linked = p.get("linked_to").isNull() ? null : p.get("linked_to").asText();
+                    String linked = p.get("linked_to").isNull()
+                            ? null
+                            : p.get("linked_to").asText();
                     assertEquals(partners.get(p.get("name").asText()), linked, "link list agrees with peer list");
                 }
 
@@ -123,7 +127,8 @@ class ConcurrentControlTest {
                 assertEquals(onDisk.linkCount(), show.get("link_count").asInt());
 
                 // And the data plane follows the final roster.
-                try (DatagramSocket a = udpSocket("127.0.0.1"); DatagramSocket b = udpSocket("127.0.0.1")) {
+                try (DatagramSocket a = udpSocket("127.0.0.1");
+                        DatagramSocket b = udpSocket("127.0.0.1")) {
                     c.ok("wg peer add", "fwd-a", endpointOf(a));
                     c.ok("wg peer add", "fwd-b", endpointOf(b));
                     c.ok("wg link add", "fwd-b", "fwd-a");
@@ -169,7 +174,9 @@ class ConcurrentControlTest {
             }
         }
         for (Map.Entry<String, String> e : linkedTo.entrySet()) {
-            assertEquals(e.getKey(), linkedTo.get(e.getValue()),
+            assertEquals(
+                    e.getKey(),
+                    linkedTo.get(e.getValue()),
                     "link of " + e.getKey() + " is not symmetric (or its partner is gone): " + peers);
             assertTrue(!e.getKey().equals(e.getValue()), "self link: " + e.getKey());
         }
@@ -178,8 +185,10 @@ class ConcurrentControlTest {
     private static Map<String, String> describePeers(JsonNode peers) {
         Map<String, String> m = new TreeMap<>();
         for (JsonNode p : peers) {
-            m.put(p.get("name").asText(), p.get("endpoint").asText() + " key=" + text(p.get("pubkey"))
-                    + " label=" + text(p.get("label")) + " nic=" + text(p.get("nic")));
+            m.put(
+                    p.get("name").asText(),
+                    p.get("endpoint").asText() + " key=" + text(p.get("pubkey")) + " label=" + text(p.get("label"))
+                            + " nic=" + text(p.get("nic")));
         }
         return m;
     }

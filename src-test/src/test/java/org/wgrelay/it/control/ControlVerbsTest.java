@@ -32,13 +32,38 @@ import org.junit.jupiter.api.Test;
  * that a rejected request changes nothing — roster, roster file, forwarding.
  */
 class ControlVerbsTest {
-    static final Set<String> PEER_FIELDS = Set.of("name", "endpoint", "pubkey", "label", "linked_to", "nic",
-            "last_seen", "rx_packets", "rx_bytes", "fwd_packets", "fwd_bytes", "drop_no_link", "drop_pubkey_mismatch",
-            "endpoint_relearn", "candidate_endpoint");
-    static final Set<String> SHOW_FIELDS = Set.of("rx_packets", "fwd_packets", "drop_unknown_src", "drop_no_link",
-            "drop_not_wg_shaped", "drop_handshake_pubkey_mismatch", "drop_handshake_no_pubkey_match",
-            "drop_relearn_unconfirmed", "drop_blocklisted", "drop_handshake_rate_limited", "port", "peer_count",
-            "link_count", "xdp_attached", "xdp_mode");
+    static final Set<String> PEER_FIELDS = Set.of(
+            "name",
+            "endpoint",
+            "pubkey",
+            "label",
+            "linked_to",
+            "nic",
+            "last_seen",
+            "rx_packets",
+            "rx_bytes",
+            "fwd_packets",
+            "fwd_bytes",
+            "drop_no_link",
+            "drop_pubkey_mismatch",
+            "endpoint_relearn",
+            "candidate_endpoint");
+    static final Set<String> SHOW_FIELDS = Set.of(
+            "rx_packets",
+            "fwd_packets",
+            "drop_unknown_src",
+            "drop_no_link",
+            "drop_not_wg_shaped",
+            "drop_handshake_pubkey_mismatch",
+            "drop_handshake_no_pubkey_match",
+            "drop_relearn_unconfirmed",
+            "drop_blocklisted",
+            "drop_handshake_rate_limited",
+            "port",
+            "peer_count",
+            "link_count",
+            "xdp_attached",
+            "xdp_mode");
     static final String KEY_A = key(1);
     static final String KEY_B = key(2);
 
@@ -106,8 +131,14 @@ class ControlVerbsTest {
         for (String absent : List.of("pubkey", "linked_to", "nic", "last_seen", "candidate_endpoint")) {
             assertTrue(p.get(absent).isNull(), absent + " is null when it has no value");
         }
-        for (String counter : List.of("rx_packets", "rx_bytes", "fwd_packets", "fwd_bytes", "drop_no_link",
-                "drop_pubkey_mismatch", "endpoint_relearn")) {
+        for (String counter : List.of(
+                "rx_packets",
+                "rx_bytes",
+                "fwd_packets",
+                "fwd_bytes",
+                "drop_no_link",
+                "drop_pubkey_mismatch",
+                "endpoint_relearn")) {
             assertTrue(p.get(counter).isIntegralNumber() && p.get(counter).asLong() == 0, counter + ": " + p);
         }
     }
@@ -127,7 +158,9 @@ class ControlVerbsTest {
     void ipv6EndpointsAreWrittenInBracketsInCompressedForm() throws Exception {
         c.ok("wg peer add", "v6", "[2001:DB8:0:0::1]:4500");
         assertEquals("[2001:db8::1]:4500", peer("v6").get("endpoint").asText());
-        assertEquals("wg_endpoint_in_use", c.error("wg peer add", "v6b", "[2001:db8::1]:4500"),
+        assertEquals(
+                "wg_endpoint_in_use",
+                c.error("wg peer add", "v6b", "[2001:db8::1]:4500"),
                 "the same address in another spelling is the same endpoint");
         c.ok("wg peer add", "mapped", "[::ffff:192.0.2.9]:7");
         assertEquals("192.0.2.9:7", peer("mapped").get("endpoint").asText(), "v4-mapped is IPv4");
@@ -147,7 +180,9 @@ class ControlVerbsTest {
     @Test
     void peerPubkeyStampsTheKeyInCanonicalBase64() throws Exception {
         c.ok("wg peer add", "alice", "198.51.100.1:51820");
-        assertEquals(KEY_A, c.ok("wg peer pubkey", "alice", KEY_A).get("peer").get("pubkey").asText());
+        assertEquals(
+                KEY_A,
+                c.ok("wg peer pubkey", "alice", KEY_A).get("peer").get("pubkey").asText());
         String unpadded = KEY_B.substring(0, KEY_B.length() - 1);
         c.ok("wg peer pubkey", "alice", "  " + unpadded + " ");
         assertEquals(KEY_B, peer("alice").get("pubkey").asText());
@@ -156,7 +191,9 @@ class ControlVerbsTest {
     @Test
     void peerNicPinsAndWithoutANicClears() throws Exception {
         c.ok("wg peer add", "alice", "198.51.100.1:51820");
-        assertEquals("eth1", c.ok("wg peer nic", "alice", "eth1").get("peer").get("nic").asText());
+        assertEquals(
+                "eth1",
+                c.ok("wg peer nic", "alice", "eth1").get("peer").get("nic").asText());
         assertEquals("eth1", peer("alice").get("nic").asText());
         c.ok("wg peer nic", "alice");
         assertTrue(peer("alice").get("nic").isNull());
@@ -225,8 +262,10 @@ class ControlVerbsTest {
         addLinkedPair();
         JsonNode show = c.ok("wg show");
         assertEquals(SHOW_FIELDS, fields(show));
-        assertTrue(fields(show).stream().noneMatch(f -> f.startsWith("xdp_") && !f.equals("xdp_attached")
-                && !f.equals("xdp_mode")), "no xdp_* counters while XDP is off");
+        assertTrue(
+                fields(show).stream()
+                        .noneMatch(f -> f.startsWith("xdp_") && !f.equals("xdp_attached") && !f.equals("xdp_mode")),
+                "no xdp_* counters while XDP is off");
         assertEquals(relay.daemon.udpPort(), show.get("port").asInt());
         assertEquals(3, show.get("peer_count").asInt());
         assertEquals(1, show.get("link_count").asInt());
@@ -246,19 +285,24 @@ class ControlVerbsTest {
         addLinkedPair();
         c.ok("wg peer pubkey", "alice", KEY_A);
         c.ok("wg peer pubkey", "bob", KEY_B);
-        String config = c.ok("wg show config", "alice", "203.0.113.7:51820").get("config").asText();
+        String config = c.ok("wg show config", "alice", "203.0.113.7:51820")
+                .get("config")
+                .asText();
         assertTrue(config.contains("[Peer]\n"), config);
         assertTrue(config.contains("PublicKey = " + KEY_B + "\n"), "the partner's key: " + config);
         assertFalse(config.contains(KEY_A), "not alice's own key: " + config);
         assertTrue(config.contains("Endpoint = 203.0.113.7:51820\n"), config);
         assertTrue(config.contains("AllowedIPs = "), config);
 
-        String v6 = c.ok("wg show config", "bob", "[2001:db8::7]:51820").get("config").asText();
+        String v6 = c.ok("wg show config", "bob", "[2001:db8::7]:51820")
+                .get("config")
+                .asText();
         assertTrue(v6.contains("PublicKey = " + KEY_A + "\n"), v6);
         assertTrue(v6.contains("Endpoint = [2001:db8::7]:51820\n"), v6);
 
         String defaultEndpoint = c.ok("wg show config", "alice").get("config").asText();
-        assertTrue(defaultEndpoint.contains("Endpoint = 127.0.0.1:" + relay.daemon.udpPort() + "\n"),
+        assertTrue(
+                defaultEndpoint.contains("Endpoint = 127.0.0.1:" + relay.daemon.udpPort() + "\n"),
                 "a relay bound to one address names it: " + defaultEndpoint);
 
         String unlinked = c.ok("wg show config", "carol").get("config").asText();
@@ -271,7 +315,8 @@ class ControlVerbsTest {
 
     @Test
     void showConfigOfARelayOnAWildcardAddressWritesAPlaceholderEndpoint() throws Exception {
-        try (LocalRelay wildcard = LocalRelay.boundTo("0.0.0.0"); RelayClient w = wildcard.client()) {
+        try (LocalRelay wildcard = LocalRelay.boundTo("0.0.0.0");
+                RelayClient w = wildcard.client()) {
             w.ok("wg peer add", "alice", "198.51.100.1:51820");
             w.ok("wg peer add", "bob", "198.51.100.2:51820");
             w.ok("wg link add", "alice", "bob");
@@ -284,7 +329,8 @@ class ControlVerbsTest {
     @Test
     void showDropSourcesListsEachDroppingSourceWithSpecsFields() throws Exception {
         c.ok("wg peer add", "alice", "198.51.100.1:51820");
-        try (DatagramSocket junk = udpSocket("127.0.0.3"); DatagramSocket stranger = udpSocket("127.0.0.4");
+        try (DatagramSocket junk = udpSocket("127.0.0.3");
+                DatagramSocket stranger = udpSocket("127.0.0.4");
                 DatagramSocket forger = udpSocket("127.0.0.5")) {
             relay.send(junk, new byte[] {1, 2, 3});
             relay.send(junk, new byte[] {9});
@@ -293,8 +339,10 @@ class ControlVerbsTest {
             await("four drops", () -> {
                 try {
                     JsonNode s = c.ok("wg show");
-                    return s.get("drop_not_wg_shaped").asLong() + s.get("drop_unknown_src").asLong()
-                            + s.get("drop_handshake_no_pubkey_match").asLong() == 4;
+                    return s.get("drop_not_wg_shaped").asLong()
+                                    + s.get("drop_unknown_src").asLong()
+                                    + s.get("drop_handshake_no_pubkey_match").asLong()
+                            == 4;
                 } catch (IOException e) {
                     throw new RuntimeException(e);
                 }
@@ -303,9 +351,18 @@ class ControlVerbsTest {
         JsonNode sources = c.ok("wg show drop_sources").get("sources");
         assertEquals(3, sources.size());
         for (JsonNode row : sources) {
-            assertEquals(Set.of("ip", "drop_unknown_src", "drop_not_wg_shaped", "drop_handshake_no_pubkey_match",
-                    "drop_handshake_rate_limited", "last_seen"), fields(row));
-            assertEquals(Instant.ofEpochMilli(LocalRelay.START_MILLIS), Instant.parse(row.get("last_seen").asText()),
+            assertEquals(
+                    Set.of(
+                            "ip",
+                            "drop_unknown_src",
+                            "drop_not_wg_shaped",
+                            "drop_handshake_no_pubkey_match",
+                            "drop_handshake_rate_limited",
+                            "last_seen"),
+                    fields(row));
+            assertEquals(
+                    Instant.ofEpochMilli(LocalRelay.START_MILLIS),
+                    Instant.parse(row.get("last_seen").asText()),
                     "last_seen is ISO-8601 UTC from the relay's clock");
             String ip = row.get("ip").asText();
             long[] expected = switch (ip) {
@@ -314,9 +371,15 @@ class ControlVerbsTest {
                 case "127.0.0.5" -> new long[] {0, 0, 1, 0};
                 default -> throw new AssertionError("unexpected source " + ip);
             };
-            assertArrayEquals(expected, new long[] {row.get("drop_unknown_src").asLong(),
-                    row.get("drop_not_wg_shaped").asLong(), row.get("drop_handshake_no_pubkey_match").asLong(),
-                    row.get("drop_handshake_rate_limited").asLong()}, ip);
+            assertArrayEquals(
+                    expected,
+                    new long[] {
+                        row.get("drop_unknown_src").asLong(),
+                        row.get("drop_not_wg_shaped").asLong(),
+                        row.get("drop_handshake_no_pubkey_match").asLong(),
+                        row.get("drop_handshake_rate_limited").asLong()
+                    },
+                    ip);
         }
     }
 
@@ -360,7 +423,9 @@ class ControlVerbsTest {
 
     private List<String> blockedIps() throws IOException {
         List<String> ips = new ArrayList<>();
-        c.ok("wg blocklist list").get("entries").forEach(e -> ips.add(e.get("ip").asText()));
+        c.ok("wg blocklist list")
+                .get("entries")
+                .forEach(e -> ips.add(e.get("ip").asText()));
         return ips;
     }
 
@@ -373,14 +438,25 @@ class ControlVerbsTest {
         try (DatagramSocket blocked = udpSocket("127.0.0.6")) {
             c.ok("wg blocklist add", "127.0.0.6", "1h");
             relay.send(blocked, LocalRelay.transport(64, random));
-            await("blocklisted drop", () -> relay.daemon.status().show().get("drop_blocklisted").equals(1L));
+            await(
+                    "blocklisted drop",
+                    () -> relay.daemon.status().show().get("drop_blocklisted").equals(1L));
         }
     }
 
     @Test
     void blocklistAddRefusesWhatIsNotAnIpOrADuration() throws Exception {
-        for (String ip : List.of("example.com", "localhost", "192.0.2", "192.0.2.1.5", "192.0.2.1:80", "fe80::1%eth0",
-                "", " 192.0.2.1", "[2001:db8::1]", "1.2.3.4/24")) {
+        for (String ip : List.of(
+                "example.com",
+                "localhost",
+                "192.0.2",
+                "192.0.2.1.5",
+                "192.0.2.1:80",
+                "fe80::1%eth0",
+                "",
+                " 192.0.2.1",
+                "[2001:db8::1]",
+                "1.2.3.4/24")) {
             assertEquals("invalid_arg", c.error("wg blocklist add", ip, "1h"), "ip '" + ip + "'");
         }
         for (String d : List.of("", "0s", "-5s", "1w", "1.5h", "h", "forever", "9999999999s", "366d", "1h30m")) {
@@ -411,14 +487,30 @@ class ControlVerbsTest {
 
     @Test
     void peerAddRefusesInvalidNamesEndpointsAndLabels() throws Exception {
-        for (String ep : List.of("198.51.100.1", "198.51.100.1:", "198.51.100.1:0", "198.51.100.1:65536",
-                "198.51.100.1:-1", "198.51.100.1:80x", "256.1.1.1:80", "host.example:80", "localhost:80",
-                "2001:db8::1:80", "[2001:db8::1]", "[2001:db8::1]80", "[fe80::1%eth0]:80", "[198.51.100.1]:80",
-                ":80", "", " 198.51.100.1:80", "198.51.100.1:80 ", "x".repeat(60_000))) {
+        for (String ep : List.of(
+                "198.51.100.1",
+                "198.51.100.1:",
+                "198.51.100.1:0",
+                "198.51.100.1:65536",
+                "198.51.100.1:-1",
+                "198.51.100.1:80x",
+                "256.1.1.1:80",
+                "host.example:80",
+                "localhost:80",
+                "2001:db8::1:80",
+                "[2001:db8::1]",
+                "[2001:db8::1]80",
+                "[fe80::1%eth0]:80",
+                "[198.51.100.1]:80",
+                ":80",
+                "",
+                " 198.51.100.1:80",
+                "198.51.100.1:80 ",
+                "x".repeat(60_000))) {
             assertEquals("invalid_arg", c.error("wg peer add", "p", ep), "endpoint '" + abbreviate(ep) + "'");
         }
-        for (String name : List.of("", "a b", "-alice", ".alice", "al/ice", "al\nice", "a".repeat(65), "ålice",
-                "alice\u0000")) {
+        for (String name :
+                List.of("", "a b", "-alice", ".alice", "al/ice", "al\nice", "a".repeat(65), "ålice", "alice\u0000")) {
             assertEquals("invalid_arg", c.error("wg peer add", name, "198.51.100.1:1"), "name '" + name + "'");
         }
         assertEquals("invalid_arg", c.error("wg peer add", "p", "198.51.100.1:1", "x".repeat(201)), "long label");
@@ -443,15 +535,20 @@ class ControlVerbsTest {
         assertEquals(3, c.ok("wg peer list").get("peers").size());
         String roster = new String(relay.rosterBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertFalse(roster.lines().anyMatch(l -> l.startsWith("link ") || l.startsWith("peer evil")), roster);
-        assertEquals(3, org.wgrelay.server.roster.RosterFile.parse(roster, "roster").peerCount());
-        assertEquals("x link alice bob peer evil 192.0.2.66:1", peer("mallory").get("label").asText());
+        assertEquals(
+                3, org.wgrelay.server.roster.RosterFile.parse(roster, "roster").peerCount());
+        assertEquals(
+                "x link alice bob peer evil 192.0.2.66:1",
+                peer("mallory").get("label").asText());
     }
 
     @Test
     void peerUpdateRefusesUnknownPeersBusyEndpointsAndBadEndpoints() throws Exception {
         addLinkedPair();
         assertEquals("wg_peer_unknown", c.error("wg peer update", "ghost", "192.0.2.1:1"));
-        assertEquals("wg_peer_unknown", c.error("wg peer update", "ghost", "not-an-endpoint"),
+        assertEquals(
+                "wg_peer_unknown",
+                c.error("wg peer update", "ghost", "not-an-endpoint"),
                 "an unknown peer wins over a bad endpoint");
         assertEquals("wg_endpoint_in_use", c.error("wg peer update", "alice", "198.51.100.2:51820"));
         assertEquals("invalid_arg", c.error("wg peer update", "alice", "198.51.100.2"));
@@ -464,11 +561,19 @@ class ControlVerbsTest {
         c.ok("wg peer add", "alice", "198.51.100.1:51820");
         byte[] k31 = new byte[31];
         byte[] k33 = new byte[33];
-        String urlSafe = Base64.getUrlEncoder().encodeToString(new byte[] {-5, -17, -66, -1, -2, -3, -4, -5, -6, -7,
-                -8, -9, -10, -11, -12, -13, -14, -15, -16, -17, -18, -19, -20, -21, -22, -23, -24, -25, -26, -27, -28,
-                -29});
-        for (String bad : List.of("", "abc", "not base64 at all!", Base64.getEncoder().encodeToString(k31),
-                Base64.getEncoder().encodeToString(k33), urlSafe, KEY_A + KEY_A, "*" + KEY_A.substring(1))) {
+        String urlSafe = Base64.getUrlEncoder().encodeToString(new byte[] {
+            -5, -17, -66, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -14, -15, -16, -17, -18, -19, -20,
+            -21, -22, -23, -24, -25, -26, -27, -28, -29
+        });
+        for (String bad : List.of(
+                "",
+                "abc",
+                "not base64 at all!",
+                Base64.getEncoder().encodeToString(k31),
+                Base64.getEncoder().encodeToString(k33),
+                urlSafe,
+                KEY_A + KEY_A,
+                "*" + KEY_A.substring(1))) {
             assertEquals("invalid_pubkey", c.error("wg peer pubkey", "alice", bad), "key '" + bad + "'");
         }
         assertTrue(peer("alice").get("pubkey").isNull());
@@ -519,10 +624,26 @@ class ControlVerbsTest {
         JsonNode verbs = c.ok("help").get("verbs");
         Set<String> names = new LinkedHashSet<>();
         verbs.forEach(v -> names.add(v.get("verb").asText()));
-        assertTrue(names.containsAll(List.of("wg peer add", "wg peer update", "wg peer pubkey", "wg peer nic",
-                "wg peer remove", "wg peer list", "wg link add", "wg link remove", "wg link list", "wg show",
-                "wg show config", "wg show drop_sources", "wg blocklist list", "wg blocklist add",
-                "wg blocklist remove", "help", "subscribe")), names.toString());
+        assertTrue(
+                names.containsAll(List.of(
+                        "wg peer add",
+                        "wg peer update",
+                        "wg peer pubkey",
+                        "wg peer nic",
+                        "wg peer remove",
+                        "wg peer list",
+                        "wg link add",
+                        "wg link remove",
+                        "wg link list",
+                        "wg show",
+                        "wg show config",
+                        "wg show drop_sources",
+                        "wg blocklist list",
+                        "wg blocklist add",
+                        "wg blocklist remove",
+                        "help",
+                        "subscribe")),
+                names.toString());
         assertEquals(17, names.size());
         JsonNode one = c.ok("help", "wg", "link", "add");
         assertEquals(one, c.ok("help", "wg link add"));
@@ -532,7 +653,8 @@ class ControlVerbsTest {
     @Test
     void operatorVerbsNeedTheTokenWhenTheRelayHasOne() throws Exception {
         String token = "9f2c7e1b-operator";
-        try (LocalRelay guarded = LocalRelay.withToken("0.0.0.0", token); RelayClient anon = guarded.client();
+        try (LocalRelay guarded = LocalRelay.withToken("0.0.0.0", token);
+                RelayClient anon = guarded.client();
                 RelayClient wrong = guarded.client().token("9f2c7e1b-operatoR");
                 RelayClient operator = guarded.client().token(token)) {
             List<String[]> mutations = List.of(
@@ -556,8 +678,8 @@ class ControlVerbsTest {
             operator.ok("wg peer add", "bob", "198.51.100.2:51820");
             operator.ok("wg link add", "alice", "bob");
             operator.ok("wg blocklist add", "192.0.2.1", "1h");
-            for (String read : List.of("wg peer list", "wg link list", "wg show", "wg show drop_sources",
-                    "wg blocklist list", "help")) {
+            for (String read : List.of(
+                    "wg peer list", "wg link list", "wg show", "wg show drop_sources", "wg blocklist list", "help")) {
                 anon.ok(read);
             }
             anon.ok("wg show config", "alice");
@@ -567,13 +689,17 @@ class ControlVerbsTest {
 
     // ---- a rejected request changes nothing -----------------------------------------------------
 
-    private record Snapshot(String peers, String links, String blocklist, byte[] file, Object fileKey,
-            List<String> dir) {
+    private record Snapshot(
+            String peers, String links, String blocklist, byte[] file, Object fileKey, List<String> dir) {
         @Override
         public boolean equals(Object o) {
-            return o instanceof Snapshot s && peers.equals(s.peers) && links.equals(s.links)
-                    && blocklist.equals(s.blocklist) && java.util.Arrays.equals(file, s.file)
-                    && Objects.equals(fileKey, s.fileKey) && dir.equals(s.dir);
+            return o instanceof Snapshot s
+                    && peers.equals(s.peers)
+                    && links.equals(s.links)
+                    && blocklist.equals(s.blocklist)
+                    && java.util.Arrays.equals(file, s.file)
+                    && Objects.equals(fileKey, s.fileKey)
+                    && dir.equals(s.dir);
         }
 
         @Override
@@ -583,14 +709,19 @@ class ControlVerbsTest {
     }
 
     private Snapshot snapshot(RelayClient reader) throws IOException {
-        return new Snapshot(reader.ok("wg peer list").toString(), reader.ok("wg link list").toString(),
-                reader.ok("wg blocklist list").toString(), relay.rosterBytes(), relay.rosterFileKey(),
+        return new Snapshot(
+                reader.ok("wg peer list").toString(),
+                reader.ok("wg link list").toString(),
+                reader.ok("wg blocklist list").toString(),
+                relay.rosterBytes(),
+                relay.rosterFileKey(),
                 relay.dirListing());
     }
 
     @Test
     void aRejectedRequestChangesNeitherRosterNorRosterFileNorForwarding() throws Exception {
-        try (DatagramSocket alice = udpSocket("127.0.0.1"); DatagramSocket bob = udpSocket("127.0.0.1");
+        try (DatagramSocket alice = udpSocket("127.0.0.1");
+                DatagramSocket bob = udpSocket("127.0.0.1");
                 DatagramSocket carol = udpSocket("127.0.0.1")) {
             c.ok("wg peer add", "alice", endpointOf(alice), "laptop");
             c.ok("wg peer add", "bob", endpointOf(bob));
@@ -663,7 +794,8 @@ class ControlVerbsTest {
 
     @Test
     void aChangeThatCannotBeSavedIsRefusedAndChangesNothing() throws Exception {
-        try (DatagramSocket alice = udpSocket("127.0.0.1"); DatagramSocket bob = udpSocket("127.0.0.1");
+        try (DatagramSocket alice = udpSocket("127.0.0.1");
+                DatagramSocket bob = udpSocket("127.0.0.1");
                 RelayClient sub = relay.client()) {
             c.ok("wg peer add", "alice", endpointOf(alice));
             c.ok("wg peer add", "bob", endpointOf(bob));
@@ -679,7 +811,8 @@ class ControlVerbsTest {
             JsonNode refused = c.call("wg link remove", "alice", "bob");
             assertFalse(refused.get("ok").asBoolean(), refused.toString());
             assertEquals("internal", refused.get("error").get("code").asText());
-            assertFalse(c.call("wg peer add", "carol", "198.51.100.3:1").get("ok").asBoolean());
+            assertFalse(
+                    c.call("wg peer add", "carol", "198.51.100.3:1").get("ok").asBoolean());
             assertEquals(peers, c.ok("wg peer list").toString(), "the roster in memory is unchanged");
             assertEquals(1, c.ok("wg link list").get("links").size());
             assertEquals(dir, relay.dirListing(), "no temporary file left behind");
@@ -693,7 +826,11 @@ class ControlVerbsTest {
             JsonNode event = sub.readJson();
             assertEquals("state.wg.peer_added", event.get("event").asText(), "no event for the refused changes");
             assertEquals("sentinel", event.get("data").get("name").asText());
-            assertEquals(3, new org.wgrelay.server.roster.RosterFile(relay.rosterPath).load().peerCount());
+            assertEquals(
+                    3,
+                    new org.wgrelay.server.roster.RosterFile(relay.rosterPath)
+                            .load()
+                            .peerCount());
         }
     }
 

@@ -39,8 +39,16 @@ public final class LocalRelay implements AutoCloseable {
     private LocalRelay(String bind, int workers, String controlHost, String token, boolean trace) throws Exception {
         dir = Files.createTempDirectory("wg-relay-it");
         rosterPath = dir.resolve("wg-roster");
-        ServeConfig config = new ServeConfig(InetAddress.getByName(bind), 0, workers, rosterPath,
-                HostPort.parse(controlHost + ":0"), token, HostPort.parse("127.0.0.1:0"), List.of(), XdpMode.OFF,
+        ServeConfig config = new ServeConfig(
+                InetAddress.getByName(bind),
+                0,
+                workers,
+                rosterPath,
+                HostPort.parse(controlHost + ":0"),
+                token,
+                HostPort.parse("127.0.0.1:0"),
+                List.of(),
+                XdpMode.OFF,
                 trace);
         RelayDaemon d = new RelayDaemon(config, clock::get);
         try {
@@ -94,7 +102,9 @@ public final class LocalRelay implements AutoCloseable {
 
     /** The roster file's identity (device, inode): an atomic rewrite replaces it. */
     Object rosterFileKey() throws IOException {
-        return Files.exists(rosterPath) ? Files.readAttributes(rosterPath, BasicFileAttributes.class).fileKey() : null;
+        return Files.exists(rosterPath)
+                ? Files.readAttributes(rosterPath, BasicFileAttributes.class).fileKey()
+                : null;
     }
 
     List<String> dirListing() throws IOException {

@@ -30,8 +30,10 @@ import org.junit.jupiter.api.Test;
  * per-peer series follow the roster; health endpoints answer as SPEC says.
  */
 class MetricsEndpointTest {
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     private final Random random = new Random(11);
     private LocalRelay relay;
     private RelayClient c;
@@ -49,14 +51,20 @@ class MetricsEndpointTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.daemon.metricsPort() + path))
-                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.daemon.metricsPort() + path))
+                        .timeout(Duration.ofSeconds(10))
+                        .GET()
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private PrometheusText scrape() throws Exception {
         HttpResponse<String> r = get("/metrics");
         assertEquals(200, r.statusCode());
-        assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/plain"), r.headers().toString());
+        assertTrue(
+                r.headers().firstValue("content-type").orElse("").startsWith("text/plain"),
+                r.headers().toString());
         return new PrometheusText(r.body());
     }
 
@@ -87,8 +95,10 @@ class MetricsEndpointTest {
 
     @Test
     void metricsCarryTheSameNumbersAsWgShowAndWgPeerListAfterRealTraffic() throws Exception {
-        try (DatagramSocket alice = udpSocket("127.0.0.1"); DatagramSocket bob = udpSocket("127.0.0.1");
-                DatagramSocket carol = udpSocket("127.0.0.1"); DatagramSocket stranger = udpSocket("127.0.0.7");
+        try (DatagramSocket alice = udpSocket("127.0.0.1");
+                DatagramSocket bob = udpSocket("127.0.0.1");
+                DatagramSocket carol = udpSocket("127.0.0.1");
+                DatagramSocket stranger = udpSocket("127.0.0.7");
                 DatagramSocket blocked = udpSocket("127.0.0.8")) {
             c.ok("wg peer add", "alice", endpointOf(alice));
             c.ok("wg peer add", "bob", endpointOf(bob));
@@ -105,13 +115,13 @@ class MetricsEndpointTest {
             byte[] back = LocalRelay.transport(64, random);
             relay.send(bob, back);
             assertArrayEquals(back, receive(alice));
-            relay.send(carol, LocalRelay.transport(80, random));       // no_link
-            relay.send(carol, LocalRelay.transport(90, random));       // no_link
-            relay.send(alice, LocalRelay.initiation(random));          // handshake_pubkey_mismatch
-            relay.send(stranger, LocalRelay.transport(64, random));    // unknown_src
-            relay.send(stranger, new byte[] {1, 2, 3});                  // not_wg_shaped
-            relay.send(stranger, LocalRelay.initiation(random));       // handshake_no_pubkey_match
-            relay.send(blocked, LocalRelay.transport(64, random));     // blocklisted
+            relay.send(carol, LocalRelay.transport(80, random)); // no_link
+            relay.send(carol, LocalRelay.transport(90, random)); // no_link
+            relay.send(alice, LocalRelay.initiation(random)); // handshake_pubkey_mismatch
+            relay.send(stranger, LocalRelay.transport(64, random)); // unknown_src
+            relay.send(stranger, new byte[] {1, 2, 3}); // not_wg_shaped
+            relay.send(stranger, LocalRelay.initiation(random)); // handshake_no_pubkey_match
+            relay.send(blocked, LocalRelay.transport(64, random)); // blocklisted
             await("every datagram has its verdict", () -> verdicts() == 11);
         }
         JsonNode show = c.ok("wg show");
@@ -124,8 +134,10 @@ class MetricsEndpointTest {
         for (Iterator<String> it = show.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (f.startsWith("drop_")) {
-                assertEquals(show.get(f).asDouble(),
-                        m.value("wgrelay_dropped_packets_total", "reason", f.substring("drop_".length())), f);
+                assertEquals(
+                        show.get(f).asDouble(),
+                        m.value("wgrelay_dropped_packets_total", "reason", f.substring("drop_".length())),
+                        f);
                 reasons++;
             }
         }
@@ -134,19 +146,25 @@ class MetricsEndpointTest {
         assertEquals(1.0, m.value("wgrelay_dropped_packets_total", "reason", "handshake_pubkey_mismatch"));
         assertEquals(2.0, m.value("wgrelay_dropped_packets_total", "reason", "no_link"));
         assertEquals(1.0, m.value("wgrelay_dropped_packets_total", "reason", "blocklisted"));
-        assertEquals("counter", m.types.getOrDefault("wgrelay_rx_packets_total", m.types.get("wgrelay_rx_packets")),
+        assertEquals(
+                "counter",
+                m.types.getOrDefault("wgrelay_rx_packets_total", m.types.get("wgrelay_rx_packets")),
                 "counters are typed as counters");
         assertEquals("gauge", m.types.get("wgrelay_peers"));
 
         for (String name : List.of("alice", "bob", "carol")) {
             JsonNode p = peer(name);
             assertEquals(p.get("rx_bytes").asDouble(), m.value("wgrelay_peer_rx_bytes_total", "peer", name), name);
-            assertEquals(p.get("fwd_bytes").asDouble(), m.value("wgrelay_peer_forwarded_bytes_total", "peer", name),
+            assertEquals(
+                    p.get("fwd_bytes").asDouble(), m.value("wgrelay_peer_forwarded_bytes_total", "peer", name), name);
+            assertEquals(
+                    p.get("drop_no_link").asDouble(),
+                    m.value("wgrelay_peer_dropped_packets_total", "peer", name, "reason", "no_link"),
                     name);
-            assertEquals(p.get("drop_no_link").asDouble(),
-                    m.value("wgrelay_peer_dropped_packets_total", "peer", name, "reason", "no_link"), name);
-            assertEquals(p.get("drop_pubkey_mismatch").asDouble(),
-                    m.value("wgrelay_peer_dropped_packets_total", "peer", name, "reason", "pubkey_mismatch"), name);
+            assertEquals(
+                    p.get("drop_pubkey_mismatch").asDouble(),
+                    m.value("wgrelay_peer_dropped_packets_total", "peer", name, "reason", "pubkey_mismatch"),
+                    name);
         }
         assertEquals(600.0, m.value("wgrelay_peer_forwarded_bytes_total", "peer", "alice"));
         assertEquals(600.0 + 148, m.value("wgrelay_peer_rx_bytes_total", "peer", "alice"));
@@ -167,7 +185,11 @@ class MetricsEndpointTest {
         c.ok("wg peer add", "bob", "198.51.100.2:51820");
         c.ok("wg link add", "alice", "bob");
         PrometheusText before = scrape();
-        assertEquals(4, before.samples.stream().filter(s -> "alice".equals(s.labels().get("peer"))).count(),
+        assertEquals(
+                4,
+                before.samples.stream()
+                        .filter(s -> "alice".equals(s.labels().get("peer")))
+                        .count(),
                 "rx bytes, forwarded bytes and two drop reasons");
         assertEquals(1.0, before.value("wgrelay_links"));
 
@@ -179,7 +201,9 @@ class MetricsEndpointTest {
         assertEquals(0.0, after.value("wgrelay_links"));
 
         c.ok("wg peer add", "alice", "198.51.100.1:51820");
-        assertEquals(0.0, scrape().value("wgrelay_peer_rx_bytes_total", "peer", "alice"),
+        assertEquals(
+                0.0,
+                scrape().value("wgrelay_peer_rx_bytes_total", "peer", "alice"),
                 "a peer added again starts from zero");
     }
 
@@ -192,7 +216,9 @@ class MetricsEndpointTest {
         assertEquals(1.0, scrape().value("wgrelay_blocklist_entries"));
         relay.clock.addAndGet(91_000);
         assertEquals(0, c.ok("wg blocklist list").get("entries").size());
-        assertEquals(0.0, scrape().value("wgrelay_blocklist_entries"),
+        assertEquals(
+                0.0,
+                scrape().value("wgrelay_blocklist_entries"),
                 "an expired entry leaves the gauge when it stops blocking, swept or not");
     }
 
@@ -236,14 +262,16 @@ class MetricsEndpointTest {
     @Test
     void hostileHttpRequestsAreRefusedAndTheListenerKeepsServing() throws Exception {
         byte[] longUri = ("GET /" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes();
-        byte[] hugeHeader = ("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n").getBytes();
+        byte[] hugeHeader =
+                ("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n").getBytes();
         byte[] bigBody = ("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + "c".repeat(100_000))
                 .getBytes();
         byte[] garbage = new byte[4096];
         new Random(5).nextBytes(garbage);
         for (byte[] req : List.of(longUri, hugeHeader, bigBody, garbage, "NOT HTTP AT ALL\r\n\r\n".getBytes())) {
             String status = rawHttp(req);
-            assertTrue(status.isEmpty() || status.matches("HTTP/1\\.[01] 4\\d\\d .*"),
+            assertTrue(
+                    status.isEmpty() || status.matches("HTTP/1\\.[01] 4\\d\\d .*"),
                     "refused or closed, not served: " + status);
         }
         assertEquals(200, get("/healthz").statusCode());
@@ -259,14 +287,19 @@ class MetricsEndpointTest {
         assertEquals(404, get("/").statusCode());
         assertEquals(404, get("/metricsx").statusCode());
         assertEquals(404, get("/../metrics").statusCode());
-        HttpResponse<String> post = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + relay.daemon.metricsPort() + "/metrics"))
-                .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofString("x=1")).build(),
+        HttpResponse<String> post = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.daemon.metricsPort() + "/metrics"))
+                        .timeout(Duration.ofSeconds(10))
+                        .POST(HttpRequest.BodyPublishers.ofString("x=1"))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(405, post.statusCode());
-        HttpResponse<String> delete = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + relay.daemon.metricsPort() + "/healthz"))
-                .timeout(Duration.ofSeconds(10)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> delete = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.daemon.metricsPort() + "/healthz"))
+                        .timeout(Duration.ofSeconds(10))
+                        .DELETE()
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(405, delete.statusCode());
         assertEquals(200, get("/healthz").statusCode(), "still serving after refusals");
     }

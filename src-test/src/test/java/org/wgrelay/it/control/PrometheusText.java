@@ -14,10 +14,12 @@ import java.util.regex.Pattern;
  * line that is neither fails the parse.
  */
 final class PrometheusText {
-    private static final Pattern SAMPLE = Pattern.compile(
-            "([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})?\\s+(\\S+)(?:\\s+-?\\d+)?");
-    private static final Pattern LABEL = Pattern.compile("\\s*([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"\\s*,?");
-    private static final Pattern TYPE = Pattern.compile("# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)");
+    private static final Pattern SAMPLE =
+            Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})?\\s+(\\S+)(?:\\s+-?\\d+)?");
+    private static final Pattern LABEL =
+            Pattern.compile("\\s*([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"\\s*,?");
+    private static final Pattern TYPE =
+            Pattern.compile("# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)");
 
     record Sample(String name, Map<String, String> labels, double value) {}
 
@@ -47,7 +49,12 @@ final class PrometheusText {
                 Matcher l = LABEL.matcher(m.group(2));
                 int end = 0;
                 while (l.find() && l.start() == end) {
-                    labels.put(l.group(1), l.group(2).replace("\\\"", "\"").replace("\\n", "\n").replace("\\\\", "\\"));
+                    labels.put(
+                            l.group(1),
+                            l.group(2)
+                                    .replace("\\\"", "\"")
+                                    .replace("\\n", "\n")
+                                    .replace("\\\\", "\\"));
                     end = l.end();
                 }
                 if (end != m.group(2).length()) {
@@ -81,7 +88,9 @@ final class PrometheusText {
         for (int i = 0; i < labelPairs.length; i += 2) {
             want.put(labelPairs[i], labelPairs[i + 1]);
         }
-        List<Sample> found = samples.stream().filter(s -> s.name().equals(name) && s.labels().equals(want)).toList();
+        List<Sample> found = samples.stream()
+                .filter(s -> s.name().equals(name) && s.labels().equals(want))
+                .toList();
         if (found.size() != 1) {
             throw new AssertionError(found.size() + " samples of " + name + want);
         }

@@ -43,9 +43,20 @@ class ServeControlTest {
     }
 
     private Run serve(String control, String... more) {
-        List<String> args = new java.util.ArrayList<>(List.of("serve", "--control", control,
-                "--roster", tmp.resolve("wg-roster").toString(), "--port", "0", "--metrics", "127.0.0.1:0",
-                "--bind", "127.0.0.1", "--workers", "1"));
+        List<String> args = new java.util.ArrayList<>(List.of(
+                "serve",
+                "--control",
+                control,
+                "--roster",
+                tmp.resolve("wg-roster").toString(),
+                "--port",
+                "0",
+                "--metrics",
+                "127.0.0.1:0",
+                "--bind",
+                "127.0.0.1",
+                "--workers",
+                "1"));
         args.addAll(List.of(more));
         return main(args.toArray(String[]::new));
     }
@@ -80,15 +91,35 @@ class ServeControlTest {
             String control = "127.0.0.1:" + relay.daemon.controlPort();
             Path token = Files.writeString(tmp.resolve("token"), "tok-42\n");
 
-            Run add = main("ctl", "--control", control, "--token-file", token.toString(),
-                    "wg", "peer", "add", "alice", "198.51.100.1:51820", "--not-an-option", "-x");
+            Run add = main(
+                    "ctl",
+                    "--control",
+                    control,
+                    "--token-file",
+                    token.toString(),
+                    "wg",
+                    "peer",
+                    "add",
+                    "alice",
+                    "198.51.100.1:51820",
+                    "--not-an-option",
+                    "-x");
             assertEquals(0, add.exit(), add.err());
             Run list = main("ctl", "--control", control, "--json", "wg", "peer", "list");
             assertEquals(0, list.exit(), list.err());
             assertTrue(list.out().contains("\"label\":\"--not-an-option -x\""), list.out());
 
-            Run refused = main("ctl", "--control", control, "--token-file", token.toString(),
-                    "wg", "link", "add", "alice", "ghost");
+            Run refused = main(
+                    "ctl",
+                    "--control",
+                    control,
+                    "--token-file",
+                    token.toString(),
+                    "wg",
+                    "link",
+                    "add",
+                    "alice",
+                    "ghost");
             assertEquals(1, refused.exit());
             assertTrue(refused.err().startsWith("error: wg_peer_unknown: "), refused.err());
 

@@ -29,7 +29,9 @@ class StateEventsTest {
 
     @Test
     void subscriberSeesEveryKindOfChangeMadeOnAnotherConnection() throws Exception {
-        try (LocalRelay relay = LocalRelay.open(); RelayClient sub = relay.client(); RelayClient op = relay.client()) {
+        try (LocalRelay relay = LocalRelay.open();
+                RelayClient sub = relay.client();
+                RelayClient op = relay.client()) {
             JsonNode ack = sub.ok("subscribe");
             assertTrue(ack.get("subscribed").asBoolean());
 
@@ -51,7 +53,9 @@ class StateEventsTest {
             assertEquals("alice", keyed.get("name").asText());
             assertEquals(KEY, keyed.get("pubkey").asText());
             op.ok("wg peer update", "bob", "198.51.100.22:4500");
-            assertEquals("198.51.100.22:4500", next(sub, "state.wg.peer_updated").get("endpoint").asText());
+            assertEquals(
+                    "198.51.100.22:4500",
+                    next(sub, "state.wg.peer_updated").get("endpoint").asText());
             op.ok("wg peer nic", "bob", "eth1");
             assertEquals("eth1", next(sub, "state.wg.peer_updated").get("nic").asText());
 
@@ -64,7 +68,9 @@ class StateEventsTest {
             JsonNode blocked = next(sub, "state.wg.blocklist_added");
             assertEquals("192.0.2.9", blocked.get("ip").asText());
             op.ok("wg blocklist remove", "192.0.2.9");
-            assertEquals("192.0.2.9", next(sub, "state.wg.blocklist_removed").get("ip").asText());
+            assertEquals(
+                    "192.0.2.9",
+                    next(sub, "state.wg.blocklist_removed").get("ip").asText());
 
             op.ok("wg link add", "bob", "alice");
             next(sub, "state.wg.link_added");
@@ -74,16 +80,22 @@ class StateEventsTest {
                 JsonNode e = sub.readJson();
                 removal.put(e.get("event").asText(), e.get("data"));
             }
-            assertEquals("alice", removal.get("state.wg.peer_removed").get("name").asText(), removal.toString());
+            assertEquals(
+                    "alice", removal.get("state.wg.peer_removed").get("name").asText(), removal.toString());
             JsonNode goneLink = removal.get("state.wg.link_removed");
-            assertEquals(java.util.Set.of("alice", "bob"), java.util.Set.of(goneLink.get("a").asText(),
-                    goneLink.get("b").asText()), "removing a peer also announces its link's removal");
+            assertEquals(
+                    java.util.Set.of("alice", "bob"),
+                    java.util.Set.of(
+                            goneLink.get("a").asText(), goneLink.get("b").asText()),
+                    "removing a peer also announces its link's removal");
         }
     }
 
     @Test
     void rejectedRequestsAndReadsSendNoEventsAndEverySubscriberSeesTheSameOrder() throws Exception {
-        try (LocalRelay relay = LocalRelay.open(); RelayClient s1 = relay.client(); RelayClient s2 = relay.client();
+        try (LocalRelay relay = LocalRelay.open();
+                RelayClient s1 = relay.client();
+                RelayClient s2 = relay.client();
                 RelayClient op = relay.client()) {
             s1.ok("subscribe");
             s2.ok("subscribe");
@@ -100,7 +112,9 @@ class StateEventsTest {
             op.ok("wg peer add", "sentinel", "198.51.100.3:51820");
             for (RelayClient s : List.of(s1, s2)) {
                 assertEquals("alice", next(s, "state.wg.peer_added").get("name").asText());
-                assertEquals("sentinel", next(s, "state.wg.peer_added").get("name").asText(),
+                assertEquals(
+                        "sentinel",
+                        next(s, "state.wg.peer_added").get("name").asText(),
                         "nothing between the two additions");
             }
         }

@@ -28,7 +28,8 @@ import org.wgrelay.server.xdp.XdpMode;
  * Regenerate with {@code mvn -pl src-test test -Dtest=ControlDocsTest -Dwgrelay.docs.write=true}.
  */
 class ControlDocsTest {
-    private static final Path DOC = Path.of(System.getProperty("user.dir")).getParent().resolve("docs/control.md");
+    private static final Path DOC =
+            Path.of(System.getProperty("user.dir")).getParent().resolve("docs/control.md");
     private static final String ALICE_KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
     private static final String BOB_KEY = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";
 
@@ -42,14 +43,26 @@ class ControlDocsTest {
             Files.writeString(DOC, generated);
         }
         String onDisk = Files.exists(DOC) ? Files.readString(DOC) : "";
-        assertEquals(generated, onDisk, "docs/control.md is out of date; regenerate it with "
-                + "mvn -pl src-test test -Dtest=ControlDocsTest -Dwgrelay.docs.write=true");
+        assertEquals(
+                generated,
+                onDisk,
+                "docs/control.md is out of date; regenerate it with "
+                        + "mvn -pl src-test test -Dtest=ControlDocsTest -Dwgrelay.docs.write=true");
     }
 
     private static List<Example> session() throws Exception {
         Path dir = Files.createTempDirectory("wg-relay-docs");
-        ServeConfig config = new ServeConfig(InetAddress.getByName("127.0.0.1"), 0, 1, dir.resolve("wg-roster"),
-                HostPort.parse("127.0.0.1:0"), null, HostPort.parse("127.0.0.1:0"), List.of(), XdpMode.OFF, false);
+        ServeConfig config = new ServeConfig(
+                InetAddress.getByName("127.0.0.1"),
+                0,
+                1,
+                dir.resolve("wg-roster"),
+                HostPort.parse("127.0.0.1:0"),
+                null,
+                HostPort.parse("127.0.0.1:0"),
+                List.of(),
+                XdpMode.OFF,
+                false);
         RelayDaemon daemon = new RelayDaemon(config, () -> 1_767_225_600_000L);
         daemon.start();
         List<Example> examples = new ArrayList<>();
@@ -58,23 +71,39 @@ class ControlDocsTest {
             OutputStream out = s.getOutputStream();
             String port = String.valueOf(daemon.udpPort());
             String[][] script = {
-                {"Register a peer", "{\"id\":1,\"verb\":\"wg peer add\",\"args\":[\"alice\",\"198.51.100.7:51000\",\"alice's laptop\"]}"},
+                {
+                    "Register a peer",
+                    "{\"id\":1,\"verb\":\"wg peer add\",\"args\":[\"alice\",\"198.51.100.7:51000\",\"alice's laptop\"]}"
+                },
                 {"Register another", "{\"id\":2,\"verb\":\"wg peer add\",\"args\":[\"bob\",\"[2001:db8::44]:41641\"]}"},
-                {"Stamp a public key", "{\"id\":3,\"verb\":\"wg peer pubkey\",\"args\":[\"alice\",\"" + ALICE_KEY + "\"]}"},
-                {"Stamp the other key", "{\"id\":4,\"verb\":\"wg peer pubkey\",\"args\":[\"bob\",\"" + BOB_KEY + "\"]}"},
+                {
+                    "Stamp a public key",
+                    "{\"id\":3,\"verb\":\"wg peer pubkey\",\"args\":[\"alice\",\"" + ALICE_KEY + "\"]}"
+                },
+                {"Stamp the other key", "{\"id\":4,\"verb\":\"wg peer pubkey\",\"args\":[\"bob\",\"" + BOB_KEY + "\"]}"
+                },
                 {"Link them", "{\"id\":5,\"verb\":\"wg link add\",\"args\":[\"alice\",\"bob\"]}"},
                 {"A second link for one of them", "{\"id\":6,\"verb\":\"wg link add\",\"args\":[\"alice\",\"carol\"]}"},
-                {"Move an endpoint", "{\"id\":7,\"verb\":\"wg peer update\",\"args\":[\"alice\",\"198.51.100.7:51001\"]}"},
+                {
+                    "Move an endpoint",
+                    "{\"id\":7,\"verb\":\"wg peer update\",\"args\":[\"alice\",\"198.51.100.7:51001\"]}"
+                },
                 {"Pin an XDP egress NIC", "{\"id\":8,\"verb\":\"wg peer nic\",\"args\":[\"bob\",\"eth1\"]}"},
                 {"List the peers", "{\"id\":9,\"verb\":\"wg peer list\"}"},
                 {"List the links", "{\"id\":10,\"verb\":\"wg link list\"}"},
                 {"The aggregate counters", "{\"id\":11,\"verb\":\"wg show\"}"},
-                {"A [Peer] block to paste", "{\"id\":12,\"verb\":\"wg show config\",\"args\":[\"alice\",\"203.0.113.10:51820\"]}"},
+                {
+                    "A [Peer] block to paste",
+                    "{\"id\":12,\"verb\":\"wg show config\",\"args\":[\"alice\",\"203.0.113.10:51820\"]}"
+                },
                 {"Sources with recent drops", "{\"id\":13,\"verb\":\"wg show drop_sources\"}"},
                 {"Block a source", "{\"id\":14,\"verb\":\"wg blocklist add\",\"args\":[\"192.0.2.66\",\"1h\"]}"},
                 {"The blocklist", "{\"id\":15,\"verb\":\"wg blocklist list\"}"},
                 {"Unblock it", "{\"id\":16,\"verb\":\"wg blocklist remove\",\"args\":[\"192.0.2.66\"]}"},
-                {"Remove a link (names in either order)", "{\"id\":17,\"verb\":\"wg link remove\",\"args\":[\"bob\",\"alice\"]}"},
+                {
+                    "Remove a link (names in either order)",
+                    "{\"id\":17,\"verb\":\"wg link remove\",\"args\":[\"bob\",\"alice\"]}"
+                },
                 {"Remove a peer", "{\"id\":18,\"verb\":\"wg peer remove\",\"args\":[\"bob\"]}"},
                 {"Describe one verb", "{\"id\":19,\"verb\":\"help\",\"args\":[\"wg\",\"link\",\"add\"]}"},
                 {"An unknown verb", "{\"id\":20,\"verb\":\"wg peer frobnicate\"}"},
@@ -129,9 +158,15 @@ class ControlDocsTest {
                 String n = a.rest() ? a.name() + "..." : a.name();
                 args.add(a.required() ? "`<" + n + ">`" : "`[" + n + "]`");
             }
-            md.append("| `").append(v.verb()).append("` | ").append(v.role().word()).append(" | ")
-                    .append(args.isEmpty() ? "—" : String.join(" ", args)).append(" | ")
-                    .append(v.description().replace("|", "\\|")).append(" |\n");
+            md.append("| `")
+                    .append(v.verb())
+                    .append("` | ")
+                    .append(v.role().word())
+                    .append(" | ")
+                    .append(args.isEmpty() ? "—" : String.join(" ", args))
+                    .append(" | ")
+                    .append(v.description().replace("|", "\\|"))
+                    .append(" |\n");
         }
         md.append("\nVerb-specific errors are SPEC's: `wg_peer_duplicate`, `wg_endpoint_in_use`, `wg_peer_unknown`,"
                 + " `invalid_pubkey`, `wg_link_self`, `link_limit_exceeded`, `wg_link_duplicate`,"
@@ -140,8 +175,13 @@ class ControlDocsTest {
         md.append("## A session\n\nEvery request below was sent to a running relay and the response recorded as it"
                 + " came back (the UDP port normalised to 51820).\n\n");
         for (Example e : examples) {
-            md.append("### ").append(e.title()).append("\n\n```\n> ").append(e.request()).append("\n< ")
-                    .append(e.response()).append("\n```\n\n");
+            md.append("### ")
+                    .append(e.title())
+                    .append("\n\n```\n> ")
+                    .append(e.request())
+                    .append("\n< ")
+                    .append(e.response())
+                    .append("\n```\n\n");
         }
         return md.toString();
     }

@@ -26,8 +26,13 @@ public final class InitCapture {
     private InitCapture() {}
 
     static List<String> command(String ip, int port, Path out, long timeoutMillis) {
-        return JavaCommand.of(List.of("-Xmx64m", "-XX:TieredStopAtLevel=1"), InitCapture.class.getName(),
-                ip, Integer.toString(port), out.toString(), Long.toString(timeoutMillis));
+        return JavaCommand.of(
+                List.of("-Xmx64m", "-XX:TieredStopAtLevel=1"),
+                InitCapture.class.getName(),
+                ip,
+                Integer.toString(port),
+                out.toString(),
+                Long.toString(timeoutMillis));
     }
 
     public static void main(String[] args) throws Exception {
@@ -54,11 +59,13 @@ public final class InitCapture {
                 if (message.length == WgLayout.INITIATION_LENGTH
                         && WgLayout.type(message) == WgLayout.TYPE_INITIATION) {
                     Files.write(out, message);
-                    System.out.printf("captured sender=%08x from=%s%n",
+                    System.out.printf(
+                            "captured sender=%08x from=%s%n",
                             WgLayout.int32(message, WgLayout.SENDER_INDEX), packet.getSocketAddress());
                     System.exit(0);
                 }
-                System.out.printf("ignored type=%d len=%d from=%s%n",
+                System.out.printf(
+                        "ignored type=%d len=%d from=%s%n",
                         WgLayout.type(message), message.length, packet.getSocketAddress());
             }
         }

@@ -1,6 +1,5 @@
 package org.wgrelay.it.hardening;
 
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -11,10 +10,10 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.wgrelay.it.netns.Netns;
 import org.wgrelay.it.netns.Prerequisites;
+import org.wgrelay.it.netns.RelayControl;
 import org.wgrelay.it.netns.RelayProcess;
 import org.wgrelay.it.netns.Topology;
 import org.wgrelay.it.netns.WireGuardPeer;
-import org.wgrelay.it.netns.RelayControl;
 
 /**
  * The fixture of the hardening tests: alice and bob (wireguard-go) that reach each other only
@@ -56,6 +55,7 @@ final class RelayedPair implements AutoCloseable {
     final Netns malloryNs;
     /** Alice's veth in her namespace: where her underlay address lives. */
     final String aliceVeth;
+
     final Path roster;
     final WireGuardPeer alice;
     final String bobPrivateKey;
@@ -65,6 +65,7 @@ final class RelayedPair implements AutoCloseable {
     WireGuardPeer bob;
     /** Outcomes of {@link #probe}, oldest first: the record of the tunnel's health. */
     private final List<Boolean> probes = new ArrayList<>();
+
     private int longestOutage;
     private int currentOutage;
 
@@ -79,8 +80,8 @@ final class RelayedPair implements AutoCloseable {
         malloryNs = topology.namespace("mallory");
         topology.connect(relayNs, "rm", RELAY_ON_MALLORY_SIDE + "/24", malloryNs, "m", MALLORY_UNDERLAY + "/24");
         roster = topology.workDir().resolve("wg-roster");
-        alice = topology.adopt(WireGuardPeer.start(aliceNs, topology.interfaceName("wa"), PEER_PORT,
-                ALICE_TUNNEL + "/24", topology.workDir()));
+        alice = topology.adopt(WireGuardPeer.start(
+                aliceNs, topology.interfaceName("wa"), PEER_PORT, ALICE_TUNNEL + "/24", topology.workDir()));
         bobPrivateKey = WireGuardPeer.generatePrivateKey();
         bobPublicKey = WireGuardPeer.publicKeyOf(bobPrivateKey);
     }
@@ -92,7 +93,10 @@ final class RelayedPair implements AutoCloseable {
      */
     static RelayedPair start(boolean bobUp) {
         Prerequisites.check()
-                .root().tun().tools("ip", "wg", "wireguard-go", "ping", "bash").namespaces()
+                .root()
+                .tun()
+                .tools("ip", "wg", "wireguard-go", "ping", "bash")
+                .namespaces()
                 .enforce();
         Topology topology = Topology.create();
         try {
@@ -115,12 +119,15 @@ final class RelayedPair implements AutoCloseable {
 
     private void startRelay() {
         try {
-            Files.writeString(roster, String.join("\n",
-                    "# written by " + RelayedPair.class.getSimpleName(),
-                    "peer alice " + ALICE_UNDERLAY + ":" + PEER_PORT + " " + alice.publicKey(),
-                    "peer bob " + BOB_UNDERLAY + ":" + PEER_PORT + " " + bobPublicKey,
-                    "link alice bob",
-                    ""));
+            Files.writeString(
+                    roster,
+                    String.join(
+                            "\n",
+                            "# written by " + RelayedPair.class.getSimpleName(),
+                            "peer alice " + ALICE_UNDERLAY + ":" + PEER_PORT + " " + alice.publicKey(),
+                            "peer bob " + BOB_UNDERLAY + ":" + PEER_PORT + " " + bobPublicKey,
+                            "link alice bob",
+                            ""));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -130,8 +137,8 @@ final class RelayedPair implements AutoCloseable {
 
     /** Bob comes up: wireguard-go with his key, knowing alice behind the relay. */
     void startBob() {
-        bob = topology.adopt(WireGuardPeer.start(bobNs, topology.interfaceName("wb"), PEER_PORT,
-                BOB_TUNNEL + "/24", topology.workDir(), bobPrivateKey));
+        bob = topology.adopt(WireGuardPeer.start(
+                bobNs, topology.interfaceName("wb"), PEER_PORT, BOB_TUNNEL + "/24", topology.workDir(), bobPrivateKey));
         bob.addPeer(alice.publicKey(), RELAY_ON_BOB_SIDE + ":" + RELAY_PORT, ALICE_TUNNEL + "/32");
     }
 
@@ -142,14 +149,21 @@ final class RelayedPair implements AutoCloseable {
 
     /** Alice forgets bob: no sessions, no handshake retries, nothing more sent to him. */
     void aliceRemovesBob() {
-        aliceNs.exec(Duration.ofSeconds(20), Prerequisites.which("wg"), "set", alice.interfaceName(),
-                "peer", bobPublicKey, "remove");
+        aliceNs.exec(
+                Duration.ofSeconds(20),
+                Prerequisites.which("wg"),
+                "set",
+                alice.interfaceName(),
+                "peer",
+                bobPublicKey,
+                "remove");
     }
 
     /** One ping from alice to bob through the tunnel, not recorded. */
     boolean ping() {
-        return aliceNs.tryExec(Duration.ofSeconds(15), Prerequisites.which("ping"),
-                "-n", "-c", "1", "-W", "2", BOB_TUNNEL).succeeded();
+        return aliceNs.tryExec(
+                        Duration.ofSeconds(15), Prerequisites.which("ping"), "-n", "-c", "1", "-W", "2", BOB_TUNNEL)
+                .succeeded();
     }
 
     /**
@@ -188,8 +202,8 @@ final class RelayedPair implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!round.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what
-                        + "\n" + diagnostics());
+                throw new AssertionError(
+                        "timed out after " + timeout.toSeconds() + " s waiting for " + what + "\n" + diagnostics());
             }
             try {
                 Thread.sleep(POLL_PAUSE.toMillis());
@@ -212,14 +226,24 @@ final class RelayedPair implements AutoCloseable {
     /** The relay's output, both peers' `wg show`, and the relay's own view, for failure messages. */
     String diagnostics() {
         StringBuilder text = new StringBuilder();
-        text.append("--- relay ").append(relay == null ? "(not started)" : relay.isAlive() ? "(running)" : "(exited)")
-                .append(" output:\n").append(relay == null ? "" : relay.output());
+        text.append("--- relay ")
+                .append(relay == null ? "(not started)" : relay.isAlive() ? "(running)" : "(exited)")
+                .append(" output:\n")
+                .append(relay == null ? "" : relay.output());
         if (relay != null && relay.isAlive()) {
             for (String verb : List.of("wg peer list", "wg show", "wg blocklist list")) {
                 try {
-                    text.append("--- ").append(verb).append(": ").append(control.call(verb)).append('\n');
+                    text.append("--- ")
+                            .append(verb)
+                            .append(": ")
+                            .append(control.call(verb))
+                            .append('\n');
                 } catch (RuntimeException | AssertionError e) {
-                    text.append("--- ").append(verb).append(" failed: ").append(e.getMessage()).append('\n');
+                    text.append("--- ")
+                            .append(verb)
+                            .append(" failed: ")
+                            .append(e.getMessage())
+                            .append('\n');
                 }
             }
             text.append("--- roster:\n").append(rosterText());

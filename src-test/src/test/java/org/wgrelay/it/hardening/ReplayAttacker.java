@@ -29,15 +29,29 @@ public final class ReplayAttacker {
 
     /** The relay forwards an answered candidate's type 4 once a second (rule 3); slack for jitter on a busy host. */
     private static final int TRANSPORT_SPACING_MILLIS = 1_500;
+
     private static final int TRANSPORT_LENGTH = 64;
 
     private ReplayAttacker() {}
 
-    static List<String> command(String bindIp, int bindPort, String relayIp, int relayPort, Path init,
-            long answerWaitMillis, int transports) {
-        return JavaCommand.of(List.of("-Xmx64m", "-XX:TieredStopAtLevel=1"), ReplayAttacker.class.getName(),
-                bindIp, Integer.toString(bindPort), relayIp, Integer.toString(relayPort), init.toString(),
-                Long.toString(answerWaitMillis), Integer.toString(transports));
+    static List<String> command(
+            String bindIp,
+            int bindPort,
+            String relayIp,
+            int relayPort,
+            Path init,
+            long answerWaitMillis,
+            int transports) {
+        return JavaCommand.of(
+                List.of("-Xmx64m", "-XX:TieredStopAtLevel=1"),
+                ReplayAttacker.class.getName(),
+                bindIp,
+                Integer.toString(bindPort),
+                relayIp,
+                Integer.toString(relayPort),
+                init.toString(),
+                Long.toString(answerWaitMillis),
+                Integer.toString(transports));
     }
 
     public static void main(String[] args) throws Exception {
@@ -56,7 +70,8 @@ public final class ReplayAttacker {
             long deadline = System.currentTimeMillis() + answerWait;
             while (answerSender == null && System.currentTimeMillis() < deadline) {
                 byte[] message = receive(socket, deadline - System.currentTimeMillis());
-                if (message != null && message.length == WgLayout.RESPONSE_LENGTH
+                if (message != null
+                        && message.length == WgLayout.RESPONSE_LENGTH
                         && WgLayout.type(message) == WgLayout.TYPE_RESPONSE
                         && WgLayout.int32(message, WgLayout.RESPONSE_RECEIVER_INDEX) == initSender) {
                     answerSender = WgLayout.int32(message, WgLayout.SENDER_INDEX);
@@ -98,8 +113,8 @@ public final class ReplayAttacker {
             return null;
         }
         byte[] message = Arrays.copyOf(packet.getData(), packet.getLength());
-        System.out.printf("received type=%d len=%d from=%s%n", WgLayout.type(message), message.length,
-                packet.getSocketAddress());
+        System.out.printf(
+                "received type=%d len=%d from=%s%n", WgLayout.type(message), message.length, packet.getSocketAddress());
         return message;
     }
 }

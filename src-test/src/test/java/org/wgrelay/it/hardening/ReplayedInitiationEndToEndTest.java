@@ -50,6 +50,7 @@ class ReplayedInitiationEndToEndTest {
     private static final String ALICE_ENDPOINT = RelayedPair.ALICE_UNDERLAY + ":" + RelayedPair.PEER_PORT;
     /** The 30 s candidate lifetime, a timer that runs once a second, and a loaded machine. */
     private static final Duration CANDIDATE_EXPIRY = Duration.ofSeconds(50);
+
     private static final Duration CHILD_JVM = Duration.ofSeconds(60);
     /** Consecutive lost pings (each waits 2 s) that still count as an undisturbed tunnel on a busy host. */
     private static final int MAX_OUTAGE = 2;
@@ -62,8 +63,7 @@ class ReplayedInitiationEndToEndTest {
     private final RelayedPair pair = RelayedPair.start(false);
 
     @Test
-    void aReplayedInitiationNeverMovesAliceNorDisturbsHerTunnelAndTheReplayerEndsUpBlocklisted()
-            throws IOException {
+    void aReplayedInitiationNeverMovesAliceNorDisturbsHerTunnelAndTheReplayerEndsUpBlocklisted() throws IOException {
         Path init = captureAnInitiationOfAlicesWhileBobIsDown();
         pair.startBob();
 
@@ -73,10 +73,12 @@ class ReplayedInitiationEndToEndTest {
         long unknownBeforeReplay = pair.control.counter("drop_unknown_src");
         String replay1 = replay("replay-1", init, 5_000, 3);
         System.out.print("replay 1:\n" + replay1);
-        assertTrue(replay1.contains("answered sender="),
+        assertTrue(
+                replay1.contains("answered sender="),
                 "bob must answer a replay of an initiation he never saw; mallory's output:\n" + replay1
                         + pair.diagnostics());
-        assertTrue(pair.relay.output().contains("candidate peer=alice source=" + MALLORY_ENDPOINT),
+        assertTrue(
+                pair.relay.output().contains("candidate peer=alice source=" + MALLORY_ENDPOINT),
                 "the relay must try mallory as alice's candidate\n" + pair.diagnostics());
         JsonNode alice = aliceHasNotMoved();
         assertEquals(MALLORY_ENDPOINT, alice.path("candidate_endpoint").asText(), pair.diagnostics());
@@ -98,7 +100,8 @@ class ReplayedInitiationEndToEndTest {
             return pair.control.counter("drop_relearn_unconfirmed") >= 1;
         });
         assertEquals(1, pair.control.counter("drop_relearn_unconfirmed"), pair.diagnostics());
-        assertNull(pair.control.blocklistEntry(RelayedPair.MALLORY_UNDERLAY),
+        assertNull(
+                pair.control.blocklistEntry(RelayedPair.MALLORY_UNDERLAY),
                 "one failed candidate is one strike, not a block\n" + pair.diagnostics());
 
         // Replay 2: bob has since accepted newer initiations from alice; he stays silent.
@@ -112,9 +115,12 @@ class ReplayedInitiationEndToEndTest {
         String replay2 = finished(second);
         System.out.print("replay 2:\n" + replay2);
         assertTrue(replay2.contains("done answered=false"), "bob answered a stale replay:\n" + replay2);
-        assertEquals(2, pair.relay.output().split("candidate peer=alice source=" + MALLORY_ENDPOINT, -1).length - 1,
+        assertEquals(
+                2,
+                pair.relay.output().split("candidate peer=alice source=" + MALLORY_ENDPOINT, -1).length - 1,
                 "the second replay must make a second candidate\n" + pair.diagnostics());
-        assertTrue(pair.control.counter("drop_unknown_src") >= unknownBefore + 2,
+        assertTrue(
+                pair.control.counter("drop_unknown_src") >= unknownBefore + 2,
                 "an unanswered candidate's type 4 must be dropped\n" + pair.diagnostics());
 
         pair.poll(CANDIDATE_EXPIRY, "mallory on the blocklist after its second failed candidate", () -> {
@@ -128,15 +134,16 @@ class ReplayedInitiationEndToEndTest {
         long secondsLeft = entry.path("seconds_left").asLong();
         assertTrue(secondsLeft > 30 && secondsLeft <= 60, "blocklist entry " + entry);
         assertEquals(2, pair.control.counter("drop_relearn_unconfirmed"), pair.diagnostics());
-        assertTrue(pair.relay.output().contains(
-                        "blocklist ip=" + RelayedPair.MALLORY_UNDERLAY + " strikes=2 seconds=60"),
+        assertTrue(
+                pair.relay.output().contains("blocklist ip=" + RelayedPair.MALLORY_UNDERLAY + " strikes=2 seconds=60"),
                 "the relay must log the block\n" + pair.diagnostics());
 
         // Replay 3: blocklisted before anything else looks at it.
         long blockedBefore = pair.control.counter("drop_blocklisted");
         String replay3 = replay("replay-3", init, 1_000, 1);
         assertTrue(replay3.contains("done answered=false"), replay3);
-        assertTrue(pair.control.counter("drop_blocklisted") >= blockedBefore + 2,
+        assertTrue(
+                pair.control.counter("drop_blocklisted") >= blockedBefore + 2,
                 "mallory's initiation and transport must be dropped as blocklisted\n" + pair.diagnostics());
         assertTrue(aliceHasNotMoved().path("candidate_endpoint").isNull(), pair.diagnostics());
 
@@ -144,10 +151,12 @@ class ReplayedInitiationEndToEndTest {
             pair.probe();
         }
         System.out.println("alice's tunnel during the replays: " + pair.probeSummary());
-        assertTrue(pair.longestOutage() <= MAX_OUTAGE,
+        assertTrue(
+                pair.longestOutage() <= MAX_OUTAGE,
                 "alice's tunnel was disturbed: " + pair.probeSummary() + "\n" + pair.diagnostics());
         assertTrue(pair.ping(), "alice's tunnel after the replays\n" + pair.diagnostics());
-        assertTrue(pair.rosterText().lines().anyMatch(line -> line.strip().startsWith("peer alice " + ALICE_ENDPOINT)),
+        assertTrue(
+                pair.rosterText().lines().anyMatch(line -> line.strip().startsWith("peer alice " + ALICE_ENDPOINT)),
                 "the roster file must still carry alice's own endpoint:\n" + pair.rosterText());
         assertFalse(pair.relay.output().contains("relearn peer=alice"), pair.diagnostics());
     }
@@ -159,8 +168,10 @@ class ReplayedInitiationEndToEndTest {
      */
     private Path captureAnInitiationOfAlicesWhileBobIsDown() throws IOException {
         Path init = pair.topology.workDir().resolve("alice-init.bin");
-        try (ChildProcess capture = pair.bobNs.spawn("init-capture",
-                InitCapture.command(RelayedPair.BOB_UNDERLAY, RelayedPair.PEER_PORT, init, 40_000), Map.of())) {
+        try (ChildProcess capture = pair.bobNs.spawn(
+                "init-capture",
+                InitCapture.command(RelayedPair.BOB_UNDERLAY, RelayedPair.PEER_PORT, init, 40_000),
+                Map.of())) {
             capture.awaitLine(line -> line.startsWith("listening"), CHILD_JVM);
             pair.poll(Duration.ofSeconds(45), "an initiation of alice's at bob's port", () -> {
                 pair.ping(); // unanswered: bob is down
@@ -177,8 +188,14 @@ class ReplayedInitiationEndToEndTest {
     }
 
     private List<String> command(Path init, long answerWaitMillis, int transports) {
-        return ReplayAttacker.command(RelayedPair.MALLORY_UNDERLAY, MALLORY_PORT,
-                RelayedPair.RELAY_ON_MALLORY_SIDE, RelayedPair.RELAY_PORT, init, answerWaitMillis, transports);
+        return ReplayAttacker.command(
+                RelayedPair.MALLORY_UNDERLAY,
+                MALLORY_PORT,
+                RelayedPair.RELAY_ON_MALLORY_SIDE,
+                RelayedPair.RELAY_PORT,
+                init,
+                answerWaitMillis,
+                transports);
     }
 
     /** Runs one replay in mallory's namespace to its end and returns its output. */

@@ -44,9 +44,13 @@ class RoamingEndToEndTest {
         long back = System.nanoTime();
         // The commit's roster half (rewrite with fsync, republish) runs on the relay's control
         // thread, just after the packet that decided it was forwarded to the new endpoint.
-        pair.poll(Duration.ofSeconds(15), "wg peer list to show alice's new endpoint",
-                () -> newEndpoint.equals(pair.control.peer("alice").path("endpoint").asText()));
-        System.out.printf("tunnel back %.1f s after alice moved, wg peer list %.1f s later (%s)%n",
+        pair.poll(
+                Duration.ofSeconds(15),
+                "wg peer list to show alice's new endpoint",
+                () -> newEndpoint.equals(
+                        pair.control.peer("alice").path("endpoint").asText()));
+        System.out.printf(
+                "tunnel back %.1f s after alice moved, wg peer list %.1f s later (%s)%n",
                 (back - moved) / 1e9, (System.nanoTime() - back) / 1e9, pair.probeSummary());
 
         JsonNode row = pair.control.peer("alice");
@@ -58,10 +62,13 @@ class RoamingEndToEndTest {
         assertEquals(0, pair.control.call("wg blocklist list").path("entries").size(), pair.diagnostics());
 
         String roster = pair.rosterText();
-        assertTrue(roster.lines().anyMatch(line -> line.strip().startsWith(
-                        "peer alice " + newEndpoint + " " + pair.alice.publicKey())),
+        assertTrue(
+                roster.lines()
+                        .anyMatch(line ->
+                                line.strip().startsWith("peer alice " + newEndpoint + " " + pair.alice.publicKey())),
                 "the roster file must carry alice's new endpoint and her key:\n" + roster);
-        assertTrue(roster.lines().noneMatch(line -> line.contains(oldEndpoint)),
+        assertTrue(
+                roster.lines().noneMatch(line -> line.contains(oldEndpoint)),
                 "the roster file still names alice's old endpoint:\n" + roster);
 
         String log = pair.relay.output();

@@ -39,25 +39,41 @@ class StampedKeyEndToEndTest {
             pair.ping();
             return pair.control.counter("drop_handshake_pubkey_mismatch") >= 1;
         });
-        assertTrue(pair.control.peer("alice").path("drop_pubkey_mismatch").asLong() >= 1,
+        assertTrue(
+                pair.control.peer("alice").path("drop_pubkey_mismatch").asLong() >= 1,
                 "alice's own drop_pubkey_mismatch\n" + pair.diagnostics());
         // wireguard-go retries every 5 s; every retry meets the same wrong key.
-        assertFalse(pair.aliceNs.tryExec(Duration.ofSeconds(30), Prerequisites.which("ping"), "-n", "-c", "6", "-i", "1", "-W", "1",
-                        RelayedPair.BOB_TUNNEL).succeeded(),
+        assertFalse(
+                pair.aliceNs
+                        .tryExec(
+                                Duration.ofSeconds(30),
+                                Prerequisites.which("ping"),
+                                "-n",
+                                "-c",
+                                "6",
+                                "-i",
+                                "1",
+                                "-W",
+                                "1",
+                                RelayedPair.BOB_TUNNEL)
+                        .succeeded(),
                 "a ping crossed the tunnel although the relay must drop alice's handshakes\n" + pair.diagnostics());
-        assertTrue(pair.control.counter("drop_handshake_pubkey_mismatch") >= 2,
+        assertTrue(
+                pair.control.counter("drop_handshake_pubkey_mismatch") >= 2,
                 "alice's retries must be dropped too\n" + pair.diagnostics());
 
         pair.control.ctl("wg", "peer", "pubkey", "bob", pair.bobPublicKey);
         long stamped = System.nanoTime();
         pair.awaitTunnel(Duration.ofSeconds(30), "the tunnel to come back after the right key was stamped");
-        System.out.printf("tunnel back %.1f s after the right key was stamped%n",
-                (System.nanoTime() - stamped) / 1e9);
+        System.out.printf("tunnel back %.1f s after the right key was stamped%n", (System.nanoTime() - stamped) / 1e9);
 
         assertEquals(pair.bobPublicKey, pair.control.peer("bob").path("pubkey").asText(), pair.diagnostics());
         String roster = pair.rosterText();
-        assertTrue(roster.lines().anyMatch(line -> line.strip().startsWith("peer bob "
-                        + RelayedPair.BOB_UNDERLAY + ":" + RelayedPair.PEER_PORT + " " + pair.bobPublicKey)),
+        assertTrue(
+                roster.lines()
+                        .anyMatch(line -> line.strip()
+                                .startsWith("peer bob " + RelayedPair.BOB_UNDERLAY + ":" + RelayedPair.PEER_PORT + " "
+                                        + pair.bobPublicKey)),
                 "the roster file must carry bob's right key:\n" + roster);
     }
 }

@@ -16,13 +16,12 @@ public final class Await {
      * diagnostics} after {@code timeout}. The condition is evaluated at least once, and once more
      * after the deadline, so a slow condition is never cut short by its own duration.
      */
-    public static void until(Duration timeout, String what, BooleanSupplier condition,
-            Supplier<String> diagnostics) {
+    public static void until(Duration timeout, String what, BooleanSupplier condition, Supplier<String> diagnostics) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for "
-                        + what + "\n" + diagnostics.get());
+                throw new AssertionError(
+                        "timed out after " + timeout.toMillis() + " ms waiting for " + what + "\n" + diagnostics.get());
             }
             try {
                 Thread.sleep(POLL_MILLIS);

@@ -37,6 +37,7 @@ public final class ChildProcess implements AutoCloseable {
     private boolean eof;
     /** Guards {@link #exitCode}; separate from {@code this} so the output reader never waits on a stop. */
     private final Object stopLock = new Object();
+
     private Integer exitCode;
 
     private ChildProcess(String label, Process process) {
@@ -64,8 +65,8 @@ public final class ChildProcess implements AutoCloseable {
     }
 
     private void readOutput() {
-        try (BufferedReader reader = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader reader =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = reader.readLine()) != null) {
                 synchronized (this) {
@@ -115,8 +116,8 @@ public final class ChildProcess implements AutoCloseable {
                 if (eof) {
                     int code = exitValueAfterEof();
                     String exit = code == -1 ? "closed its output" : "exited " + code;
-                    throw new IllegalStateException(label + " " + exit
-                            + " before printing the expected line; output:\n" + outputLocked());
+                    throw new IllegalStateException(
+                            label + " " + exit + " before printing the expected line; output:\n" + outputLocked());
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {

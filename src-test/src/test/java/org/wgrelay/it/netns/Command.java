@@ -79,8 +79,8 @@ public final class Command {
                 process.descendants().forEach(ProcessHandle::destroyForcibly);
                 process.destroyForcibly();
                 process.waitFor(5, TimeUnit.SECONDS);
-                throw new FailedException(new Result(argv, -1, out.text(),
-                        err.text() + " [killed after " + timeout.toMillis() + " ms]"));
+                throw new FailedException(
+                        new Result(argv, -1, out.text(), err.text() + " [killed after " + timeout.toMillis() + " ms]"));
             }
         } catch (InterruptedException e) {
             process.destroyForcibly();
@@ -110,13 +110,15 @@ public final class Command {
         private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
         private StreamCollector(InputStream stream) {
-            thread = new Thread(() -> {
-                try (stream) {
-                    stream.transferTo(bytes);
-                } catch (IOException e) {
-                    // The process died; whatever arrived so far is the output.
-                }
-            }, "command-output");
+            thread = new Thread(
+                    () -> {
+                        try (stream) {
+                            stream.transferTo(bytes);
+                        } catch (IOException e) {
+                            // The process died; whatever arrived so far is the output.
+                        }
+                    },
+                    "command-output");
             thread.setDaemon(true);
         }
 

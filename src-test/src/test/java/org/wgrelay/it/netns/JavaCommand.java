@@ -69,7 +69,8 @@ public final class JavaCommand {
         int n = 0;
         for (String entry : classPath.split(File.pathSeparator)) {
             Path source = Path.of(entry);
-            boolean own = Files.isDirectory(source) || source.getFileName().toString().contains("-SNAPSHOT");
+            boolean own =
+                    Files.isDirectory(source) || source.getFileName().toString().contains("-SNAPSHOT");
             if (entry.isBlank() || !Files.exists(source) || !own) {
                 entries.add(entry);
                 continue;

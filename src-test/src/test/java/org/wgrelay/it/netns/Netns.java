@@ -134,8 +134,7 @@ public final class Netns implements AutoCloseable {
             try {
                 handle.onExit().get(5, TimeUnit.SECONDS);
             } catch (Exception e) {
-                throw new IllegalStateException(
-                        "pid " + handle.pid() + " in " + name + " survived SIGKILL", e);
+                throw new IllegalStateException("pid " + handle.pid() + " in " + name + " survived SIGKILL", e);
             }
         }
     }

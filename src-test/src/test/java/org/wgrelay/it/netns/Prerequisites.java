@@ -146,7 +146,8 @@ public final class Prerequisites {
     }
 
     private static boolean canCreateNamespace() {
-        String probe = "wgr-probe-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
+        String probe =
+                "wgr-probe-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
         String ip = which("ip");
         Command.Result added = Command.run(Duration.ofSeconds(10), List.of(ip, "netns", "add", probe));
         if (!added.succeeded()) {

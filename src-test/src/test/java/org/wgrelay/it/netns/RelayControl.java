@@ -56,11 +56,16 @@ public final class RelayControl {
         for (String arg : args) {
             array.add(arg);
         }
-        Command.Result run = ns.tryExec(CALL_TIMEOUT, Prerequisites.which("bash"), "-c", ONE_REQUEST,
-                Integer.toString(port), request.toString());
+        Command.Result run = ns.tryExec(
+                CALL_TIMEOUT,
+                Prerequisites.which("bash"),
+                "-c",
+                ONE_REQUEST,
+                Integer.toString(port),
+                request.toString());
         if (!run.succeeded()) {
-            throw new AssertionError("control request " + request + " failed: " + run.describe()
-                    + "\nrelay output:\n" + relay.output());
+            throw new AssertionError(
+                    "control request " + request + " failed: " + run.describe() + "\nrelay output:\n" + relay.output());
         }
         return resultOf(request.toString(), run.stdout());
     }
@@ -69,8 +74,10 @@ public final class RelayControl {
     public JsonNode ctl(String... words) {
         List<String> args = new ArrayList<>(List.of("ctl", "--control", "127.0.0.1:" + port, "--json"));
         args.addAll(List.of(words));
-        List<String> argv = JavaCommand.of(List.of("-Xmx64m", "-XX:TieredStopAtLevel=1", "-Xshare:auto"),
-                Main.class.getName(), args.toArray(String[]::new));
+        List<String> argv = JavaCommand.of(
+                List.of("-Xmx64m", "-XX:TieredStopAtLevel=1", "-Xshare:auto"),
+                Main.class.getName(),
+                args.toArray(String[]::new));
         Command.Result run = ns.tryExec(CTL_TIMEOUT, argv.toArray(String[]::new));
         if (!run.succeeded()) {
             throw new AssertionError("wg-relay ctl " + String.join(" ", words) + " failed: " + run.describe());
@@ -117,7 +124,9 @@ public final class RelayControl {
      * an attached NIC, as in these tests.
      */
     public Counters settled() {
-        return awaitShow(Duration.ofSeconds(20), "rx_packets == xdp_rx_packets",
+        return awaitShow(
+                Duration.ofSeconds(20),
+                "rx_packets == xdp_rx_packets",
                 c -> c.get("rx_packets") == c.get("xdp_rx_packets"));
     }
 
@@ -140,8 +149,8 @@ public final class RelayControl {
                 return row;
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting on peer " + name
-                        + "; last row: " + row);
+                throw new AssertionError(
+                        "timed out after " + timeout.toMillis() + " ms waiting on peer " + name + "; last row: " + row);
             }
             try {
                 Thread.sleep(100);

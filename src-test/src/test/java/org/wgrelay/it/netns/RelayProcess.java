@@ -35,8 +35,8 @@ public final class RelayProcess implements AutoCloseable {
      * Starts {@code serve --bind bind --port port --roster roster --workers workers} with control
      * and metrics listeners on ephemeral loopback ports of the namespace, plus {@code extraArgs}.
      */
-    public static RelayProcess start(Netns ns, String bind, int port, Path roster,
-            int workers, Duration startupDeadline, String... extraArgs) {
+    public static RelayProcess start(
+            Netns ns, String bind, int port, Path roster, int workers, Duration startupDeadline, String... extraArgs) {
         return start(ns, bind, port, roster, workers, startupDeadline, Map.of(), extraArgs);
     }
 
@@ -44,8 +44,15 @@ public final class RelayProcess implements AutoCloseable {
      * As {@link #start(Netns, String, int, Path, int, Duration, String...)}, with {@code env}
      * added to the daemon's environment (e.g. {@code WG_RELAY_XDP_HELPER}, which is not an option).
      */
-    public static RelayProcess start(Netns ns, String bind, int port, Path roster,
-            int workers, Duration startupDeadline, Map<String, String> env, String... extraArgs) {
+    public static RelayProcess start(
+            Netns ns,
+            String bind,
+            int port,
+            Path roster,
+            int workers,
+            Duration startupDeadline,
+            Map<String, String> env,
+            String... extraArgs) {
         List<String> argv = argv(bind, port, roster, workers, extraArgs);
         ChildProcess child = ns.spawn("wg-relay", argv, env);
         try {
@@ -62,16 +69,23 @@ public final class RelayProcess implements AutoCloseable {
      * refused start, whose stdout and stderr it wants apart).
      */
     public static List<String> argv(String bind, int port, Path roster, int workers, String... extraArgs) {
-        List<String> args = new ArrayList<>(List.of("serve",
-                "--bind", bind,
-                "--port", Integer.toString(port),
-                "--roster", roster.toString(),
-                "--workers", Integer.toString(workers),
-                "--control", "127.0.0.1:0",
-                "--metrics", "127.0.0.1:0"));
+        List<String> args = new ArrayList<>(List.of(
+                "serve",
+                "--bind",
+                bind,
+                "--port",
+                Integer.toString(port),
+                "--roster",
+                roster.toString(),
+                "--workers",
+                Integer.toString(workers),
+                "--control",
+                "127.0.0.1:0",
+                "--metrics",
+                "127.0.0.1:0"));
         args.addAll(List.of(extraArgs));
-        return JavaCommand.of(List.of("-Xmx512m", "-XX:+ExitOnOutOfMemoryError"),
-                Main.class.getName(), args.toArray(String[]::new));
+        return JavaCommand.of(
+                List.of("-Xmx512m", "-XX:+ExitOnOutOfMemoryError"), Main.class.getName(), args.toArray(String[]::new));
     }
 
     /** The daemon JVM's pid (a test of what a SIGKILLed relay leaves behind kills it directly). */

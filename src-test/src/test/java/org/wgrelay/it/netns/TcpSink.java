@@ -23,8 +23,12 @@ public final class TcpSink {
 
     /** The argv that runs a sink on {@code port} writing to {@code file}. */
     public static List<String> command(int port, Path file, int timeoutSeconds) {
-        return JavaCommand.of(List.of("-Xmx64m"), TcpSink.class.getName(),
-                Integer.toString(port), file.toString(), Integer.toString(timeoutSeconds));
+        return JavaCommand.of(
+                List.of("-Xmx64m"),
+                TcpSink.class.getName(),
+                Integer.toString(port),
+                file.toString(),
+                Integer.toString(timeoutSeconds));
     }
 
     public static void main(String[] args) throws Exception {

@@ -22,8 +22,13 @@ public final class TcpSource {
 
     /** The argv that sends {@code file} to {@code host:port}. */
     public static List<String> command(String host, int port, Path file, int timeoutSeconds) {
-        return JavaCommand.of(List.of("-Xmx64m"), TcpSource.class.getName(),
-                host, Integer.toString(port), file.toString(), Integer.toString(timeoutSeconds));
+        return JavaCommand.of(
+                List.of("-Xmx64m"),
+                TcpSource.class.getName(),
+                host,
+                Integer.toString(port),
+                file.toString(),
+                Integer.toString(timeoutSeconds));
     }
 
     public static void main(String[] args) throws Exception {

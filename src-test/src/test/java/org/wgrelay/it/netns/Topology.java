@@ -74,8 +74,7 @@ public final class Topology implements AutoCloseable {
     public String interfaceName(String tag) {
         String name = "wgr" + suffix + tag;
         if (name.length() > MAX_IFNAME) {
-            throw new IllegalArgumentException(
-                    "interface name " + name + " exceeds " + MAX_IFNAME + " chars");
+            throw new IllegalArgumentException("interface name " + name + " exceeds " + MAX_IFNAME + " chars");
         }
         return name;
     }
@@ -88,9 +87,22 @@ public final class Topology implements AutoCloseable {
     public void connect(Netns a, String tagA, String cidrA, Netns b, String tagB, String cidrB) {
         String ifA = interfaceName(tagA);
         String ifB = interfaceName(tagB);
-        Command.check(Netns.COMMAND_TIMEOUT, List.of(Prerequisites.which("ip"),
-                "link", "add", ifA, "netns", a.name(), "type", "veth",
-                "peer", "name", ifB, "netns", b.name()));
+        Command.check(
+                Netns.COMMAND_TIMEOUT,
+                List.of(
+                        Prerequisites.which("ip"),
+                        "link",
+                        "add",
+                        ifA,
+                        "netns",
+                        a.name(),
+                        "type",
+                        "veth",
+                        "peer",
+                        "name",
+                        ifB,
+                        "netns",
+                        b.name()));
         a.ip("addr", "add", cidrA, "dev", ifA);
         b.ip("addr", "add", cidrB, "dev", ifB);
         a.ip("link", "set", ifA, "up");
@@ -109,16 +121,22 @@ public final class Topology implements AutoCloseable {
         Netns bobNs = namespace("bob");
         connect(relayNs, "ra", relayOnAliceSide + "/24", aliceNs, "a", alice + "/24");
         connect(relayNs, "rb", relayOnBobSide + "/24", bobNs, "b", bob + "/24");
-        return new RelayBetween(relayNs, aliceNs, bobNs,
-                interfaceName("ra"), interfaceName("rb"), interfaceName("a"), interfaceName("b"));
+        return new RelayBetween(
+                relayNs,
+                aliceNs,
+                bobNs,
+                interfaceName("ra"),
+                interfaceName("rb"),
+                interfaceName("a"),
+                interfaceName("b"));
     }
 
     /**
      * What {@link #relayBetween} made: the three namespaces, the relay's veth towards alice
      * ({@code relayIfA}) and towards bob ({@code relayIfB}), and the far ends in their namespaces.
      */
-    public record RelayBetween(Netns relay, Netns alice, Netns bob,
-            String relayIfA, String relayIfB, String aliceIf, String bobIf) {}
+    public record RelayBetween(
+            Netns relay, Netns alice, Netns bob, String relayIfA, String relayIfB, String aliceIf, String bobIf) {}
 
     /** Makes {@code resource} part of the teardown; closed before anything adopted earlier. */
     public synchronized <T extends AutoCloseable> T adopt(T resource) {
@@ -164,7 +182,8 @@ public final class Topology implements AutoCloseable {
                 resource.close();
             } catch (Exception e) {
                 RuntimeException wrapped = e instanceof RuntimeException r
-                        ? r : new IllegalStateException("closing " + resource + " failed", e);
+                        ? r
+                        : new IllegalStateException("closing " + resource + " failed", e);
                 if (failure == null) {
                     failure = wrapped;
                 } else {
@@ -209,15 +228,14 @@ public final class Topology implements AutoCloseable {
         }
         assertNothingLeft();
         if (relayExit != null) {
-            org.junit.jupiter.api.Assertions.assertEquals(0, relayExit,
-                    "wg-relay must exit 0 on SIGTERM; its output:\n" + relayOutput);
+            org.junit.jupiter.api.Assertions.assertEquals(
+                    0, relayExit, "wg-relay must exit 0 on SIGTERM; its output:\n" + relayOutput);
         }
     }
 
     /** Names of this topology's namespaces that `ip netns list` still shows (empty after close). */
     public List<String> leftoverNamespaces() {
-        Command.Result list = Command.check(Netns.COMMAND_TIMEOUT,
-                List.of(Prerequisites.which("ip"), "netns", "list"));
+        Command.Result list = Command.check(Netns.COMMAND_TIMEOUT, List.of(Prerequisites.which("ip"), "netns", "list"));
         List<String> leftovers = new ArrayList<>();
         for (String line : list.stdout().split("\n")) {
             String name = line.strip().split("\\s+")[0];

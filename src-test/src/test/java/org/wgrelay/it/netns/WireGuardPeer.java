@@ -33,8 +33,14 @@ public final class WireGuardPeer implements AutoCloseable {
     private final Path privateKeyFile;
     private final ChildProcess daemon;
 
-    private WireGuardPeer(Netns ns, String ifName, String tunnelAddress, int listenPort,
-            String publicKey, Path privateKeyFile, ChildProcess daemon) {
+    private WireGuardPeer(
+            Netns ns,
+            String ifName,
+            String tunnelAddress,
+            int listenPort,
+            String publicKey,
+            Path privateKeyFile,
+            ChildProcess daemon) {
         this.ns = ns;
         this.ifName = ifName;
         this.tunnelAddress = tunnelAddress;
@@ -49,20 +55,25 @@ public final class WireGuardPeer implements AutoCloseable {
      * private key and fixed {@code listenPort}, assigns {@code tunnelCidr} and sets the link up.
      * Peers are added afterwards with {@link #addPeer}.
      */
-    public static WireGuardPeer start(Netns ns, String ifName, int listenPort, String tunnelCidr,
-            Path workDir) {
+    public static WireGuardPeer start(Netns ns, String ifName, int listenPort, String tunnelCidr, Path workDir) {
         return start(ns, ifName, listenPort, tunnelCidr, workDir, generatePrivateKey());
     }
 
     /** A fresh base64 private key from {@code wg genkey}. */
     public static String generatePrivateKey() {
-        return Command.check(Netns.COMMAND_TIMEOUT, List.of(Prerequisites.which("wg"), "genkey")).stdout().strip();
+        return Command.check(Netns.COMMAND_TIMEOUT, List.of(Prerequisites.which("wg"), "genkey"))
+                .stdout()
+                .strip();
     }
 
     /** The base64 public key of {@code privateKey}, from {@code wg pubkey}. */
     public static String publicKeyOf(String privateKey) {
-        return Command.check(Netns.COMMAND_TIMEOUT, List.of(Prerequisites.which("wg"), "pubkey"),
-                (privateKey + "\n").getBytes(StandardCharsets.US_ASCII)).stdout().strip();
+        return Command.check(
+                        Netns.COMMAND_TIMEOUT,
+                        List.of(Prerequisites.which("wg"), "pubkey"),
+                        (privateKey + "\n").getBytes(StandardCharsets.US_ASCII))
+                .stdout()
+                .strip();
     }
 
     /**
@@ -70,28 +81,36 @@ public final class WireGuardPeer implements AutoCloseable {
      * a peer whose public key must be known (stamped on the relay, configured on its partner)
      * before its daemon runs.
      */
-    public static WireGuardPeer start(Netns ns, String ifName, int listenPort, String tunnelCidr,
-            Path workDir, String privateKey) {
+    public static WireGuardPeer start(
+            Netns ns, String ifName, int listenPort, String tunnelCidr, Path workDir, String privateKey) {
         String wg = Prerequisites.which("wg");
         String publicKey = publicKeyOf(privateKey);
         Path keyFile = workDir.resolve(ifName + ".key");
         try {
-            Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(
+                    keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(keyFile, privateKey + "\n", StandardCharsets.US_ASCII);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
 
-        ChildProcess daemon = ns.spawn("wireguard-go " + ifName,
+        ChildProcess daemon = ns.spawn(
+                "wireguard-go " + ifName,
                 List.of(Prerequisites.which("wireguard-go"), "-f", ifName),
                 Map.of("WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD", "1"));
-        WireGuardPeer peer = new WireGuardPeer(ns, ifName, tunnelCidr.split("/")[0], listenPort,
-                publicKey, keyFile, daemon);
+        WireGuardPeer peer =
+                new WireGuardPeer(ns, ifName, tunnelCidr.split("/")[0], listenPort, publicKey, keyFile, daemon);
         try {
             peer.awaitSocket();
-            ns.exec(Netns.COMMAND_TIMEOUT, wg, "set", ifName,
-                    "private-key", keyFile.toString(), "listen-port", Integer.toString(listenPort));
+            ns.exec(
+                    Netns.COMMAND_TIMEOUT,
+                    wg,
+                    "set",
+                    ifName,
+                    "private-key",
+                    keyFile.toString(),
+                    "listen-port",
+                    Integer.toString(listenPort));
             ns.ip("addr", "add", tunnelCidr, "dev", ifName);
             ns.ip("link", "set", ifName, "up");
         } catch (RuntimeException e) {
@@ -111,8 +130,8 @@ public final class WireGuardPeer implements AutoCloseable {
         long deadline = System.nanoTime() + STARTUP.toNanos();
         while (!Files.exists(socket)) {
             if (!daemon.isAlive()) {
-                throw new IllegalStateException(daemon.label() + " exited before creating " + socket
-                        + "; output:\n" + daemon.output());
+                throw new IllegalStateException(
+                        daemon.label() + " exited before creating " + socket + "; output:\n" + daemon.output());
             }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException(daemon.label() + " did not create " + socket + " within "
@@ -124,14 +143,23 @@ public final class WireGuardPeer implements AutoCloseable {
 
     /** Adds a peer reached at {@code endpoint} ({@code ip:port}) for {@code allowedIps}. */
     public void addPeer(String peerPublicKey, String endpoint, String allowedIps) {
-        ns.exec(Netns.COMMAND_TIMEOUT, Prerequisites.which("wg"), "set", ifName,
-                "peer", peerPublicKey, "endpoint", endpoint, "allowed-ips", allowedIps);
+        ns.exec(
+                Netns.COMMAND_TIMEOUT,
+                Prerequisites.which("wg"),
+                "set",
+                ifName,
+                "peer",
+                peerPublicKey,
+                "endpoint",
+                endpoint,
+                "allowed-ips",
+                allowedIps);
     }
 
     /** The endpoint WireGuard currently sends to for {@code peerPublicKey}, as `wg show` prints it. */
     public Optional<String> endpointOf(String peerPublicKey) {
-        String endpoints = ns.exec(Netns.COMMAND_TIMEOUT,
-                Prerequisites.which("wg"), "show", ifName, "endpoints").stdout();
+        String endpoints = ns.exec(Netns.COMMAND_TIMEOUT, Prerequisites.which("wg"), "show", ifName, "endpoints")
+                .stdout();
         for (String line : endpoints.split("\n")) {
             String[] fields = line.strip().split("\\s+");
             if (fields.length == 2 && fields[0].equals(peerPublicKey) && !fields[1].equals("(none)")) {
@@ -144,8 +172,8 @@ public final class WireGuardPeer implements AutoCloseable {
     /** `wg show <ifname>` plus the daemon's output, for failure messages. */
     public String describe() {
         Command.Result show = ns.tryExec(Netns.COMMAND_TIMEOUT, Prerequisites.which("wg"), "show", ifName);
-        return "wg show " + ifName + " in " + ns.name() + ":\n" + show.stdout() + show.stderr()
-                + daemon.label() + " output:\n" + daemon.output();
+        return "wg show " + ifName + " in " + ns.name() + ":\n" + show.stdout() + show.stderr() + daemon.label()
+                + " output:\n" + daemon.output();
     }
 
     public Netns namespace() {

@@ -52,10 +52,20 @@ public final class WireGuardTunnel {
      * {@code listenPort}, and makes each the other's peer behind its end's relay endpoint.
      */
     public static WireGuardTunnel start(Topology topology, int listenPort, End alice, End bob) {
-        WireGuardPeer a = topology.adopt(WireGuardPeer.start(alice.ns(), topology.interfaceName("wa"),
-                listenPort, alice.tunnelCidr(), topology.workDir(), alice.privateKey()));
-        WireGuardPeer b = topology.adopt(WireGuardPeer.start(bob.ns(), topology.interfaceName("wb"),
-                listenPort, bob.tunnelCidr(), topology.workDir(), bob.privateKey()));
+        WireGuardPeer a = topology.adopt(WireGuardPeer.start(
+                alice.ns(),
+                topology.interfaceName("wa"),
+                listenPort,
+                alice.tunnelCidr(),
+                topology.workDir(),
+                alice.privateKey()));
+        WireGuardPeer b = topology.adopt(WireGuardPeer.start(
+                bob.ns(),
+                topology.interfaceName("wb"),
+                listenPort,
+                bob.tunnelCidr(),
+                topology.workDir(),
+                bob.privateKey()));
         a.addPeer(b.publicKey(), alice.relayEndpoint(), b.tunnelAddress() + "/32");
         b.addPeer(a.publicKey(), bob.relayEndpoint(), a.tunnelAddress() + "/32");
         return new WireGuardTunnel(a, b, topology.workDir());
@@ -75,9 +85,12 @@ public final class WireGuardTunnel {
      */
     public void awaitPing(Duration timeout, String what, Supplier<String> diagnostics) {
         String ping = Prerequisites.which("ping");
-        Await.until(timeout, what,
-                () -> alice.namespace().tryExec(Duration.ofSeconds(10),
-                        ping, "-n", "-c", "1", "-W", "1", bob.tunnelAddress()).succeeded(),
+        Await.until(
+                timeout,
+                what,
+                () -> alice.namespace()
+                        .tryExec(Duration.ofSeconds(10), ping, "-n", "-c", "1", "-W", "1", bob.tunnelAddress())
+                        .succeeded(),
                 diagnostics);
     }
 
@@ -86,8 +99,18 @@ public final class WireGuardTunnel {
      * answer; the result as it is, for the caller to judge.
      */
     public Command.Result ping(int count, String interval) {
-        return alice.namespace().tryExec(Duration.ofSeconds(30), Prerequisites.which("ping"),
-                "-n", "-c", Integer.toString(count), "-i", interval, "-W", "2", bob.tunnelAddress());
+        return alice.namespace()
+                .tryExec(
+                        Duration.ofSeconds(30),
+                        Prerequisites.which("ping"),
+                        "-n",
+                        "-c",
+                        Integer.toString(count),
+                        "-i",
+                        interval,
+                        "-W",
+                        "2",
+                        bob.tunnelAddress());
     }
 
     /**
@@ -102,12 +125,15 @@ public final class WireGuardTunnel {
         long seed = new SplittableRandom().nextLong();
         TestFiles.writeRandom(sent, bytes, seed);
         double seconds;
-        try (ChildProcess sink = bob.namespace().spawn("tcp-sink",
-                TcpSink.command(TCP_PORT, received, timeoutSeconds), Map.of())) {
+        try (ChildProcess sink =
+                bob.namespace().spawn("tcp-sink", TcpSink.command(TCP_PORT, received, timeoutSeconds), Map.of())) {
             sink.awaitLine(line -> line.startsWith("listening"), Duration.ofSeconds(30));
             long start = System.nanoTime();
-            try (ChildProcess source = alice.namespace().spawn("tcp-source",
-                    TcpSource.command(bob.tunnelAddress(), TCP_PORT, sent, timeoutSeconds), Map.of())) {
+            try (ChildProcess source = alice.namespace()
+                    .spawn(
+                            "tcp-source",
+                            TcpSource.command(bob.tunnelAddress(), TCP_PORT, sent, timeoutSeconds),
+                            Map.of())) {
                 Duration bound = Duration.ofSeconds(timeoutSeconds + 30);
                 assertExitedZero(source, source.awaitExit(bound), diagnostics);
                 assertExitedZero(sink, sink.awaitExit(bound), diagnostics);
@@ -126,13 +152,16 @@ public final class WireGuardTunnel {
         /** Fails unless bob's file has every byte alice sent, in order; the messages name the seed. */
         public void assertArrivedIntact() throws IOException {
             assertEquals(bytes, Files.size(received), "bytes received (seed " + seed + ")");
-            assertEquals(TestFiles.sha256(sent), TestFiles.sha256(received),
+            assertEquals(
+                    TestFiles.sha256(sent),
+                    TestFiles.sha256(received),
                     "SHA-256 of sent and received data (seed " + seed + ")");
         }
 
         /** {@code 64 MiB through the relay in 1.23 s (436.2 Mbit/s)}, for the test's log. */
         public String throughput() {
-            return String.format("%d MiB through the relay in %.2f s (%.1f Mbit/s)",
+            return String.format(
+                    "%d MiB through the relay in %.2f s (%.1f Mbit/s)",
                     bytes >> 20, seconds, bytes * 8 / seconds / 1e6);
         }
 
@@ -149,9 +178,10 @@ public final class WireGuardTunnel {
     }
 
     private static void assertExitedZero(ChildProcess child, OptionalInt exit, Supplier<String> diagnostics) {
-        assertTrue(exit.isPresent(), () -> child.label() + " still running at the deadline; output:\n"
-                + child.output() + diagnostics.get());
-        assertEquals(0, exit.getAsInt(),
-                () -> child.label() + " failed; output:\n" + child.output() + diagnostics.get());
+        assertTrue(
+                exit.isPresent(),
+                () -> child.label() + " still running at the deadline; output:\n" + child.output() + diagnostics.get());
+        assertEquals(
+                0, exit.getAsInt(), () -> child.label() + " failed; output:\n" + child.output() + diagnostics.get());
     }
 }

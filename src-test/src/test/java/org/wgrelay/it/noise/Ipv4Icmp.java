@@ -20,8 +20,8 @@ public final class Ipv4Icmp {
     private static final int PROTOCOL_ICMP = 1;
 
     /** A parsed echo request or reply whose checksums verified. */
-    public record Echo(int type, Inet4Address source, Inet4Address destination, int identifier, int sequence,
-            byte[] payload) {
+    public record Echo(
+            int type, Inet4Address source, Inet4Address destination, int identifier, int sequence, byte[] payload) {
 
         /** The reply a host sends to this request: addresses swapped, same identifier, sequence and data. */
         public byte[] reply() {
@@ -31,21 +31,31 @@ public final class Ipv4Icmp {
 
     private Ipv4Icmp() {}
 
-    public static byte[] echoRequest(Inet4Address source, Inet4Address destination, int identifier, int sequence,
-            byte[] payload) {
+    public static byte[] echoRequest(
+            Inet4Address source, Inet4Address destination, int identifier, int sequence, byte[] payload) {
         return build(ECHO_REQUEST, source, destination, identifier, sequence, payload);
     }
 
-    static byte[] build(int type, Inet4Address source, Inet4Address destination, int identifier, int sequence,
-            byte[] payload) {
+    static byte[] build(
+            int type, Inet4Address source, Inet4Address destination, int identifier, int sequence, byte[] payload) {
         int total = IP_HEADER + ICMP_HEADER + payload.length;
         ByteBuffer packet = ByteBuffer.allocate(total); // network byte order
-        packet.put((byte) 0x45).put((byte) 0).putShort((short) total)
-                .putShort((short) identifier).putShort((short) 0x4000) // DF, no fragments
-                .put((byte) 64).put((byte) PROTOCOL_ICMP).putShort((short) 0)
-                .put(source.getAddress()).put(destination.getAddress());
-        packet.put((byte) type).put((byte) 0).putShort((short) 0)
-                .putShort((short) identifier).putShort((short) sequence).put(payload);
+        packet.put((byte) 0x45)
+                .put((byte) 0)
+                .putShort((short) total)
+                .putShort((short) identifier)
+                .putShort((short) 0x4000) // DF, no fragments
+                .put((byte) 64)
+                .put((byte) PROTOCOL_ICMP)
+                .putShort((short) 0)
+                .put(source.getAddress())
+                .put(destination.getAddress());
+        packet.put((byte) type)
+                .put((byte) 0)
+                .putShort((short) 0)
+                .putShort((short) identifier)
+                .putShort((short) sequence)
+                .put(payload);
         byte[] bytes = packet.array();
         putShort(bytes, 10, checksum(bytes, 0, IP_HEADER));
         putShort(bytes, IP_HEADER + 2, checksum(bytes, IP_HEADER, total - IP_HEADER));
@@ -72,8 +82,13 @@ public final class Ipv4Icmp {
         if ((type != ECHO_REQUEST && type != ECHO_REPLY) || packet[IP_HEADER + 1] != 0) {
             throw new IllegalArgumentException("not an ICMP echo: type " + type);
         }
-        return new Echo(type, address(packet, 12), address(packet, 16), unsignedShort(packet, IP_HEADER + 4),
-                unsignedShort(packet, IP_HEADER + 6), Arrays.copyOfRange(packet, IP_HEADER + ICMP_HEADER, total));
+        return new Echo(
+                type,
+                address(packet, 12),
+                address(packet, 16),
+                unsignedShort(packet, IP_HEADER + 4),
+                unsignedShort(packet, IP_HEADER + 6),
+                Arrays.copyOfRange(packet, IP_HEADER + ICMP_HEADER, total));
     }
 
     /** RFC 1071 Internet checksum; 0 over a region whose checksum field is correct. */

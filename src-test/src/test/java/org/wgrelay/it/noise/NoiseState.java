@@ -10,12 +10,12 @@ import java.util.Arrays;
  */
 final class NoiseState {
 
-    static final byte[] CONSTRUCTION =
-            "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] CONSTRUCTION = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s".getBytes(StandardCharsets.US_ASCII);
     static final byte[] IDENTIFIER = "WireGuard v1 zx2c4 Jason@zx2c4.com".getBytes(StandardCharsets.US_ASCII);
 
     /** {@code C0 = HASH(CONSTRUCTION)} and {@code H0 = HASH(C0 || IDENTIFIER)}, the same for every handshake. */
     private static final byte[] INITIAL_CHAINING_KEY = WgCrypto.hash(CONSTRUCTION);
+
     private static final byte[] INITIAL_HASH = WgCrypto.hash(INITIAL_CHAINING_KEY, IDENTIFIER);
 
     private byte[] chainingKey;

@@ -93,7 +93,8 @@ final class WgCrypto {
     static byte[] dh(byte[] privateKey, byte[] publicKey) {
         byte[] shared = new byte[X25519.POINT_SIZE];
         if (!X25519.calculateAgreement(privateKey, 0, publicKey, 0, shared, 0)) {
-            throw new WgRejectedException(WgRejectedException.Reason.BAD_PUBLIC_KEY,
+            throw new WgRejectedException(
+                    WgRejectedException.Reason.BAD_PUBLIC_KEY,
                     "X25519 with a low-order public key gives the all-zero secret");
         }
         return shared;
@@ -101,7 +102,10 @@ final class WgCrypto {
 
     /** The 12-byte ChaCha20-Poly1305 nonce of WireGuard: 4 zero bytes, then the 64-bit counter little-endian. */
     static byte[] nonce(long counter) {
-        return ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putLong(4, counter).array();
+        return ByteBuffer.allocate(12)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(4, counter)
+                .array();
     }
 
     /** {@code AEAD(key, counter, plaintext, authtext)}: ChaCha20-Poly1305; the result ends with the 16-byte tag. */
@@ -114,17 +118,17 @@ final class WgCrypto {
         return aead(false, key, counter, ciphertext, offset, length, authtext);
     }
 
-    private static byte[] aead(boolean encrypt, byte[] key, long counter, byte[] in, int offset, int length,
-            byte[] authtext) {
+    private static byte[] aead(
+            boolean encrypt, byte[] key, long counter, byte[] in, int offset, int length, byte[] authtext) {
         ChaCha20Poly1305 cipher = new ChaCha20Poly1305();
-        cipher.init(encrypt, new AEADParameters(new KeyParameter(key), AEAD_TAG_LENGTH * 8, nonce(counter),
-                authtext));
+        cipher.init(encrypt, new AEADParameters(new KeyParameter(key), AEAD_TAG_LENGTH * 8, nonce(counter), authtext));
         byte[] out = new byte[cipher.getOutputSize(length)];
         int written = cipher.processBytes(in, offset, length, out, 0);
         try {
             cipher.doFinal(out, written);
         } catch (InvalidCipherTextException e) {
-            throw new WgRejectedException(WgRejectedException.Reason.DECRYPTION_FAILED,
+            throw new WgRejectedException(
+                    WgRejectedException.Reason.DECRYPTION_FAILED,
                     "ChaCha20-Poly1305 tag does not verify (counter " + counter + ")");
         }
         return out;

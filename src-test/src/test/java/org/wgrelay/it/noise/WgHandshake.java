@@ -22,11 +22,17 @@ public final class WgHandshake {
     private final WgKeyPair ephemeral;
     /** The state after the initiation; {@link #consume} advances it, so a handshake completes at most once. */
     private final NoiseState stateAfterInitiation;
+
     private final byte[] message;
     private boolean consumed;
 
-    WgHandshake(WgKeyPair identity, byte[] responderPublicKey, int senderIndex, WgKeyPair ephemeral,
-            NoiseState stateAfterInitiation, byte[] message) {
+    WgHandshake(
+            WgKeyPair identity,
+            byte[] responderPublicKey,
+            int senderIndex,
+            WgKeyPair ephemeral,
+            NoiseState stateAfterInitiation,
+            byte[] message) {
         this.identity = identity;
         this.responderPublicKey = responderPublicKey;
         this.senderIndex = senderIndex;
@@ -62,8 +68,11 @@ public final class WgHandshake {
         }
         int receiverIndex = WgLayout.int32(response, RESPONSE_RECEIVER_INDEX);
         if (receiverIndex != senderIndex) {
-            throw new WgRejectedException(Reason.INDEX_MISMATCH, String.format(
-                    "response receiver index %08x, this handshake's sender index %08x", receiverIndex, senderIndex));
+            throw new WgRejectedException(
+                    Reason.INDEX_MISMATCH,
+                    String.format(
+                            "response receiver index %08x, this handshake's sender index %08x",
+                            receiverIndex, senderIndex));
         }
         if (consumed) {
             throw new WgRejectedException(Reason.ALREADY_CONSUMED, "this handshake already consumed a response");

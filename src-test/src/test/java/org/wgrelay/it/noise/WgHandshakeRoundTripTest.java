@@ -68,7 +68,8 @@ class WgHandshakeRoundTripTest {
         assertTrue(Mac1.verifies(initiation, bob.publicKey()));
         assertFalse(Mac1.verifies(initiation, alice.publicKey()));
         assertFalse(Mac1.verifies(initiation, WgKeyPair.generate().publicKey()));
-        WgRejectedException refused = assertThrows(WgRejectedException.class,
+        WgRejectedException refused = assertThrows(
+                WgRejectedException.class,
                 () -> WgPeer.generate().allow(alice.publicKey()).respond(initiation));
         assertEquals(Reason.MAC1_MISMATCH, refused.reason());
     }
@@ -79,8 +80,8 @@ class WgHandshakeRoundTripTest {
         for (int i = 0; i < WgLayout.INITIATION_LENGTH - WgLayout.MAC2_FROM_END; i++) {
             byte[] tampered = genuine.clone();
             tampered[i] ^= 0x01;
-            WgRejectedException refused = assertThrows(WgRejectedException.class, () -> bob.respond(tampered),
-                    "byte " + i + " flipped");
+            WgRejectedException refused =
+                    assertThrows(WgRejectedException.class, () -> bob.respond(tampered), "byte " + i + " flipped");
             assertEquals(i < 4 ? Reason.NOT_SHAPED : Reason.MAC1_MISMATCH, refused.reason(), "byte " + i);
         }
         bob.respond(genuine); // and the untouched original is still accepted
@@ -93,8 +94,8 @@ class WgHandshakeRoundTripTest {
             byte[] forged = genuine.clone();
             forged[i] ^= (byte) 0x80; // the top bit of the ephemeral's last byte is ignored by X25519, but hashed
             Mac1.stamp(forged, bob.publicKey());
-            WgRejectedException refused = assertThrows(WgRejectedException.class, () -> bob.respond(forged),
-                    "byte " + i + " flipped, mac1 recomputed");
+            WgRejectedException refused = assertThrows(
+                    WgRejectedException.class, () -> bob.respond(forged), "byte " + i + " flipped, mac1 recomputed");
             assertEquals(Reason.DECRYPTION_FAILED, refused.reason(), "byte " + i);
         }
     }
@@ -115,7 +116,9 @@ class WgHandshakeRoundTripTest {
         byte[] initiation = alice.initiate(bob.publicKey()).message();
         initiation[WgLayout.INITIATION_LENGTH - 1] ^= 0x01;
 
-        assertEquals(WgLayout.int32(initiation, WgLayout.SENDER_INDEX), bob.respond(initiation).receiverIndex(),
+        assertEquals(
+                WgLayout.int32(initiation, WgLayout.SENDER_INDEX),
+                bob.respond(initiation).receiverIndex(),
                 "bob answers alice's initiation despite the altered mac2");
     }
 
@@ -125,19 +128,25 @@ class WgHandshakeRoundTripTest {
         byte[] second = alice.initiate(bob.publicKey()).message();
         bob.respond(first);
 
-        assertEquals(Reason.REPLAYED_TIMESTAMP,
-                assertThrows(WgRejectedException.class, () -> bob.respond(first)).reason());
+        assertEquals(
+                Reason.REPLAYED_TIMESTAMP,
+                assertThrows(WgRejectedException.class, () -> bob.respond(first))
+                        .reason());
         bob.respond(second);
-        assertEquals(Reason.REPLAYED_TIMESTAMP,
-                assertThrows(WgRejectedException.class, () -> bob.respond(first)).reason());
+        assertEquals(
+                Reason.REPLAYED_TIMESTAMP,
+                assertThrows(WgRejectedException.class, () -> bob.respond(first))
+                        .reason());
     }
 
     @Test
     void anInitiationFromAnIdentityTheResponderDoesNotKnowIsRefused() {
         byte[] initiation = WgPeer.generate().initiate(bob.publicKey()).message();
 
-        assertEquals(Reason.UNKNOWN_PEER,
-                assertThrows(WgRejectedException.class, () -> bob.respond(initiation)).reason());
+        assertEquals(
+                Reason.UNKNOWN_PEER,
+                assertThrows(WgRejectedException.class, () -> bob.respond(initiation))
+                        .reason());
     }
 
     @Test
@@ -146,11 +155,15 @@ class WgHandshakeRoundTripTest {
         WgHandshake second = alice.initiate(bob.publicKey(), 8);
         byte[] answerToSecond = bob.respond(second.message()).message();
 
-        assertEquals(Reason.INDEX_MISMATCH,
-                assertThrows(WgRejectedException.class, () -> first.consume(answerToSecond)).reason());
+        assertEquals(
+                Reason.INDEX_MISMATCH,
+                assertThrows(WgRejectedException.class, () -> first.consume(answerToSecond))
+                        .reason());
         second.consume(answerToSecond);
-        assertEquals(Reason.ALREADY_CONSUMED,
-                assertThrows(WgRejectedException.class, () -> second.consume(answerToSecond)).reason());
+        assertEquals(
+                Reason.ALREADY_CONSUMED,
+                assertThrows(WgRejectedException.class, () -> second.consume(answerToSecond))
+                        .reason());
     }
 
     @Test
@@ -160,8 +173,10 @@ class WgHandshakeRoundTripTest {
         forged[WgLayout.RESPONSE_EMPTY] ^= 0x01;
         Mac1.stamp(forged, alice.publicKey());
 
-        assertEquals(Reason.DECRYPTION_FAILED,
-                assertThrows(WgRejectedException.class, () -> handshake.consume(forged)).reason());
+        assertEquals(
+                Reason.DECRYPTION_FAILED,
+                assertThrows(WgRejectedException.class, () -> handshake.consume(forged))
+                        .reason());
     }
 
     @Test
@@ -173,18 +188,24 @@ class WgHandshakeRoundTripTest {
 
         byte[] message = aliceSession.seal(new byte[] {1, 2, 3});
         bobSession.open(message);
-        assertEquals(Reason.REPLAYED_COUNTER,
-                assertThrows(WgRejectedException.class, () -> bobSession.open(message)).reason());
+        assertEquals(
+                Reason.REPLAYED_COUNTER,
+                assertThrows(WgRejectedException.class, () -> bobSession.open(message))
+                        .reason());
 
         byte[] misaddressed = aliceSession.seal(new byte[] {4});
         WgLayout.putInt32(misaddressed, WgLayout.RECEIVER_INDEX, bobSession.localIndex() + 1);
-        assertEquals(Reason.INDEX_MISMATCH,
-                assertThrows(WgRejectedException.class, () -> bobSession.open(misaddressed)).reason());
+        assertEquals(
+                Reason.INDEX_MISMATCH,
+                assertThrows(WgRejectedException.class, () -> bobSession.open(misaddressed))
+                        .reason());
 
         byte[] tampered = aliceSession.seal(new byte[] {5});
         tampered[WgLayout.TRANSPORT_HEADER_LENGTH] ^= 0x01;
-        assertEquals(Reason.DECRYPTION_FAILED,
-                assertThrows(WgRejectedException.class, () -> bobSession.open(tampered)).reason());
+        assertEquals(
+                Reason.DECRYPTION_FAILED,
+                assertThrows(WgRejectedException.class, () -> bobSession.open(tampered))
+                        .reason());
 
         byte[] late = aliceSession.seal(new byte[] {6}, 100);
         byte[] early = aliceSession.seal(new byte[] {7}, 50);
@@ -199,8 +220,8 @@ class WgHandshakeRoundTripTest {
         WgKeyPair pair = WgKeyPair.fromPrivateKey(
                 hex.parseHex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
 
-        assertEquals("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
-                hex.formatHex(pair.publicKey()));
+        assertEquals(
+                "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a", hex.formatHex(pair.publicKey()));
         assertEquals(pair, WgKeyPair.fromBase64(pair.privateKeyBase64()));
         assertArrayEquals(pair.publicKey(), WgKeyPair.decodePublicKey(pair.publicKeyBase64()));
     }
@@ -209,12 +230,14 @@ class WgHandshakeRoundTripTest {
     @Test
     void blake2sMatchesItsRfcVectorAndTheHandshakeStartsFromWireGuardsConstants() {
         HexFormat hex = HexFormat.of();
-        assertEquals("508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982",
+        assertEquals(
+                "508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982",
                 hex.formatHex(WgCrypto.hash("abc".getBytes(StandardCharsets.US_ASCII))));
-        assertEquals("Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s",
+        assertEquals(
+                "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s",
                 new String(NoiseState.CONSTRUCTION, StandardCharsets.US_ASCII));
-        assertEquals("WireGuard v1 zx2c4 Jason@zx2c4.com",
-                new String(NoiseState.IDENTIFIER, StandardCharsets.US_ASCII));
+        assertEquals(
+                "WireGuard v1 zx2c4 Jason@zx2c4.com", new String(NoiseState.IDENTIFIER, StandardCharsets.US_ASCII));
     }
 
     @Test

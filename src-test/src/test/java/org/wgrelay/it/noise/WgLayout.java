@@ -46,6 +46,7 @@ public final class WgLayout {
 
     /** MAC1 lies at {@code len-32 .. len-16} of initiations and responses, MAC2 after it. */
     public static final int MAC1_FROM_END = 32;
+
     public static final int MAC2_FROM_END = 16;
 
     private WgLayout() {}
@@ -73,7 +74,8 @@ public final class WgLayout {
     static void expectShape(byte[] message, int type, int length) {
         boolean lengthFits = type == TYPE_TRANSPORT ? message.length >= length : message.length == length;
         if (!lengthFits || type(message) != type) {
-            throw new WgRejectedException(WgRejectedException.Reason.NOT_SHAPED,
+            throw new WgRejectedException(
+                    WgRejectedException.Reason.NOT_SHAPED,
                     "expected a type-" + type + " message of " + (type == TYPE_TRANSPORT ? "at least " : "")
                             + length + " bytes, got type word " + type(message) + " and " + message.length
                             + " bytes");

@@ -39,6 +39,7 @@ public final class WgPeer {
     private final WgKeyPair identity;
     /** Peer public key (base64) → TAI64N of its greatest accepted initiation, or an empty array. */
     private final Map<String, byte[]> peers = new HashMap<>();
+
     private byte[] lastSentTimestamp = new byte[0];
 
     private WgPeer(WgKeyPair identity) {
@@ -143,14 +144,15 @@ public final class WgPeer {
         byte[] initiatorStatic = state.decryptAndHash(key, initiation, INITIATION_STATIC, 32 + 16);
         byte[] lastTimestamp = peers.get(base64(initiatorStatic));
         if (lastTimestamp == null) {
-            throw new WgRejectedException(Reason.UNKNOWN_PEER,
-                    "initiator " + base64(initiatorStatic) + " is not a peer of " + identity);
+            throw new WgRejectedException(
+                    Reason.UNKNOWN_PEER, "initiator " + base64(initiatorStatic) + " is not a peer of " + identity);
         }
 
         key = state.mixKeyAndGetKey(identity.agree(initiatorStatic));
         byte[] timestamp = state.decryptAndHash(key, initiation, INITIATION_TIMESTAMP, WgCrypto.TIMESTAMP_LENGTH + 16);
         if (Arrays.compareUnsigned(timestamp, lastTimestamp) <= 0) {
-            throw new WgRejectedException(Reason.REPLAYED_TIMESTAMP,
+            throw new WgRejectedException(
+                    Reason.REPLAYED_TIMESTAMP,
                     "timestamp not newer than the last accepted initiation of " + base64(initiatorStatic));
         }
         peers.put(base64(initiatorStatic), timestamp);

@@ -30,8 +30,13 @@ public final class WgResponse {
     }
 
     /** Builds the response from the responder's state after consuming the initiation. */
-    static WgResponse create(NoiseState state, int senderIndex, int initiatorIndex, byte[] initiatorEphemeral,
-            byte[] initiatorStatic, byte[] timestamp) {
+    static WgResponse create(
+            NoiseState state,
+            int senderIndex,
+            int initiatorIndex,
+            byte[] initiatorEphemeral,
+            byte[] initiatorStatic,
+            byte[] timestamp) {
         byte[] message = new byte[RESPONSE_LENGTH];
         WgLayout.putInt32(message, 0, TYPE_RESPONSE);
         WgLayout.putInt32(message, SENDER_INDEX, senderIndex);

@@ -72,7 +72,8 @@ public final class WgSession {
     public byte[] seal(byte[] packet, long counter) {
         byte[] ciphertext = WgCrypto.seal(sendKey, counter, packet, NO_AUTHTEXT);
         byte[] message = new byte[TRANSPORT_HEADER_LENGTH + ciphertext.length];
-        ByteBuffer.wrap(message).order(ByteOrder.LITTLE_ENDIAN)
+        ByteBuffer.wrap(message)
+                .order(ByteOrder.LITTLE_ENDIAN)
                 .putInt(0, TYPE_TRANSPORT)
                 .putInt(RECEIVER_INDEX, remoteIndex)
                 .putLong(TRANSPORT_COUNTER, counter);
@@ -94,12 +95,19 @@ public final class WgSession {
         WgLayout.expectShape(message, TYPE_TRANSPORT, TRANSPORT_MIN_LENGTH);
         int receiverIndex = WgLayout.int32(message, RECEIVER_INDEX);
         if (receiverIndex != localIndex) {
-            throw new WgRejectedException(Reason.INDEX_MISMATCH, String.format(
-                    "transport receiver index %08x, this session's index %08x", receiverIndex, localIndex));
+            throw new WgRejectedException(
+                    Reason.INDEX_MISMATCH,
+                    String.format(
+                            "transport receiver index %08x, this session's index %08x", receiverIndex, localIndex));
         }
         long counter = WgLayout.counter(message);
-        byte[] packet = WgCrypto.open(receiveKey, counter, message, TRANSPORT_HEADER_LENGTH,
-                message.length - TRANSPORT_HEADER_LENGTH, NO_AUTHTEXT);
+        byte[] packet = WgCrypto.open(
+                receiveKey,
+                counter,
+                message,
+                TRANSPORT_HEADER_LENGTH,
+                message.length - TRANSPORT_HEADER_LENGTH,
+                NO_AUTHTEXT);
         // The window moves only for authentic messages, so a forged counter cannot shift it.
         acceptCounter(counter);
         return packet;
@@ -115,15 +123,18 @@ public final class WgSession {
         }
         long age = highestReceived - counter;
         if (age >= WINDOW || (receivedBits & (1L << age)) != 0) {
-            throw new WgRejectedException(Reason.REPLAYED_COUNTER, "counter " + counter + " already received "
-                    + "or behind the window (highest " + highestReceived + ")");
+            throw new WgRejectedException(
+                    Reason.REPLAYED_COUNTER,
+                    "counter " + counter + " already received " + "or behind the window (highest " + highestReceived
+                            + ")");
         }
         receivedBits |= 1L << age;
     }
 
     @Override
     public String toString() {
-        return String.format("WgSession[%s, local %08x, remote %08x]",
+        return String.format(
+                "WgSession[%s, local %08x, remote %08x]",
                 initiator ? "initiator" : "responder", localIndex, remoteIndex);
     }
 }

@@ -57,6 +57,7 @@ class WireGuardGoInteropTest {
     private static final Duration EXCHANGE = Duration.ofSeconds(45);
     /** WireGuard's REKEY_TIMEOUT: an initiator that heard nothing for this long sends a new initiation. */
     private static final Duration REKEY_TIMEOUT = Duration.ofSeconds(5);
+
     private static final Path SOCKET_DIR = Path.of("/var/run/wireguard");
 
     private static Topology topology;
@@ -68,7 +69,12 @@ class WireGuardGoInteropTest {
 
     @BeforeAll
     static void startWireGuardGoInANamespaceReachableOverAVeth() throws IOException {
-        Prerequisites.check().root().tun().tools("ip", "wg", "wireguard-go", "ping", "pgrep").namespaces().enforce();
+        Prerequisites.check()
+                .root()
+                .tun()
+                .tools("ip", "wg", "wireguard-go", "ping", "pgrep")
+                .namespaces()
+                .enforce();
         topology = Topology.create();
         ns = topology.namespace("wgn");
 
@@ -80,18 +86,20 @@ class WireGuardGoInteropTest {
         rootVeth = topology.interfaceName("r");
         String nsVeth = topology.interfaceName("n");
         String ip = Prerequisites.which("ip");
-        Command.check(Duration.ofSeconds(20),
+        Command.check(
+                Duration.ofSeconds(20),
                 List.of(ip, "link", "add", rootVeth, "type", "veth", "peer", "name", nsVeth, "netns", ns.name()));
         // Deleting the namespace destroys the pair too; this also covers a failure before it is deleted.
         topology.adopt(() -> Command.run(Duration.ofSeconds(20), List.of(ip, "link", "del", rootVeth)));
-        Command.check(Duration.ofSeconds(20),
+        Command.check(
+                Duration.ofSeconds(20),
                 List.of(ip, "addr", "add", rootAddress.getHostAddress() + "/30", "dev", rootVeth));
         Command.check(Duration.ofSeconds(20), List.of(ip, "link", "set", rootVeth, "up"));
         ns.ip("addr", "add", nsAddress.getHostAddress() + "/30", "dev", nsVeth);
         ns.ip("link", "set", nsVeth, "up");
 
-        wireguardGo = topology.adopt(WireGuardPeer.start(ns, topology.interfaceName("w"), WG_PORT, WG_TUNNEL_CIDR,
-                topology.workDir()));
+        wireguardGo = topology.adopt(
+                WireGuardPeer.start(ns, topology.interfaceName("w"), WG_PORT, WG_TUNNEL_CIDR, topology.workDir()));
     }
 
     @AfterAll
@@ -102,12 +110,15 @@ class WireGuardGoInteropTest {
         topology.close();
         assertEquals(List.of(), topology.leftoverNamespaces(), "namespaces left behind (ip netns list)");
         assertEquals(List.of(), topology.leftoverProcesses(), "processes left behind");
-        Command.Result pgrep = Command.run(Duration.ofSeconds(10),
+        Command.Result pgrep = Command.run(
+                Duration.ofSeconds(10),
                 List.of(Prerequisites.which("pgrep"), "-af", "wireguard-go.*" + wireguardGoName()));
         assertFalse(pgrep.succeeded(), "wireguard-go still running: " + pgrep.stdout());
         assertFalse(Files.exists(SOCKET_DIR.resolve(wireguardGoName() + ".sock")), "control socket left behind");
-        assertFalse(Command.run(Duration.ofSeconds(10), List.of(Prerequisites.which("ip"), "link", "show", rootVeth))
-                .succeeded(), "veth " + rootVeth + " left behind in the root namespace");
+        assertFalse(
+                Command.run(Duration.ofSeconds(10), List.of(Prerequisites.which("ip"), "link", "show", rootVeth))
+                        .succeeded(),
+                "veth " + rootVeth + " left behind in the root namespace");
     }
 
     private static String wireguardGoName() {
@@ -121,14 +132,26 @@ class WireGuardGoInteropTest {
     @Test
     void wgPubkeyDerivesTheSamePublicKeyAsWgKeyPair() {
         String wg = Prerequisites.which("wg");
-        String privateKey = Command.check(Duration.ofSeconds(20), List.of(wg, "genkey")).stdout().strip();
-        String publicKey = Command.check(Duration.ofSeconds(20), List.of(wg, "pubkey"),
-                (privateKey + "\n").getBytes(StandardCharsets.US_ASCII)).stdout().strip();
+        String privateKey = Command.check(Duration.ofSeconds(20), List.of(wg, "genkey"))
+                .stdout()
+                .strip();
+        String publicKey = Command.check(
+                        Duration.ofSeconds(20),
+                        List.of(wg, "pubkey"),
+                        (privateKey + "\n").getBytes(StandardCharsets.US_ASCII))
+                .stdout()
+                .strip();
 
         assertEquals(publicKey, WgKeyPair.fromBase64(privateKey).publicKeyBase64());
         WgKeyPair ours = WgKeyPair.generate();
-        assertEquals(ours.publicKeyBase64(), Command.check(Duration.ofSeconds(20), List.of(wg, "pubkey"),
-                (ours.privateKeyBase64() + "\n").getBytes(StandardCharsets.US_ASCII)).stdout().strip());
+        assertEquals(
+                ours.publicKeyBase64(),
+                Command.check(
+                                Duration.ofSeconds(20),
+                                List.of(wg, "pubkey"),
+                                (ours.privateKeyBase64() + "\n").getBytes(StandardCharsets.US_ASCII))
+                        .stdout()
+                        .strip());
     }
 
     /**
@@ -139,8 +162,13 @@ class WireGuardGoInteropTest {
     void wireGuardGoAnswersOurInitiationAndOurPing() throws IOException {
         WgPeer java = WgPeer.generate();
         byte[] wgGoKey = WgKeyPair.decodePublicKey(wireguardGo.publicKey());
-        wg("set", wireguardGo.interfaceName(), "peer", java.identity().publicKeyBase64(),
-                "allowed-ips", "10.240.0.2/32");
+        wg(
+                "set",
+                wireguardGo.interfaceName(),
+                "peer",
+                java.identity().publicKeyBase64(),
+                "allowed-ips",
+                "10.240.0.2/32");
         Inet4Address javaTunnel = (Inet4Address) InetAddress.getByName("10.240.0.2");
         Inet4Address wgGoTunnel = (Inet4Address) InetAddress.getByName("10.240.0.1");
         InetSocketAddress wgGoEndpoint = new InetSocketAddress(nsAddress, WG_PORT);
@@ -153,8 +181,10 @@ class WireGuardGoInteropTest {
             long lastInitiation = 0;
             List<String> ignored = new ArrayList<>();
             while (session == null) {
-                assertTrue(System.nanoTime() < deadline, "no handshake response from wireguard-go within "
-                        + EXCHANGE.toSeconds() + " s; ignored " + ignored + "\n" + wireguardGo.describe());
+                assertTrue(
+                        System.nanoTime() < deadline,
+                        "no handshake response from wireguard-go within " + EXCHANGE.toSeconds() + " s; ignored "
+                                + ignored + "\n" + wireguardGo.describe());
                 if (handshake == null || System.nanoTime() - lastInitiation > REKEY_TIMEOUT.toNanos()) {
                     handshake = java.initiate(wgGoKey);
                     lastInitiation = System.nanoTime();
@@ -176,12 +206,18 @@ class WireGuardGoInteropTest {
             int sequence = 0;
             long lastRequest = 0;
             while (reply == null) {
-                assertTrue(System.nanoTime() < deadline, "no echo reply through wireguard-go within "
-                        + EXCHANGE.toSeconds() + " s; ignored " + ignored + "\n" + wireguardGo.describe());
-                if (sequence == 0 || System.nanoTime() - lastRequest > Duration.ofSeconds(2).toNanos()) {
+                assertTrue(
+                        System.nanoTime() < deadline,
+                        "no echo reply through wireguard-go within " + EXCHANGE.toSeconds() + " s; ignored " + ignored
+                                + "\n" + wireguardGo.describe());
+                if (sequence == 0
+                        || System.nanoTime() - lastRequest
+                                > Duration.ofSeconds(2).toNanos()) {
                     sequence++;
                     lastRequest = System.nanoTime();
-                    send(socket, session.seal(Ipv4Icmp.echoRequest(javaTunnel, wgGoTunnel, 0x4a56, sequence, payload)),
+                    send(
+                            socket,
+                            session.seal(Ipv4Icmp.echoRequest(javaTunnel, wgGoTunnel, 0x4a56, sequence, payload)),
                             wgGoEndpoint);
                 }
                 byte[] received = receive(socket);
@@ -204,11 +240,12 @@ class WireGuardGoInteropTest {
             assertEquals(javaTunnel, reply.destination());
             assertEquals(0x4a56, reply.identifier());
             assertArrayEquals(payload, reply.payload());
-            System.out.printf("wireguard-go answered java's initiation and %d echo request(s); ignored %s%n",
-                    sequence, ignored);
+            System.out.printf(
+                    "wireguard-go answered java's initiation and %d echo request(s); ignored %s%n", sequence, ignored);
 
             // wireguard-go learnt our endpoint from the authenticated initiation.
-            String endpoint = wireguardGo.endpointOf(java.identity().publicKeyBase64()).orElse("(none)");
+            String endpoint =
+                    wireguardGo.endpointOf(java.identity().publicKeyBase64()).orElse("(none)");
             assertEquals(rootAddress.getHostAddress() + ":" + socket.getLocalPort(), endpoint);
         }
     }
@@ -226,18 +263,33 @@ class WireGuardGoInteropTest {
 
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(rootAddress, 0))) {
             socket.setSoTimeout(250);
-            wireguardGo.addPeer(java.identity().publicKeyBase64(),
-                    rootAddress.getHostAddress() + ":" + socket.getLocalPort(), javaTunnel.getHostAddress() + "/32");
+            wireguardGo.addPeer(
+                    java.identity().publicKeyBase64(),
+                    rootAddress.getHostAddress() + ":" + socket.getLocalPort(),
+                    javaTunnel.getHostAddress() + "/32");
             Map<Integer, WgSession> sessions = new HashMap<>();
             List<String> ignored = new ArrayList<>();
             int initiations = 0;
             int echoes = 0;
-            try (ChildProcess ping = ns.spawn("ping", List.of(Prerequisites.which("ping"), "-n", "-c", "3",
-                    "-i", "0.5", "-W", "10", javaTunnel.getHostAddress()), Map.of())) {
+            try (ChildProcess ping = ns.spawn(
+                    "ping",
+                    List.of(
+                            Prerequisites.which("ping"),
+                            "-n",
+                            "-c",
+                            "3",
+                            "-i",
+                            "0.5",
+                            "-W",
+                            "10",
+                            javaTunnel.getHostAddress()),
+                    Map.of())) {
                 long deadline = System.nanoTime() + EXCHANGE.toNanos();
                 while (ping.isAlive()) {
-                    assertTrue(System.nanoTime() < deadline, "ping still running after " + EXCHANGE.toSeconds()
-                            + " s; ignored " + ignored + "\n" + ping.output() + wireguardGo.describe());
+                    assertTrue(
+                            System.nanoTime() < deadline,
+                            "ping still running after " + EXCHANGE.toSeconds() + " s; ignored " + ignored + "\n"
+                                    + ping.output() + wireguardGo.describe());
                     DatagramPacket datagram = receivePacket(socket);
                     if (datagram == null) {
                         continue;
@@ -271,13 +323,16 @@ class WireGuardGoInteropTest {
                     }
                 }
                 OptionalInt exit = ping.awaitExit(Duration.ofSeconds(10));
-                assertEquals(OptionalInt.of(0), exit, "ping through our responder failed:\n" + ping.output()
-                        + wireguardGo.describe());
+                assertEquals(
+                        OptionalInt.of(0),
+                        exit,
+                        "ping through our responder failed:\n" + ping.output() + wireguardGo.describe());
                 assertTrue(ping.output().contains(" 3 received"), "all 3 echo replies must arrive:\n" + ping.output());
             }
             assertTrue(initiations >= 1, "wireguard-go initiated");
             assertEquals(3, echoes, "echo requests opened by our responder's session; ignored " + ignored);
-            System.out.printf("java answered %d wireguard-go initiation(s) and %d pings; ignored %s%n",
+            System.out.printf(
+                    "java answered %d wireguard-go initiation(s) and %d pings; ignored %s%n",
                     initiations, echoes, ignored);
         }
     }
@@ -292,8 +347,13 @@ class WireGuardGoInteropTest {
     void wireGuardGoAnswersARewrittenSenderIndexButNotAReplay() throws IOException {
         WgPeer java = WgPeer.generate();
         byte[] wgGoKey = WgKeyPair.decodePublicKey(wireguardGo.publicKey());
-        wg("set", wireguardGo.interfaceName(), "peer", java.identity().publicKeyBase64(),
-                "allowed-ips", "10.240.0.4/32");
+        wg(
+                "set",
+                wireguardGo.interfaceName(),
+                "peer",
+                java.identity().publicKeyBase64(),
+                "allowed-ips",
+                "10.240.0.4/32");
         InetSocketAddress wgGoEndpoint = new InetSocketAddress(nsAddress, WG_PORT);
 
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(rootAddress, 0))) {
@@ -304,8 +364,9 @@ class WireGuardGoInteropTest {
             long deadline = System.nanoTime() + EXCHANGE.toNanos();
             long lastSent = 0;
             while (response == null) {
-                assertTrue(System.nanoTime() < deadline, "no response to a rewritten initiation\n"
-                        + wireguardGo.describe());
+                assertTrue(
+                        System.nanoTime() < deadline,
+                        "no response to a rewritten initiation\n" + wireguardGo.describe());
                 // wireguard-go drops initiations closer than 20 ms per peer as a flood: resend a fresh one each second.
                 if (System.nanoTime() - lastSent > Duration.ofSeconds(1).toNanos()) {
                     WgHandshake handshake = java.initiate(wgGoKey);
@@ -324,10 +385,13 @@ class WireGuardGoInteropTest {
                 }
             }
             int echoed = WgLayout.int32(response, WgLayout.RESPONSE_RECEIVER_INDEX);
-            assertTrue(byRewrittenIndex.containsKey(echoed), String.format(
-                    "receiver index %08x is one of the rewritten ones %s", echoed, byRewrittenIndex.keySet()));
+            assertTrue(
+                    byRewrittenIndex.containsKey(echoed),
+                    String.format(
+                            "receiver index %08x is one of the rewritten ones %s", echoed, byRewrittenIndex.keySet()));
             byte[] answered = response;
-            WgRejectedException refused = assertThrows(WgRejectedException.class,
+            WgRejectedException refused = assertThrows(
+                    WgRejectedException.class,
                     () -> byRewrittenIndex.get(echoed).consume(answered));
             assertEquals(WgRejectedException.Reason.INDEX_MISMATCH, refused.reason());
 
@@ -336,8 +400,10 @@ class WireGuardGoInteropTest {
             long quietUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
             while (System.nanoTime() < quietUntil) {
                 byte[] received = receive(socket);
-                assertFalse(received != null && WgLayout.type(received) == WgLayout.TYPE_RESPONSE
-                        && WgLayout.int32(received, WgLayout.RESPONSE_RECEIVER_INDEX) == echoed,
+                assertFalse(
+                        received != null
+                                && WgLayout.type(received) == WgLayout.TYPE_RESPONSE
+                                && WgLayout.int32(received, WgLayout.RESPONSE_RECEIVER_INDEX) == echoed,
                         "wireguard-go answered a replayed initiation");
             }
         }

@@ -26,9 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.wgrelay.it.netns.ChildProcess;
 import org.wgrelay.it.netns.Command;
-import org.wgrelay.it.netns.TestFiles;
 import org.wgrelay.it.netns.Prerequisites;
 import org.wgrelay.it.netns.RelayProcess;
+import org.wgrelay.it.netns.TestFiles;
 import org.wgrelay.it.netns.Topology;
 import org.wgrelay.it.netns.WireGuardTunnel;
 
@@ -79,7 +79,9 @@ class ContainerImageEndToEndTest {
     @BeforeAll
     static void buildTheImageAndStartItWithTwoWireGuardPeers() throws IOException {
         Prerequisites.check()
-                .root().tun().namespaces()
+                .root()
+                .tun()
+                .namespaces()
                 .tools("ip", "wg", "wireguard-go", "ping", "podman", "runc", "debootstrap", "nsenter")
                 .enforce();
         assertTrue(Podman.repositoryHasDockerfile(), "no Dockerfile in " + Podman.REPO);
@@ -94,13 +96,16 @@ class ContainerImageEndToEndTest {
 
         relay = startContainer("relay1");
         System.out.println("container 1: " + relay.startupLine());
-        assertTrue(relay.startupLine().contains("peers=0 links=0"), "a fresh volume holds no roster: "
-                + relay.startupLine());
+        assertTrue(
+                relay.startupLine().contains("peers=0 links=0"),
+                "a fresh volume holds no roster: " + relay.startupLine());
         ctl("wg", "peer", "add", "alice", ALICE_UNDERLAY + ":" + PEER_PORT);
         ctl("wg", "peer", "add", "bob", BOB_UNDERLAY + ":" + PEER_PORT);
         ctl("wg", "link", "add", "alice", "bob");
 
-        tunnel = WireGuardTunnel.start(topology, PEER_PORT,
+        tunnel = WireGuardTunnel.start(
+                topology,
+                PEER_PORT,
                 new WireGuardTunnel.End(ns.alice(), "10.233.0.1/24", RELAY_ON_ALICE_SIDE + ":" + RELAY_PORT),
                 new WireGuardTunnel.End(ns.bob(), "10.233.0.2/24", RELAY_ON_BOB_SIDE + ":" + RELAY_PORT));
     }
@@ -132,7 +137,8 @@ class ContainerImageEndToEndTest {
     @Order(1)
     void runsAsItsOwnUserWithNoCapabilitiesAtAll() {
         String status = exec("cat", "/proc/1/status");
-        assertTrue(status.matches("(?s).*\\nUid:\\s+10001\\s+10001\\s+10001\\s+10001\\n.*"),
+        assertTrue(
+                status.matches("(?s).*\\nUid:\\s+10001\\s+10001\\s+10001\\s+10001\\n.*"),
                 "PID 1 of the container must run as wg-relay (uid 10001):\n" + status);
         for (String set : List.of("CapPrm", "CapEff", "CapBnd", "CapAmb")) {
             assertTrue(status.contains(set + ":\t0000000000000000"), set + " must be empty:\n" + status);
@@ -145,15 +151,19 @@ class ContainerImageEndToEndTest {
     void twoWireGuardPeersPingAndTransferThroughTheContainer() throws Exception {
         awaitTunnel();
         Command.Result ping = tunnel.ping(5, "0.2");
-        assertTrue(ping.succeeded() && ping.stdout().contains(" 5 received"),
+        assertTrue(
+                ping.succeeded() && ping.stdout().contains(" 5 received"),
                 "5 of 5 pings must cross the tunnel: " + ping.describe() + "\n" + diagnostics());
-        assertEquals(RELAY_ON_ALICE_SIDE + ":" + RELAY_PORT,
+        assertEquals(
+                RELAY_ON_ALICE_SIDE + ":" + RELAY_PORT,
                 tunnel.alice().endpointOf(tunnel.bob().publicKey()).orElse(null),
                 "alice's endpoint for bob must stay the relay\n" + diagnostics());
 
         WireGuardTunnel.Transfer transfer =
                 tunnel.transfer(TRANSFER_BYTES, TRANSFER_TIMEOUT_SECONDS, ContainerImageEndToEndTest::diagnostics);
-        assertEquals(TestFiles.sha256(transfer.sent()), TestFiles.sha256(transfer.received()),
+        assertEquals(
+                TestFiles.sha256(transfer.sent()),
+                TestFiles.sha256(transfer.received()),
                 "SHA-256 of sent and received data (seed " + transfer.seed() + ")");
 
         // The same numbers on the metrics listener (SPEC default 127.0.0.1:9108, in the relay's namespace).
@@ -172,14 +182,20 @@ class ContainerImageEndToEndTest {
         Container first = relay;
         long stopping = System.nanoTime();
         OptionalInt exit = stopContainer(first);
-        assertEquals(OptionalInt.of(0), exit, "podman stop (SIGTERM) must end the relay with status 0:\n"
-                + first.run().output());
-        assertFalse(first.run().output().contains("Exception"), "clean shutdown:\n" + first.run().output());
+        assertEquals(
+                OptionalInt.of(0),
+                exit,
+                "podman stop (SIGTERM) must end the relay with status 0:\n"
+                        + first.run().output());
+        assertFalse(
+                first.run().output().contains("Exception"),
+                "clean shutdown:\n" + first.run().output());
 
         relay = startContainer("relay2");
-        System.out.printf("container 2 after a %.1f s gap: %s%n", (System.nanoTime() - stopping) / 1e9,
-                relay.startupLine());
-        assertTrue(relay.startupLine().contains("peers=2 links=1"),
+        System.out.printf(
+                "container 2 after a %.1f s gap: %s%n", (System.nanoTime() - stopping) / 1e9, relay.startupLine());
+        assertTrue(
+                relay.startupLine().contains("peers=2 links=1"),
                 "the roster on the volume must come back: " + relay.startupLine());
         String roster = exec("cat", "/var/lib/wg-relay/wg-roster");
         assertTrue(roster.contains("link alice bob"), roster);
@@ -190,42 +206,77 @@ class ContainerImageEndToEndTest {
     @Test
     @Order(4)
     void refusesToStartWithAPublicControlListenerAndNoToken() {
-        Command.Result refused = podman.run(STARTUP, "run", "--rm", "--network", "none", "--cap-drop", "ALL",
-                "-e", "WG_RELAY_CONTROL=0.0.0.0:51821", IMAGE);
+        Command.Result refused = podman.run(
+                STARTUP,
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--cap-drop",
+                "ALL",
+                "-e",
+                "WG_RELAY_CONTROL=0.0.0.0:51821",
+                IMAGE);
         assertEquals(1, refused.exitCode(), refused.describe());
-        assertTrue(refused.stderr().contains("refusing to listen for control on non-loopback"),
-                refused.describe());
+        assertTrue(refused.stderr().contains("refusing to listen for control on non-loopback"), refused.describe());
     }
 
     @Test
     @Order(5)
     void xdpFastPathAttachesWithNetAdminAndBpfOnly() throws IOException {
-        Command.Result helper = podman.run(CTL, "run", "--rm", "--network", "none", "--entrypoint", "test",
-                IMAGE, "-x", "/opt/wg-relay/bpf/build/wg-relay-xdp-helper");
-        assertEquals(0, helper.exitCode(), "the image must ship the XDP helper (did `make -C bpf` fail "
-                + "in the build stage?) " + helper.describe());
+        Command.Result helper = podman.run(
+                CTL,
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--entrypoint",
+                "test",
+                IMAGE,
+                "-x",
+                "/opt/wg-relay/bpf/build/wg-relay-xdp-helper");
+        assertEquals(
+                0,
+                helper.exitCode(),
+                "the image must ship the XDP helper (did `make -C bpf` fail " + "in the build stage?) "
+                        + helper.describe());
         Container userspace = relay;
-        assertEquals(OptionalInt.of(0), stopContainer(userspace), userspace.run().output());
+        assertEquals(
+                OptionalInt.of(0), stopContainer(userspace), userspace.run().output());
 
         String ra = ns.relayIfA();
         String rb = ns.relayIfB();
-        relay = startContainer("relay3", List.of(
-                "--cap-add", "NET_ADMIN", "--cap-add", "BPF",
-                "--security-opt", "seccomp=" + seccompProfileAllowingBpf(),
-                "-e", "WG_RELAY_XDP_INTERFACE=" + ra + "," + rb,
-                "-e", "WG_RELAY_XDP_MODE=skb"));
+        relay = startContainer(
+                "relay3",
+                List.of(
+                        "--cap-add",
+                        "NET_ADMIN",
+                        "--cap-add",
+                        "BPF",
+                        "--security-opt",
+                        "seccomp=" + seccompProfileAllowingBpf(),
+                        "-e",
+                        "WG_RELAY_XDP_INTERFACE=" + ra + "," + rb,
+                        "-e",
+                        "WG_RELAY_XDP_MODE=skb"));
         System.out.println("container 3: " + relay.startupLine());
-        assertTrue(relay.startupLine().contains("xdp=skb"), relay.startupLine() + "\n" + relay.run().output());
+        assertTrue(
+                relay.startupLine().contains("xdp=skb"),
+                relay.startupLine() + "\n" + relay.run().output());
         awaitTunnel();
         Command.Result ping = tunnel.ping(20, "0.05");
         assertTrue(ping.succeeded() && ping.stdout().contains(" 20 received"), ping.describe() + diagnostics());
         String show = ctl("--json", "wg", "show");
         Matcher fwd = Pattern.compile("\"xdp_fwd_packets\"\\s*:\\s*(\\d+)").matcher(show);
-        assertTrue(fwd.find() && Long.parseLong(fwd.group(1)) >= 20,
+        assertTrue(
+                fwd.find() && Long.parseLong(fwd.group(1)) >= 20,
                 "the tunnel's transport data must ride the kernel: " + show);
 
         Container xdp = relay;
-        assertEquals(OptionalInt.of(0), stopContainer(xdp), "SIGTERM with XDP attached:\n" + xdp.run().output());
+        assertEquals(
+                OptionalInt.of(0),
+                stopContainer(xdp),
+                "SIGTERM with XDP attached:\n" + xdp.run().output());
         for (String nic : List.of(ra, rb)) {
             String link = ns.relay().ip("link", "show", nic).stdout();
             assertFalse(link.contains("xdp"), "the program must be detached from " + nic + ":\n" + link);
@@ -269,10 +320,11 @@ class ContainerImageEndToEndTest {
 
     private static void buildImage() {
         long start = System.nanoTime();
-        Command.Result build = Command.check(BUILD_TIMEOUT, List.of(
-                Podman.REPO.resolve("scripts/build-image.sh").toString(), "--local-base", "--tag", IMAGE));
-        System.out.printf("image %s built in %.1f s (%s)%n", IMAGE, (System.nanoTime() - start) / 1e9,
-                lastLine(build.stdout()));
+        Command.Result build = Command.check(
+                BUILD_TIMEOUT,
+                List.of(Podman.REPO.resolve("scripts/build-image.sh").toString(), "--local-base", "--tag", IMAGE));
+        System.out.printf(
+                "image %s built in %.1f s (%s)%n", IMAGE, (System.nanoTime() - start) / 1e9, lastLine(build.stdout()));
     }
 
     /** The userspace path: every capability dropped, no-new-privileges. */
@@ -282,17 +334,27 @@ class ContainerImageEndToEndTest {
 
     private static Container startContainer(String role, List<String> options) {
         String name = "wgr-" + topology.suffix() + "-" + role;
-        List<String> args = new ArrayList<>(List.of("run", "--rm", "--name", name,
-                "--network", "host",
-                "--cap-drop", "ALL",
-                "-v", volume + ":/var/lib/wg-relay",
-                "-e", "WG_RELAY_PORT=" + RELAY_PORT,
-                "-e", "WG_RELAY_WORKERS=2",
-                "-e", "WG_RELAY_JAVA_OPTS=-Xmx256m -XX:+ExitOnOutOfMemoryError"));
+        List<String> args = new ArrayList<>(List.of(
+                "run",
+                "--rm",
+                "--name",
+                name,
+                "--network",
+                "host",
+                "--cap-drop",
+                "ALL",
+                "-v",
+                volume + ":/var/lib/wg-relay",
+                "-e",
+                "WG_RELAY_PORT=" + RELAY_PORT,
+                "-e",
+                "WG_RELAY_WORKERS=2",
+                "-e",
+                "WG_RELAY_JAVA_OPTS=-Xmx256m -XX:+ExitOnOutOfMemoryError"));
         args.addAll(options);
         args.add(IMAGE);
-        ChildProcess run = topology.adopt(
-                ChildProcess.start("container " + name, podman.inNetworkOf(ns.relay(), args), Map.of()));
+        ChildProcess run =
+                topology.adopt(ChildProcess.start("container " + name, podman.inNetworkOf(ns.relay(), args), Map.of()));
         String line = run.awaitLine(l -> l.contains(RelayProcess.STARTUP_PREFIX), STARTUP);
         return new Container(name, run, line);
     }
@@ -305,8 +367,7 @@ class ContainerImageEndToEndTest {
 
     private static void removeContainersAndVolume() {
         for (String role : List.of("relay1", "relay2", "relay3")) {
-            podman.run(Duration.ofSeconds(60), "rm", "--force", "--time", "5",
-                    "wgr-" + topology.suffix() + "-" + role);
+            podman.run(Duration.ofSeconds(60), "rm", "--force", "--time", "5", "wgr-" + topology.suffix() + "-" + role);
         }
         podman.run(Duration.ofSeconds(60), "volume", "rm", "--force", volume);
     }
@@ -331,10 +392,15 @@ class ContainerImageEndToEndTest {
 
     /** GET /metrics from the relay's namespace (bash's /dev/tcp: no HTTP client in the namespace). */
     private static String scrape() {
-        Command.Result get = Command.check(Duration.ofSeconds(30), List.of(Prerequisites.which("nsenter"),
-                "--net=/run/netns/" + ns.relay().name(), "bash", "-c",
-                "exec 3<>/dev/tcp/127.0.0.1/9108 && printf 'GET /metrics HTTP/1.0\\r\\nHost: relay\\r\\n\\r\\n' >&3"
-                        + " && cat <&3"));
+        Command.Result get = Command.check(
+                Duration.ofSeconds(30),
+                List.of(
+                        Prerequisites.which("nsenter"),
+                        "--net=/run/netns/" + ns.relay().name(),
+                        "bash",
+                        "-c",
+                        "exec 3<>/dev/tcp/127.0.0.1/9108 && printf 'GET /metrics HTTP/1.0\\r\\nHost: relay\\r\\n\\r\\n' >&3"
+                                + " && cat <&3"));
         return get.stdout();
     }
 
@@ -349,7 +415,9 @@ class ContainerImageEndToEndTest {
     }
 
     private static void awaitTunnel() {
-        tunnel.awaitPing(Duration.ofSeconds(30), "a ping from alice to bob through the container",
+        tunnel.awaitPing(
+                Duration.ofSeconds(30),
+                "a ping from alice to bob through the container",
                 ContainerImageEndToEndTest::diagnostics);
     }
 

@@ -50,7 +50,8 @@ class DistributionArchiveTest {
         if (Files.isDirectory(target)) {
             try (Stream<Path> files = Files.list(target)) {
                 archive = files.filter(p -> p.getFileName().toString().matches("wg-relay-.+\\.tar\\.gz"))
-                        .findFirst().orElse(null);
+                        .findFirst()
+                        .orElse(null);
             }
         }
         if (archive == null) {
@@ -66,7 +67,9 @@ class DistributionArchiveTest {
             home = dirs.findFirst().orElseThrow();
         }
         String name = archive.getFileName().toString();
-        assertEquals(name.substring(0, name.length() - ".tar.gz".length()), home.getFileName().toString(),
+        assertEquals(
+                name.substring(0, name.length() - ".tar.gz".length()),
+                home.getFileName().toString(),
                 "the archive unpacks into one directory named like itself");
     }
 
@@ -92,9 +95,10 @@ class DistributionArchiveTest {
         Path serverLib = Podman.REPO.resolve("relay-server/target/lib");
         if (Files.isDirectory(serverLib)) {
             Set<String> expected = jarsIn(serverLib).stream()
-                    .filter(j -> !j.contains("-SNAPSHOT")).collect(Collectors.toCollection(TreeSet::new));
-            Set<String> actual = jars.stream()
-                    .filter(j -> !j.contains("-SNAPSHOT")).collect(Collectors.toCollection(TreeSet::new));
+                    .filter(j -> !j.contains("-SNAPSHOT"))
+                    .collect(Collectors.toCollection(TreeSet::new));
+            Set<String> actual =
+                    jars.stream().filter(j -> !j.contains("-SNAPSHOT")).collect(Collectors.toCollection(TreeSet::new));
             assertEquals(expected, actual, "lib/ of the archive vs relay-server/target/lib");
         }
         // The XDP helper ships when it was built before packaging.
@@ -114,13 +118,16 @@ class DistributionArchiveTest {
         Path roster = unpacked.resolve("wg-roster");
         Files.writeString(roster, "peer alice 192.0.2.7:51000\npeer bob 192.0.2.8:51000\nlink alice bob\n");
         // Configured through the environment only, as the unit and the image do.
-        try (ChildProcess relay = ChildProcess.start("dist relay", List.of(link.toString(), "serve"), Map.of(
-                "WG_RELAY_BIND", "127.0.0.1",
-                "WG_RELAY_PORT", "0",
-                "WG_RELAY_WORKERS", "1",
-                "WG_RELAY_ROSTER", roster.toString(),
-                "WG_RELAY_CONTROL", "127.0.0.1:0",
-                "WG_RELAY_METRICS", "127.0.0.1:0"))) {
+        try (ChildProcess relay = ChildProcess.start(
+                "dist relay",
+                List.of(link.toString(), "serve"),
+                Map.of(
+                        "WG_RELAY_BIND", "127.0.0.1",
+                        "WG_RELAY_PORT", "0",
+                        "WG_RELAY_WORKERS", "1",
+                        "WG_RELAY_ROSTER", roster.toString(),
+                        "WG_RELAY_CONTROL", "127.0.0.1:0",
+                        "WG_RELAY_METRICS", "127.0.0.1:0"))) {
             String line = relay.awaitLine(l -> l.contains(RelayProcess.STARTUP_PREFIX), Duration.ofSeconds(60));
             assertTrue(line.contains("peers=2 links=1"), line);
 
@@ -158,9 +165,12 @@ class DistributionArchiveTest {
 
     private static String get(String url) {
         try {
-            HttpResponse<String> response = HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(url))
+                                    .timeout(Duration.ofSeconds(10))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode(), url);
             return response.body();
         } catch (IOException e) {
@@ -173,7 +183,8 @@ class DistributionArchiveTest {
 
     private static Set<String> jarsIn(Path dir) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
-            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".jar"))
+            return files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".jar"))
                     .collect(Collectors.toCollection(TreeSet::new));
         }
     }

@@ -22,7 +22,8 @@ import org.wgrelay.it.netns.Prerequisites;
 final class Podman {
 
     /** The repository root: surefire runs this module with {@code src-test/} as working directory. */
-    static final Path REPO = Path.of(System.getProperty("user.dir")).toAbsolutePath().getParent();
+    static final Path REPO =
+            Path.of(System.getProperty("user.dir")).toAbsolutePath().getParent();
 
     private final String containersConf;
 
@@ -44,16 +45,15 @@ final class Podman {
 
     /** {@code env CONTAINERS_CONF=... podman args...}. */
     List<String> argv(List<String> args) {
-        List<String> argv = new ArrayList<>(List.of(Prerequisites.which("env"),
-                "CONTAINERS_CONF=" + containersConf, Prerequisites.which("podman")));
+        List<String> argv = new ArrayList<>(List.of(
+                Prerequisites.which("env"), "CONTAINERS_CONF=" + containersConf, Prerequisites.which("podman")));
         argv.addAll(args);
         return argv;
     }
 
     /** The argv that runs {@code podman args...} with {@code ns} as the host's network. */
     List<String> inNetworkOf(Netns ns, List<String> args) {
-        List<String> argv = new ArrayList<>(List.of(Prerequisites.which("nsenter"),
-                "--net=/run/netns/" + ns.name()));
+        List<String> argv = new ArrayList<>(List.of(Prerequisites.which("nsenter"), "--net=/run/netns/" + ns.name()));
         argv.addAll(argv(args));
         return argv;
     }

@@ -45,14 +45,25 @@ class SystemdUnitTest {
             Files.writeString(dir.resolve("wg-relay.service"), unit);
             Files.createDirectories(dir.resolve("wg-relay.service.d"));
             Files.copy(DIST.resolve("wg-relay-xdp.conf"), dir.resolve("wg-relay.service.d/xdp.conf"));
-            Command.Result verify = Command.run(Duration.ofSeconds(60), List.of(Prerequisites.which("env"),
-                    "SYSTEMD_UNIT_PATH=" + dir + ":", Prerequisites.which("systemd-analyze"), "verify",
-                    "wg-relay.service"));
+            Command.Result verify = Command.run(
+                    Duration.ofSeconds(60),
+                    List.of(
+                            Prerequisites.which("env"),
+                            "SYSTEMD_UNIT_PATH=" + dir + ":",
+                            Prerequisites.which("systemd-analyze"),
+                            "verify",
+                            "wg-relay.service"));
             assertEquals(0, verify.exitCode(), verify.describe());
             assertEquals("", verify.stderr().strip(), "systemd-analyze verify must not warn");
-            Command.Result security = Command.run(Duration.ofSeconds(60), List.of(Prerequisites.which("env"),
-                    "SYSTEMD_UNIT_PATH=" + dir + ":", Prerequisites.which("systemd-analyze"), "security",
-                    "--offline=true", "wg-relay.service"));
+            Command.Result security = Command.run(
+                    Duration.ofSeconds(60),
+                    List.of(
+                            Prerequisites.which("env"),
+                            "SYSTEMD_UNIT_PATH=" + dir + ":",
+                            Prerequisites.which("systemd-analyze"),
+                            "security",
+                            "--offline=true",
+                            "wg-relay.service"));
             String[] lines = security.stdout().strip().split("\n");
             System.out.println("systemd-analyze security (with the XDP drop-in): " + lines[lines.length - 1]);
         } finally {

@@ -41,7 +41,9 @@ import org.wgrelay.server.roster.Endpoint;
 class LoopbackForwardingTest {
     private static final String KEY_A = Base64.getEncoder().encodeToString(new byte[32]);
     private static final String KEY_B = Base64.getEncoder().encodeToString(new byte[] {
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32});
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+        31, 32
+    });
     private final Random random = new Random(42);
     private LocalRelay relay;
 
@@ -73,20 +75,33 @@ class LoopbackForwardingTest {
     }
 
     private Map<String, Object> peer(String name) {
-        return relay.daemon.status().peers().stream().filter(p -> p.get("name").equals(name)).findFirst().orElseThrow();
+        return relay.daemon.status().peers().stream()
+                .filter(p -> p.get("name").equals(name))
+                .findFirst()
+                .orElseThrow();
     }
 
     @Test
     void forwardsEveryMessageTypeBothWaysByteForByteFromTheRelayPort() throws Exception {
         relay = LocalRelay.loopback("127.0.0.1", 2, false);
-        try (DatagramSocket alice = socket("127.0.0.1"); DatagramSocket bob = socket("127.0.0.1")) {
-            assertTrue(relay.daemon.roster().addPeer("alice", endpointOf(alice), null, "laptop").ok());
-            assertTrue(relay.daemon.roster().addPeer("bob", endpointOf(bob), null, null).ok());
+        try (DatagramSocket alice = socket("127.0.0.1");
+                DatagramSocket bob = socket("127.0.0.1")) {
+            assertTrue(relay.daemon
+                    .roster()
+                    .addPeer("alice", endpointOf(alice), null, "laptop")
+                    .ok());
+            assertTrue(relay.daemon
+                    .roster()
+                    .addPeer("bob", endpointOf(bob), null, null)
+                    .ok());
             assertTrue(relay.daemon.roster().addLink("alice", "bob").ok());
             InetSocketAddress relayAddr = relay.udpAddress("127.0.0.1");
 
-            List<byte[]> aliceToBob = List.of(WgDatagrams.initiation(random), WgDatagrams.cookie(random),
-                    WgDatagrams.transport(32, random), WgDatagrams.transport(1452, random),
+            List<byte[]> aliceToBob = List.of(
+                    WgDatagrams.initiation(random),
+                    WgDatagrams.cookie(random),
+                    WgDatagrams.transport(32, random),
+                    WgDatagrams.transport(1452, random),
                     WgDatagrams.transport(9000, random));
             for (byte[] payload : aliceToBob) {
                 send(alice, payload, relayAddr);
@@ -117,8 +132,10 @@ class LoopbackForwardingTest {
     @Test
     void countsEachDropReasonOnceAndForwardsNothingItDrops() throws Exception {
         relay = LocalRelay.loopback("127.0.0.1", 2, false);
-        try (DatagramSocket alice = socket("127.0.0.1"); DatagramSocket bob = socket("127.0.0.1");
-                DatagramSocket carol = socket("127.0.0.1"); DatagramSocket stranger = socket("127.0.0.3");
+        try (DatagramSocket alice = socket("127.0.0.1");
+                DatagramSocket bob = socket("127.0.0.1");
+                DatagramSocket carol = socket("127.0.0.1");
+                DatagramSocket stranger = socket("127.0.0.3");
                 DatagramSocket blocked = socket("127.0.0.4")) {
             relay.daemon.roster().addPeer("alice", endpointOf(alice), null, null);
             relay.daemon.roster().addPeer("bob", endpointOf(bob), null, null);
@@ -127,17 +144,23 @@ class LoopbackForwardingTest {
             relay.daemon.blocklist().block(InetAddress.getByName("127.0.0.4"), relay.clock.get() + 60_000, 2);
             InetSocketAddress relayAddr = relay.udpAddress("127.0.0.1");
 
-            send(stranger, WgDatagrams.transport(64, random), relayAddr);   // drop_unknown_src
-            send(stranger, WgDatagrams.response(random), relayAddr);       // drop_unknown_src
-            send(stranger, WgDatagrams.initiation(random), relayAddr);     // drop_handshake_no_pubkey_match
-            send(alice, new byte[] {4, 0, 0, 0, 1}, relayAddr);            // drop_not_wg_shaped (too short)
+            send(stranger, WgDatagrams.transport(64, random), relayAddr); // drop_unknown_src
+            send(stranger, WgDatagrams.response(random), relayAddr); // drop_unknown_src
+            send(stranger, WgDatagrams.initiation(random), relayAddr); // drop_handshake_no_pubkey_match
+            send(alice, new byte[] {4, 0, 0, 0, 1}, relayAddr); // drop_not_wg_shaped (too short)
             send(alice, WgDatagrams.shaped(0x0104, 64, random), relayAddr); // reserved byte set
-            send(carol, WgDatagrams.transport(64, random), relayAddr);      // drop_no_link
-            send(blocked, WgDatagrams.transport(64, random), relayAddr);    // drop_blocklisted
+            send(carol, WgDatagrams.transport(64, random), relayAddr); // drop_no_link
+            send(blocked, WgDatagrams.transport(64, random), relayAddr); // drop_blocklisted
 
             // rx_packets is counted before the verdict, so wait for the verdicts themselves.
-            await("seven verdicts", () -> relay.show("drop_unknown_src") + relay.show("drop_handshake_no_pubkey_match")
-                    + relay.show("drop_not_wg_shaped") + relay.show("drop_no_link") + relay.show("drop_blocklisted") == 7);
+            await(
+                    "seven verdicts",
+                    () -> relay.show("drop_unknown_src")
+                                    + relay.show("drop_handshake_no_pubkey_match")
+                                    + relay.show("drop_not_wg_shaped")
+                                    + relay.show("drop_no_link")
+                                    + relay.show("drop_blocklisted")
+                            == 7);
             assertEquals(7, relay.show("rx_packets"));
             assertEquals(2, relay.show("drop_unknown_src"));
             assertEquals(1, relay.show("drop_handshake_no_pubkey_match"));
@@ -181,10 +204,17 @@ class LoopbackForwardingTest {
     @Test
     void aFloodOfForgedInitiationsIsCountedAsUnmatchedOrRateLimitedAndNoneIsForwarded() throws Exception {
         relay = LocalRelay.loopback("127.0.0.1", 2, false);
-        try (DatagramSocket alice = socket("127.0.0.1"); DatagramSocket bob = socket("127.0.0.1");
+        try (DatagramSocket alice = socket("127.0.0.1");
+                DatagramSocket bob = socket("127.0.0.1");
                 DatagramSocket forger = socket("127.0.0.5")) {
-            assertTrue(relay.daemon.roster().addPeer("alice", endpointOf(alice), KEY_A, null).ok());
-            assertTrue(relay.daemon.roster().addPeer("bob", endpointOf(bob), KEY_B, null).ok());
+            assertTrue(relay.daemon
+                    .roster()
+                    .addPeer("alice", endpointOf(alice), KEY_A, null)
+                    .ok());
+            assertTrue(relay.daemon
+                    .roster()
+                    .addPeer("bob", endpointOf(bob), KEY_B, null)
+                    .ok());
             assertTrue(relay.daemon.roster().addLink("alice", "bob").ok());
             InetSocketAddress relayAddr = relay.udpAddress("127.0.0.1");
             int flood = 50_000;
@@ -202,19 +232,23 @@ class LoopbackForwardingTest {
                 }
             }
             long arrived = flood - (UdpSnmp.receiveBufferErrors() - lostBefore);
-            await("every initiation that arrived has its verdict", () -> relay.show("drop_handshake_no_pubkey_match")
-                    + relay.show("drop_handshake_rate_limited") == arrived);
+            await(
+                    "every initiation that arrived has its verdict",
+                    () -> relay.show("drop_handshake_no_pubkey_match") + relay.show("drop_handshake_rate_limited")
+                            == arrived);
 
             long unmatched = relay.show("drop_handshake_no_pubkey_match");
             long limited = relay.show("drop_handshake_rate_limited");
-            String why = "sent " + flood + ", arrived " + arrived + ", unmatched " + unmatched + ", rate-limited "
-                    + limited;
+            String why =
+                    "sent " + flood + ", arrived " + arrived + ", unmatched " + unmatched + ", rate-limited " + limited;
             assertEquals(arrived, relay.show("rx_packets"), why);
             assertTrue(unmatched >= 1 && unmatched <= 4 * 6, "at most 4 searches in each of 6 seconds; " + why);
             assertEquals(0, relay.show("drop_unknown_src"), why);
             assertEquals(0, relay.show("fwd_packets"), why);
             DropSourceTable.Row row = relay.daemon.udp().dropSources().stream()
-                    .filter(r -> r.ip().getHostAddress().equals("127.0.0.5")).findFirst().orElseThrow();
+                    .filter(r -> r.ip().getHostAddress().equals("127.0.0.5"))
+                    .findFirst()
+                    .orElseThrow();
             assertEquals(unmatched, row.noPubkeyMatch());
             assertEquals(limited, row.handshakeRateLimited());
             for (DatagramSocket peer : List.of(alice, bob)) {
@@ -240,10 +274,13 @@ class LoopbackForwardingTest {
         }
         List<DropSourceTable.Row> rows = relay.daemon.udp().dropSources();
         assertEquals(DropSourceTable.CAPACITY, rows.size());
-        assertTrue(rows.stream().noneMatch(r -> r.ip().getHostAddress().equals("127.0.10.1")),
+        assertTrue(
+                rows.stream().noneMatch(r -> r.ip().getHostAddress().equals("127.0.10.1")),
                 "the least recently seen source was evicted");
         assertEquals("127.0.11.100", rows.get(0).ip().getHostAddress(), "most recent first");
-        assertEquals("127.0.10.45", rows.get(rows.size() - 1).ip().getHostAddress(),
+        assertEquals(
+                "127.0.10.45",
+                rows.get(rows.size() - 1).ip().getHostAddress(),
                 "exactly the oldest 44 sources are gone");
     }
 
@@ -255,7 +292,8 @@ class LoopbackForwardingTest {
         traceLog.addAppender(lines);
         try {
             relay = LocalRelay.loopback("127.0.0.1", 1, true);
-            try (DatagramSocket alice = socket("127.0.0.1"); DatagramSocket bob = socket("127.0.0.1")) {
+            try (DatagramSocket alice = socket("127.0.0.1");
+                    DatagramSocket bob = socket("127.0.0.1")) {
                 String key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
                 relay.daemon.roster().addPeer("alice", endpointOf(alice), key, null);
                 relay.daemon.roster().addPeer("bob", endpointOf(bob), null, null);
@@ -264,10 +302,15 @@ class LoopbackForwardingTest {
                 send(alice, payload, relay.udpAddress("127.0.0.1"));
                 receive(bob);
                 await("two trace lines", () -> lines.list.size() >= 2);
-                String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(payload)).substring(0, 32);
-                assertEquals("trace ingress sha256=" + hash + " len=200 type=4 src_peer=alice src_pubkey="
-                        + key.substring(0, 12) + " dst_peer=bob dst_pubkey=[--]", lines.list.get(0).getFormattedMessage());
-                assertEquals("trace egress sha256=" + hash + " len=200 type=4 src_peer=alice dst_peer=bob",
+                String hash = HexFormat.of()
+                        .formatHex(MessageDigest.getInstance("SHA-256").digest(payload))
+                        .substring(0, 32);
+                assertEquals(
+                        "trace ingress sha256=" + hash + " len=200 type=4 src_peer=alice src_pubkey="
+                                + key.substring(0, 12) + " dst_peer=bob dst_pubkey=[--]",
+                        lines.list.get(0).getFormattedMessage());
+                assertEquals(
+                        "trace egress sha256=" + hash + " len=200 type=4 src_peer=alice dst_peer=bob",
                         lines.list.get(1).getFormattedMessage());
             }
         } finally {
@@ -278,7 +321,8 @@ class LoopbackForwardingTest {
     @Test
     void dualStackSocketMatchesIpv4PeersAndIpv6Peers() throws Exception {
         relay = LocalRelay.loopback("::", 2, false);
-        try (DatagramSocket v4 = socket("127.0.0.1"); DatagramSocket v6 = socket("::1")) {
+        try (DatagramSocket v4 = socket("127.0.0.1");
+                DatagramSocket v6 = socket("::1")) {
             relay.daemon.roster().addPeer("four", endpointOf(v4), null, null);
             relay.daemon.roster().addPeer("six", endpointOf(v6), null, null);
             relay.daemon.roster().addLink("four", "six");
@@ -304,7 +348,8 @@ class LoopbackForwardingTest {
     @Test
     void removingTheLinkStopsForwardingAtOnce() throws Exception {
         relay = LocalRelay.loopback("127.0.0.1", 2, false);
-        try (DatagramSocket alice = socket("127.0.0.1"); DatagramSocket bob = socket("127.0.0.1")) {
+        try (DatagramSocket alice = socket("127.0.0.1");
+                DatagramSocket bob = socket("127.0.0.1")) {
             relay.daemon.roster().addPeer("alice", endpointOf(alice), null, null);
             relay.daemon.roster().addPeer("bob", endpointOf(bob), null, null);
             relay.daemon.roster().addLink("alice", "bob");
@@ -316,7 +361,8 @@ class LoopbackForwardingTest {
             await("drop_no_link", () -> relay.show("drop_no_link") == 1);
             assertNull(peer("alice").get("linked_to"));
             assertEquals(1L, peer("alice").get("drop_no_link"));
-            String file = java.nio.file.Files.readString(relay.daemon.roster().file().path());
+            String file =
+                    java.nio.file.Files.readString(relay.daemon.roster().file().path());
             Matcher links = Pattern.compile("(?m)^link ").matcher(file);
             assertTrue(!links.find(), "the roster file no longer has the link:\n" + file);
         }

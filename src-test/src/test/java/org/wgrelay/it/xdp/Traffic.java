@@ -22,8 +22,8 @@ final class Traffic {
      * {@code to} receives exactly them, in order, each from {@code relaySource}:{@link
      * XdpRig#RELAY_PORT}. Datagrams whose hex is in {@code ignore} (probes) are skipped.
      */
-    static void relayed(UdpAgent from, String relayIp, List<byte[]> payloads, UdpAgent to, String relaySource,
-            Set<String> ignore) {
+    static void relayed(
+            UdpAgent from, String relayIp, List<byte[]> payloads, UdpAgent to, String relaySource, Set<String> ignore) {
         from.sendAll(relayIp, RELAY_PORT, payloads);
         List<Received> got = new ArrayList<>();
         while (got.size() < payloads.size()) {
@@ -33,7 +33,9 @@ final class Traffic {
                 }
             }
         }
-        assertEquals(payloads.stream().map(HexFormat.of()::formatHex).toList(), hexes(got, ignore),
+        assertEquals(
+                payloads.stream().map(HexFormat.of()::formatHex).toList(),
+                hexes(got, ignore),
                 "payloads at " + to + " (sent by " + from + ")");
         for (Received r : got) {
             assertEquals(relaySource + ":" + RELAY_PORT, r.source(), "source of a datagram at " + to);
@@ -42,6 +44,9 @@ final class Traffic {
 
     /** The payloads in hex, those in {@code ignore} left out. */
     static List<String> hexes(List<Received> received, Set<String> ignore) {
-        return received.stream().map(Received::hex).filter(h -> !ignore.contains(h)).toList();
+        return received.stream()
+                .map(Received::hex)
+                .filter(h -> !ignore.contains(h))
+                .toList();
     }
 }

@@ -64,8 +64,8 @@ final class UdpAgent implements AutoCloseable {
 
     /** Starts the agent in {@code ns} and returns once its socket is bound. */
     static UdpAgent start(Netns ns, String ip, int port) {
-        List<String> argv = ns.inside(JavaCommand.of(List.of("-Xmx32m", "-XX:TieredStopAtLevel=1"),
-                UdpAgent.class.getName(), ip, Integer.toString(port)));
+        List<String> argv = ns.inside(JavaCommand.of(
+                List.of("-Xmx32m", "-XX:TieredStopAtLevel=1"), UdpAgent.class.getName(), ip, Integer.toString(port)));
         Process process;
         try {
             process = new ProcessBuilder(argv).redirectErrorStream(true).start();
@@ -86,8 +86,8 @@ final class UdpAgent implements AutoCloseable {
     }
 
     private void readOutput() {
-        try (BufferedReader out = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = out.readLine()) != null; ) {
                 String[] f = line.split(" ");
                 synchronized (this) {
@@ -179,8 +179,8 @@ final class UdpAgent implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.holds()) {
             if (eof) {
-                throw new IllegalStateException(label + " exited while waiting for " + what
-                        + "; output: " + otherLines);
+                throw new IllegalStateException(
+                        label + " exited while waiting for " + what + "; output: " + otherLines);
             }
             long left = deadline - System.nanoTime();
             if (left <= 0) {
@@ -222,27 +222,29 @@ final class UdpAgent implements AutoCloseable {
 
     /** The agent itself: {@code UdpAgent IP PORT}, run in a namespace. */
     public static void main(String[] args) throws Exception {
-        DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(args[0]),
-                Integer.parseInt(args[1])));
+        DatagramSocket socket =
+                new DatagramSocket(new InetSocketAddress(InetAddress.getByName(args[0]), Integer.parseInt(args[1])));
         Object out = new Object();
-        Thread receiver = new Thread(() -> {
-            byte[] buf = new byte[65536];
-            DatagramPacket packet = new DatagramPacket(buf, buf.length);
-            while (true) {
-                try {
-                    packet.setLength(buf.length);
-                    socket.receive(packet);
-                } catch (IOException e) {
-                    return; // closed at exit
-                }
-                String line = "recv " + packet.getAddress().getHostAddress() + ":" + packet.getPort() + " "
-                        + HexFormat.of().formatHex(Arrays.copyOf(packet.getData(), packet.getLength()));
-                synchronized (out) {
-                    System.out.println(line);
-                    System.out.flush();
-                }
-            }
-        }, "receiver");
+        Thread receiver = new Thread(
+                () -> {
+                    byte[] buf = new byte[65536];
+                    DatagramPacket packet = new DatagramPacket(buf, buf.length);
+                    while (true) {
+                        try {
+                            packet.setLength(buf.length);
+                            socket.receive(packet);
+                        } catch (IOException e) {
+                            return; // closed at exit
+                        }
+                        String line = "recv " + packet.getAddress().getHostAddress() + ":" + packet.getPort() + " "
+                                + HexFormat.of().formatHex(Arrays.copyOf(packet.getData(), packet.getLength()));
+                        synchronized (out) {
+                            System.out.println(line);
+                            System.out.flush();
+                        }
+                    }
+                },
+                "receiver");
         receiver.setDaemon(true);
         receiver.start();
         synchronized (out) {
@@ -254,7 +256,9 @@ final class UdpAgent implements AutoCloseable {
             String[] f = line.split(" ");
             if (f[0].equals("send")) {
                 byte[] payload = HexFormat.of().parseHex(f[3]);
-                socket.send(new DatagramPacket(payload, payload.length,
+                socket.send(new DatagramPacket(
+                        payload,
+                        payload.length,
                         new InetSocketAddress(InetAddress.getByName(f[1]), Integer.parseInt(f[2]))));
             } else if (f[0].equals("sync")) {
                 synchronized (out) {

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.wgrelay.it.netns.Await;
 import org.wgrelay.it.netns.Command;
 import org.wgrelay.it.netns.Prerequisites;
-import org.wgrelay.it.netns.RelayProcess;
 import org.wgrelay.it.netns.RelayControl;
 import org.wgrelay.it.netns.RelayControl.Counters;
+import org.wgrelay.it.netns.RelayProcess;
 
 /**
  * {@code --xdp-mode} and {@code --xdp-interface} as an operator meets them: what each mode
@@ -56,9 +56,7 @@ class XdpAttachModesTest {
         XdpRig.enforcePrerequisites(false);
         rig = XdpRig.create();
         roster = rig.roster(
-                "peer alice " + ALICE + ":" + PEER_PORT,
-                "peer bob " + BOB + ":" + PEER_PORT,
-                "link alice bob");
+                "peer alice " + ALICE + ":" + PEER_PORT, "peer bob " + BOB + ":" + PEER_PORT, "link alice bob");
         alice = rig.udpAgent(rig.aliceNs, ALICE, PEER_PORT);
         bob = rig.udpAgent(rig.bobNs, BOB, PEER_PORT);
     }
@@ -116,10 +114,17 @@ class XdpAttachModesTest {
         relay = rig.startRelay(roster, "--xdp-interface", bridge, "--xdp-mode", "auto");
         assertStartupSays("skb");
         assertAttachLine(bridge, "skb");
-        assertTrue(relay.output().contains("xdp auto mode on " + bridge + ": native attach failed (drv:"),
+        assertTrue(
+                relay.output().contains("xdp auto mode on " + bridge + ": native attach failed (drv:"),
                 "the fallback must be logged with drv's reason:\n" + relay.output());
         assertTrue(rig.genericXdpOn(rig.relayNs, bridge), "ip link must show xdpgeneric on " + bridge);
-        assertEquals("skb", RelayControl.of(relay, rig.relayNs).show().json().path("xdp_mode").asText());
+        assertEquals(
+                "skb",
+                RelayControl.of(relay, rig.relayNs)
+                        .show()
+                        .json()
+                        .path("xdp_mode")
+                        .asText());
         assertEquals(0, relay.stop(), relay.output());
         awaitNoXdpOn(bridge);
         assertEquals(List.of(), rig.processesInRelayNs(), "processes left in the relay namespace");
@@ -132,21 +137,33 @@ class XdpAttachModesTest {
         assertAttachLine(bridge, "skb");
         assertAttachLine(rig.relayIfA, "drv");
         assertStartupSays("skb");
-        assertEquals("skb", RelayControl.of(relay, rig.relayNs).show().json().path("xdp_mode").asText());
+        assertEquals(
+                "skb",
+                RelayControl.of(relay, rig.relayNs)
+                        .show()
+                        .json()
+                        .path("xdp_mode")
+                        .asText());
     }
 
     @Test
     void offModeWithAnInterfaceAttachesNothingAndForwardsInUserspace() {
         relay = rig.startRelayOnBothVeths(roster, "off");
         assertStartupSays("off");
-        assertTrue(rig.xdpOn(rig.relayNs, rig.relayIfA).isEmpty() && rig.xdpOn(rig.relayNs, rig.relayIfB).isEmpty(),
+        assertTrue(
+                rig.xdpOn(rig.relayNs, rig.relayIfA).isEmpty()
+                        && rig.xdpOn(rig.relayNs, rig.relayIfB).isEmpty(),
                 rig.relayNs.ip("-d", "link", "show").stdout());
-        assertTrue(rig.processesInRelayNs().stream().noneMatch(p -> p.contains("wg-relay-xdp-helper")),
+        assertTrue(
+                rig.processesInRelayNs().stream().noneMatch(p -> p.contains("wg-relay-xdp-helper")),
                 "no helper may run with --xdp-mode off: " + rig.processesInRelayNs());
         RelayControl control = RelayControl.of(relay, rig.relayNs);
         Counters before = control.show();
-        assertFalse(before.json().path("xdp_attached").asBoolean(true), before.json().toString());
-        assertEquals("off", before.json().path("xdp_mode").asText(), before.json().toString());
+        assertFalse(
+                before.json().path("xdp_attached").asBoolean(true),
+                before.json().toString());
+        assertEquals(
+                "off", before.json().path("xdp_mode").asText(), before.json().toString());
         for (String key : List.of("xdp_rx_packets", "xdp_fwd_packets", "xdp_pass_no_peer", "xdp_pass_no_mac")) {
             assertFalse(before.json().has(key), key + " must be absent with XDP off: " + before.json());
         }
@@ -178,7 +195,8 @@ class XdpAttachModesTest {
         assertNotEquals(0, run.exitCode(), run.describe());
         List<String> stderr = run.stderr().lines().toList();
         assertEquals(1, stderr.size(), "exactly one line on stderr: " + run.describe());
-        assertTrue(stderr.get(0).startsWith("xdp_attach_failed iface=" + missing + " ifindex=0 mode=skb "),
+        assertTrue(
+                stderr.get(0).startsWith("xdp_attach_failed iface=" + missing + " ifindex=0 mode=skb "),
                 run.describe());
         assertEquals(List.of(), rig.xdpOn(rig.relayNs, rig.relayIfA), "the first NIC's attach must be undone");
         assertEquals(List.of(), rig.processesInRelayNs(), "nothing may keep running after a refused start");
@@ -190,8 +208,11 @@ class XdpAttachModesTest {
         assertNotEquals(0, run.exitCode(), run.describe());
         List<String> stderr = run.stderr().lines().toList();
         assertEquals(1, stderr.size(), "exactly one line on stderr: " + run.describe());
-        assertTrue(stderr.get(0).contains("--xdp-mode") && stderr.get(0).contains("turbo")
-                && stderr.get(0).contains("drv, skb, auto or off"), run.describe());
+        assertTrue(
+                stderr.get(0).contains("--xdp-mode")
+                        && stderr.get(0).contains("turbo")
+                        && stderr.get(0).contains("drv, skb, auto or off"),
+                run.describe());
         assertFalse(run.stdout().contains(RelayProcess.STARTUP_PREFIX), run.describe());
         assertEquals(List.of(), rig.xdpOn(rig.relayNs, rig.relayIfA));
     }
@@ -200,16 +221,24 @@ class XdpAttachModesTest {
     void aKilledRelayLeavesNoProgramAttached() {
         relay = rig.startRelayOnBothVeths(roster, "drv");
         assertFalse(rig.xdpOn(rig.relayNs, rig.relayIfA).isEmpty(), "attached before the kill");
-        List<ProcessHandle> helpers = ProcessHandle.of(relay.pid()).orElseThrow().children()
-                .filter(p -> p.info().command().map(c -> c.endsWith("wg-relay-xdp-helper")).orElse(false))
+        List<ProcessHandle> helpers = ProcessHandle.of(relay.pid())
+                .orElseThrow()
+                .children()
+                .filter(p -> p.info()
+                        .command()
+                        .map(c -> c.endsWith("wg-relay-xdp-helper"))
+                        .orElse(false))
                 .toList();
         assertEquals(1, helpers.size(), "the relay runs one helper: " + rig.processesInRelayNs());
 
         // SIGKILL the JVM alone: its pipes close, and the helper must detach and exit by itself.
         ProcessHandle.of(relay.pid()).orElseThrow().destroyForcibly();
         rig.awaitNoXdpOnRelayVeths(DETACH, "after the relay JVM was SIGKILLed");
-        Await.until(DETACH, "the helper to exit after its JVM died",
-                () -> !helpers.get(0).isAlive(), () -> rig.processesInRelayNs().toString());
+        Await.until(
+                DETACH,
+                "the helper to exit after its JVM died",
+                () -> !helpers.get(0).isAlive(),
+                () -> rig.processesInRelayNs().toString());
         assertEquals(137, relay.stop(), "a SIGKILLed JVM exits 128+9");
     }
 
@@ -224,7 +253,9 @@ class XdpAttachModesTest {
         RelayControl control = RelayControl.of(relay, rig.relayNs);
         ProcessHandle helper = helperOf(relay).orElseThrow();
         helper.destroyForcibly();
-        Await.until(DETACH, "a new helper, the program back on both veths, and wg show saying xdp_attached=true",
+        Await.until(
+                DETACH,
+                "a new helper, the program back on both veths, and wg show saying xdp_attached=true",
                 () -> helperOf(relay).filter(h -> h.pid() != helper.pid()).isPresent()
                         && !rig.xdpOn(rig.relayNs, rig.relayIfA).isEmpty()
                         && !rig.xdpOn(rig.relayNs, rig.relayIfB).isEmpty()
@@ -235,8 +266,13 @@ class XdpAttachModesTest {
 
     /** The relay's XDP helper process, if one runs. */
     private static Optional<ProcessHandle> helperOf(RelayProcess relay) {
-        return ProcessHandle.of(relay.pid()).orElseThrow().children()
-                .filter(p -> p.info().command().map(c -> c.endsWith("wg-relay-xdp-helper")).orElse(false))
+        return ProcessHandle.of(relay.pid())
+                .orElseThrow()
+                .children()
+                .filter(p -> p.info()
+                        .command()
+                        .map(c -> c.endsWith("wg-relay-xdp-helper"))
+                        .orElse(false))
                 .findFirst();
     }
 
@@ -250,8 +286,8 @@ class XdpAttachModesTest {
         if (rig.relayNs.ip("link", "show").stdout().contains(bridge)) {
             return bridge;
         }
-        Command.Result added = rig.relayNs.tryExec(Duration.ofSeconds(20),
-                Prerequisites.which("ip"), "link", "add", bridge, "type", "bridge");
+        Command.Result added = rig.relayNs.tryExec(
+                Duration.ofSeconds(20), Prerequisites.which("ip"), "link", "add", bridge, "type", "bridge");
         Assumptions.assumeTrue(added.succeeded(), "cannot create a bridge here: " + added.describe());
         rig.relayNs.ip("addr", "add", "10.250.9.1/24", "dev", bridge);
         rig.relayNs.ip("link", "set", bridge, "up");
@@ -259,8 +295,11 @@ class XdpAttachModesTest {
     }
 
     private static void awaitNoXdpOn(String nic) {
-        Await.until(DETACH, "no XDP on " + nic + " after the relay stopped",
-                () -> rig.xdpOn(rig.relayNs, nic).isEmpty(), () -> rig.relayNs.ip("-d", "link", "show").stdout());
+        Await.until(
+                DETACH,
+                "no XDP on " + nic + " after the relay stopped",
+                () -> rig.xdpOn(rig.relayNs, nic).isEmpty(),
+                () -> rig.relayNs.ip("-d", "link", "show").stdout());
     }
 
     /** Runs {@code serve} with the helper's environment to completion; stdout and stderr apart. */
@@ -276,7 +315,8 @@ class XdpAttachModesTest {
     private void assertAttachLine(String nic, String mode) {
         Pattern line = Pattern.compile("(^|\\s)xdp_attached iface=" + nic + " ifindex=\\d+ mode=" + mode
                 + " driver=\\S+ kernel=" + Pattern.quote(XdpRig.kernelRelease()) + "$");
-        assertTrue(relay.output().lines().anyMatch(l -> line.matcher(l).find()),
+        assertTrue(
+                relay.output().lines().anyMatch(l -> line.matcher(l).find()),
                 "no xdp_attached line for " + nic + " in mode " + mode + ":\n" + relay.output());
     }
 
@@ -287,10 +327,13 @@ class XdpAttachModesTest {
         Traffic.relayed(bob, RELAY_B, WG.transports(1), alice, RELAY_A, NO_PROBES);
         Traffic.relayed(alice, RELAY_A, WG.dataMix(10), bob, RELAY_B, NO_PROBES);
         Traffic.relayed(bob, RELAY_B, WG.dataMix(10), alice, RELAY_A, NO_PROBES);
-        Counters after = control.awaitShow(Duration.ofSeconds(20), "xdp_rx_packets +22",
+        Counters after = control.awaitShow(
+                Duration.ofSeconds(20),
+                "xdp_rx_packets +22",
                 c -> c.since(before, "xdp_rx_packets") >= 22 && c.get("rx_packets") == c.get("xdp_rx_packets"));
         assertEquals(22, after.since(before, "fwd_packets"), after.json().toString());
-        assertTrue(after.since(before, "xdp_fwd_packets") >= 20,
+        assertTrue(
+                after.since(before, "xdp_fwd_packets") >= 20,
                 "the kernel forwards all but the datagrams that find no MAC: " + after.json());
     }
 }

@@ -26,10 +26,10 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.wgrelay.it.netns.RelayProcess;
 import org.wgrelay.it.netns.RelayControl;
-import org.wgrelay.it.xdp.UdpAgent.Received;
 import org.wgrelay.it.netns.RelayControl.Counters;
+import org.wgrelay.it.netns.RelayProcess;
+import org.wgrelay.it.xdp.UdpAgent.Received;
 
 /**
  * The XDP fast path on real veths (native mode): which datagrams the kernel forwards, which it
@@ -48,6 +48,7 @@ class XdpForwardingTest {
     private static final int ALICE_NEW_PORT = 40002;
     /** A second address on alice's veth: a source the operator blocklists. */
     private static final String MALLORY = "10.250.1.66";
+
     private static final Duration COUNTERS = Duration.ofSeconds(20);
 
     private static XdpRig rig;
@@ -57,6 +58,7 @@ class XdpForwardingTest {
     private static UdpAgent bob;
     /** Alice's socket on {@link #ALICE_NEW_PORT}, once the operator moved her there. */
     private static UdpAgent aliceMoved;
+
     private static final List<UdpAgent> AGENTS = new ArrayList<>();
     private static final long SEED = new SplittableRandom().nextLong();
     private static final WgPayloads WG = new WgPayloads(SEED);
@@ -69,9 +71,7 @@ class XdpForwardingTest {
         System.out.println("XdpForwardingTest payload seed " + SEED);
         rig = XdpRig.create();
         Path roster = rig.roster(
-                "peer alice " + ALICE + ":" + PEER_PORT,
-                "peer bob " + BOB + ":" + PEER_PORT,
-                "link alice bob");
+                "peer alice " + ALICE + ":" + PEER_PORT, "peer bob " + BOB + ":" + PEER_PORT, "link alice bob");
         relay = rig.startRelayOnBothVeths(roster, "drv");
         control = RelayControl.of(relay, rig.relayNs);
         alice = agent(ALICE, PEER_PORT, true);
@@ -98,13 +98,18 @@ class XdpForwardingTest {
         String output = relay.output();
         assertTrue(relay.startupLine().contains(" xdp=drv "), relay.startupLine());
         for (String nic : List.of(rig.relayIfA, rig.relayIfB)) {
-            String ifindex = rig.relayNs.exec(Duration.ofSeconds(20), "cat", "/sys/class/net/" + nic + "/ifindex")
-                    .stdout().strip();
-            Pattern line = Pattern.compile("(^|\\s)xdp_attached iface=" + nic + " ifindex=" + ifindex
-                    + " mode=drv driver=\\? kernel=" + Pattern.quote(XdpRig.kernelRelease()) + "$", Pattern.MULTILINE);
+            String ifindex = rig.relayNs
+                    .exec(Duration.ofSeconds(20), "cat", "/sys/class/net/" + nic + "/ifindex")
+                    .stdout()
+                    .strip();
+            Pattern line = Pattern.compile(
+                    "(^|\\s)xdp_attached iface=" + nic + " ifindex=" + ifindex + " mode=drv driver=\\? kernel="
+                            + Pattern.quote(XdpRig.kernelRelease()) + "$",
+                    Pattern.MULTILINE);
             assertTrue(line.matcher(output.replace("  | ", "")).find(), "no attach line for " + nic + ":\n" + output);
             List<String> xdp = rig.xdpOn(rig.relayNs, nic);
-            assertTrue(xdp.stream().anyMatch(l -> l.contains("prog/xdp") && l.contains("name wg_relay_xdp")),
+            assertTrue(
+                    xdp.stream().anyMatch(l -> l.contains("prog/xdp") && l.contains("name wg_relay_xdp")),
                     "ip link on " + nic + ": " + xdp);
             assertFalse(rig.genericXdpOn(rig.relayNs, nic), nic + " must run native, not generic, XDP");
         }
@@ -152,13 +157,25 @@ class XdpForwardingTest {
         // wg peer list adds the kernel's per-endpoint counts to userspace's.
         JsonNode aliceAfter = control.peer("alice");
         long aliceBytes = WgPayloads.bytes(firstAb) + WgPayloads.bytes(ab);
-        assertEquals(1 + ab.size(), aliceAfter.path("rx_packets").asLong() - aliceBefore.path("rx_packets").asLong(),
+        assertEquals(
+                1 + ab.size(),
+                aliceAfter.path("rx_packets").asLong()
+                        - aliceBefore.path("rx_packets").asLong(),
                 "alice rx_packets " + aliceBefore + " -> " + aliceAfter);
-        assertEquals(1 + ab.size(), aliceAfter.path("fwd_packets").asLong() - aliceBefore.path("fwd_packets").asLong(),
+        assertEquals(
+                1 + ab.size(),
+                aliceAfter.path("fwd_packets").asLong()
+                        - aliceBefore.path("fwd_packets").asLong(),
                 "alice fwd_packets " + aliceBefore + " -> " + aliceAfter);
-        assertEquals(aliceBytes, aliceAfter.path("rx_bytes").asLong() - aliceBefore.path("rx_bytes").asLong(),
+        assertEquals(
+                aliceBytes,
+                aliceAfter.path("rx_bytes").asLong()
+                        - aliceBefore.path("rx_bytes").asLong(),
                 "alice rx_bytes " + aliceBefore + " -> " + aliceAfter);
-        assertEquals(aliceBytes, aliceAfter.path("fwd_bytes").asLong() - aliceBefore.path("fwd_bytes").asLong(),
+        assertEquals(
+                aliceBytes,
+                aliceAfter.path("fwd_bytes").asLong()
+                        - aliceBefore.path("fwd_bytes").asLong(),
                 "alice fwd_bytes " + aliceBefore + " -> " + aliceAfter);
     }
 
@@ -184,11 +201,14 @@ class XdpForwardingTest {
     void datagramsThatAreNotWireGuardShapedAreDroppedInTheKernel() {
         Counters before = control.settled();
         long upBefore = rig.udpInDatagrams();
-        alice.sendAll(RELAY_A, RELAY_PORT, List.of(
-                WG.ofType(9, 100), // no such message type
-                WG.ofType(4, 20), // transport shorter than its header and tag
-                WG.ofType(1, 100), // initiation of the wrong length
-                WG.ofType(4 | 0x100, 100))); // a non-zero reserved byte
+        alice.sendAll(
+                RELAY_A,
+                RELAY_PORT,
+                List.of(
+                        WG.ofType(9, 100), // no such message type
+                        WG.ofType(4, 20), // transport shorter than its header and tag
+                        WG.ofType(1, 100), // initiation of the wrong length
+                        WG.ofType(4 | 0x100, 100))); // a non-zero reserved byte
 
         Counters after = awaitRx(before, 4);
         String why = why(before, after);
@@ -205,7 +225,10 @@ class XdpForwardingTest {
         rig.aliceNs.ip("addr", "add", MALLORY + "/24", "dev", rig.aliceIf);
         UdpAgent mallory = agent(MALLORY, PEER_PORT, true);
         control.ctl("wg", "blocklist", "add", MALLORY, "60s");
-        probeUntil(mallory, RELAY_A, "the blocklist entry to reach the kernel",
+        probeUntil(
+                mallory,
+                RELAY_A,
+                "the blocklist entry to reach the kernel",
                 (b, a, up) -> a.since(b, "drop_blocklisted") == 1 && up == 0);
 
         Counters before = control.settled();
@@ -219,8 +242,14 @@ class XdpForwardingTest {
         String why = why(before, after);
         assertEquals(flood.size(), after.since(before, "drop_blocklisted"), why);
         assertEquals(flood.size(), after.since(before, "xdp_rx_packets"), why);
-        for (String key : List.of("xdp_fwd_packets", "xdp_pass_no_peer", "xdp_pass_no_mac", "fwd_packets",
-                "drop_unknown_src", "drop_not_wg_shaped", "drop_handshake_no_pubkey_match")) {
+        for (String key : List.of(
+                "xdp_fwd_packets",
+                "xdp_pass_no_peer",
+                "xdp_pass_no_mac",
+                "fwd_packets",
+                "drop_unknown_src",
+                "drop_not_wg_shaped",
+                "drop_handshake_no_pubkey_match")) {
             assertEquals(0, after.since(before, key), key + ": " + why);
         }
         assertEquals(0, rig.udpInDatagrams() - upBefore, "userspace must not see a blocklisted source: " + why);
@@ -237,7 +266,10 @@ class XdpForwardingTest {
 
         // Removal reaches the kernel too: the source is then merely unknown, and goes up.
         control.ctl("wg", "blocklist", "remove", MALLORY);
-        probeUntil(mallory, RELAY_A, "the blocklist removal to reach the kernel",
+        probeUntil(
+                mallory,
+                RELAY_A,
+                "the blocklist removal to reach the kernel",
                 (b, a, up) -> a.since(b, "xdp_pass_no_peer") == 1 && a.since(b, "drop_unknown_src") == 1 && up == 1);
     }
 
@@ -247,8 +279,13 @@ class XdpForwardingTest {
         UdpAgent aliceNew = agent(ALICE, ALICE_NEW_PORT, true);
         aliceMoved = aliceNew;
         control.ctl("wg", "peer", "update", "alice", ALICE + ":" + ALICE_NEW_PORT);
-        assertEquals(ALICE + ":" + ALICE_NEW_PORT, control.peer("alice").path("endpoint").asText());
-        probeUntil(aliceNew, RELAY_A, "the kernel to forward from alice's new endpoint",
+        assertEquals(
+                ALICE + ":" + ALICE_NEW_PORT,
+                control.peer("alice").path("endpoint").asText());
+        probeUntil(
+                aliceNew,
+                RELAY_A,
+                "the kernel to forward from alice's new endpoint",
                 (b, a, up) -> a.since(b, "xdp_fwd_packets") == 1 && up == 0);
 
         Counters before = control.settled();
@@ -283,7 +320,10 @@ class XdpForwardingTest {
         boolean moved = control.peer("alice").path("endpoint").asText().endsWith(":" + ALICE_NEW_PORT);
         UdpAgent aliceNow = moved && aliceMoved != null ? aliceMoved : alice;
         control.ctl("wg", "link", "remove", "alice", "bob");
-        probeUntil(aliceNow, RELAY_A, "the link removal to reach the kernel",
+        probeUntil(
+                aliceNow,
+                RELAY_A,
+                "the link removal to reach the kernel",
                 (b, a, up) -> a.since(b, "drop_no_link") == 1 && up == 1);
 
         Counters before = control.settled();
@@ -310,26 +350,38 @@ class XdpForwardingTest {
         UdpAgent carol = pair[0];
         UdpAgent dave = pair[1];
         UdpAgent carolMoved = agent(ALICE, 40012, true);
-        probeUntil(carol, RELAY_A, "the kernel to forward carol's datagrams",
+        probeUntil(
+                carol,
+                RELAY_A,
+                "the kernel to forward carol's datagrams",
                 (b, a, up) -> a.since(b, "xdp_fwd_packets") == 1);
         relayed(carol, RELAY_A, WG.transports(10), dave, RELAY_B);
-        JsonNode beforeMove = control.awaitPeer("carol", COUNTERS, row -> row.path("rx_packets").asLong() >= 11);
+        JsonNode beforeMove = control.awaitPeer(
+                "carol", COUNTERS, row -> row.path("rx_packets").asLong() >= 11);
 
         control.ctl("wg", "peer", "update", "carol", ALICE + ":40012");
-        probeUntil(carolMoved, RELAY_A, "the kernel to forward from carol's new endpoint",
+        probeUntil(
+                carolMoved,
+                RELAY_A,
+                "the kernel to forward from carol's new endpoint",
                 (b, a, up) -> a.since(b, "xdp_fwd_packets") == 1);
         JsonNode afterMove = control.peer("carol");
         for (String key : List.of("rx_packets", "rx_bytes", "fwd_packets", "fwd_bytes")) {
-            assertTrue(afterMove.path(key).asLong() > beforeMove.path(key).asLong(),
+            assertTrue(
+                    afterMove.path(key).asLong() > beforeMove.path(key).asLong(),
                     key + " went backwards across the move: " + beforeMove + " -> " + afterMove);
         }
 
         control.ctl("wg", "link", "remove", "carol", "dave");
-        probeUntil(carolMoved, RELAY_A, "the link removal to reach the kernel",
+        probeUntil(
+                carolMoved,
+                RELAY_A,
+                "the link removal to reach the kernel",
                 (b, a, up) -> a.since(b, "drop_no_link") == 1);
         JsonNode afterUnlink = control.peer("carol");
         for (String key : List.of("rx_packets", "rx_bytes", "fwd_packets", "fwd_bytes")) {
-            assertTrue(afterUnlink.path(key).asLong() >= afterMove.path(key).asLong(),
+            assertTrue(
+                    afterUnlink.path(key).asLong() >= afterMove.path(key).asLong(),
                     key + " went backwards when the link went: " + afterMove + " -> " + afterUnlink);
         }
     }
@@ -344,10 +396,12 @@ class XdpForwardingTest {
         relayed(erin, RELAY_A, WG.transports(5), frank, RELAY_B);
         Counters now = control.show();
         control.awaitPeer("erin", COUNTERS, row -> row.path("fwd_packets").asLong() >= 5);
-        assertEquals(0, rig.udpInDatagrams() - upBefore,
+        assertEquals(
+                0,
+                rig.udpInDatagrams() - upBefore,
                 "precondition: the kernel forwarded all of erin's datagrams; " + now.json());
-        assertFalse(control.peer("erin").path("last_seen").isNull(),
-                "erin sent 5 datagrams, yet: " + control.peer("erin"));
+        assertFalse(
+                control.peer("erin").path("last_seen").isNull(), "erin sent 5 datagrams, yet: " + control.peer("erin"));
     }
 
     /**
@@ -364,7 +418,10 @@ class XdpForwardingTest {
         onTheFastPath(gina, RELAY_A, hank, RELAY_B);
 
         control.ctl("wg", "blocklist", "add", BOB, "60s");
-        probeUntil(hank, RELAY_B, "the blocklist entry to reach hank's fast path",
+        probeUntil(
+                hank,
+                RELAY_B,
+                "the blocklist entry to reach hank's fast path",
                 (b, a, up) -> a.since(b, "drop_blocklisted") == 1 && up == 0);
         Counters before = control.settled();
         long upBefore = rig.udpInDatagrams();
@@ -378,7 +435,10 @@ class XdpForwardingTest {
         assertEquals(List.of(), hexes(gina.drain()), "gina must receive nothing from a blocklisted peer");
 
         control.ctl("wg", "blocklist", "remove", BOB);
-        probeUntil(hank, RELAY_B, "the kernel to forward hank's datagrams again",
+        probeUntil(
+                hank,
+                RELAY_B,
+                "the kernel to forward hank's datagrams again",
                 (b, a, up) -> a.since(b, "xdp_fwd_packets") == 1 && up == 0);
         relayed(hank, RELAY_B, WG.dataMix(10), gina, RELAY_A);
     }
@@ -403,7 +463,9 @@ class XdpForwardingTest {
         assertEquals(0, rig.udpInDatagrams() - upBefore, "precondition: the kernel forwarded all 25");
         // Once the relay's totals hold the 25, a poll has read them; ivan's row comes from the same poll.
         Counters after = awaitRx(before, 25);
-        assertEquals(fwdBefore + 25, control.peer("ivan").path("fwd_packets").asLong(),
+        assertEquals(
+                fwdBefore + 25,
+                control.peer("ivan").path("fwd_packets").asLong(),
                 "ivan's fwd_packets must include the 25 the kernel forwarded; " + after.json());
     }
 
@@ -454,9 +516,13 @@ class XdpForwardingTest {
      * datagram from the receiver teaches the program its MAC (whatever happens to that
      * datagram), then probes from the sender until the kernel forwards one.
      */
-    private static void onTheFastPath(UdpAgent receiver, String receiverRelayIp, UdpAgent sender, String senderRelayIp) {
+    private static void onTheFastPath(
+            UdpAgent receiver, String receiverRelayIp, UdpAgent sender, String senderRelayIp) {
         probeUntil(receiver, receiverRelayIp, "the receiver's first datagram", (b, a, up) -> true);
-        probeUntil(sender, senderRelayIp, "the kernel to forward the sender's datagrams",
+        probeUntil(
+                sender,
+                senderRelayIp,
+                "the kernel to forward the sender's datagrams",
                 (b, a, up) -> a.since(b, "xdp_fwd_packets") == 1 && up == 0);
     }
 
@@ -482,7 +548,9 @@ class XdpForwardingTest {
     private static Counters awaitRx(Counters before, int n) {
         long want = before.get("rx_packets") + n;
         long wantXdp = before.get("xdp_rx_packets") + n;
-        Counters after = control.awaitShow(COUNTERS, "rx_packets to reach " + want + " and xdp_rx_packets " + wantXdp,
+        Counters after = control.awaitShow(
+                COUNTERS,
+                "rx_packets to reach " + want + " and xdp_rx_packets " + wantXdp,
                 c -> c.get("rx_packets") >= want && c.get("xdp_rx_packets") >= wantXdp);
         assertEquals(want, after.get("rx_packets"), "rx_packets overshot: " + after.json());
         assertEquals(wantXdp, after.get("xdp_rx_packets"), "xdp_rx_packets overshot: " + after.json());
@@ -514,8 +582,8 @@ class XdpForwardingTest {
             }
             seen.add(after.json() + " passed up " + passedUp);
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what + "; probes: " + seen
-                        + "\nrelay output:\n" + relay.output());
+                throw new AssertionError(
+                        "timed out waiting for " + what + "; probes: " + seen + "\nrelay output:\n" + relay.output());
             }
         }
     }

@@ -71,7 +71,10 @@ final class XdpRig implements AutoCloseable {
      * {@code bpf/build}; {@code wireguard} adds TUN, wg, wireguard-go and ping.
      */
     static void enforcePrerequisites(boolean wireguard) {
-        Prerequisites p = Prerequisites.check().root().tools("ip", "bash", "env").namespaces()
+        Prerequisites p = Prerequisites.check()
+                .root()
+                .tools("ip", "bash", "env")
+                .namespaces()
                 .files("run make -C bpf", helper(), object());
         if (wireguard) {
             p.tun().tools("wg", "wireguard-go", "ping");
@@ -140,8 +143,18 @@ final class XdpRig implements AutoCloseable {
 
     /** {@code ip link set dev NIC xdpdrv object wg_relay.bpf.o section xdp program wg_relay_pass}. */
     void attachPassProgram(Netns ns, String nic) {
-        ns.ip("link", "set", "dev", nic, "xdpdrv", "object", object().toString(),
-                "section", "xdp", "program", "wg_relay_pass");
+        ns.ip(
+                "link",
+                "set",
+                "dev",
+                nic,
+                "xdpdrv",
+                "object",
+                object().toString(),
+                "section",
+                "xdp",
+                "program",
+                "wg_relay_pass");
     }
 
     /** A roster file in the scratch directory with these lines. */
@@ -177,7 +190,10 @@ final class XdpRig implements AutoCloseable {
     /** The lines of {@code ip -d link show dev NIC} that show an XDP program (empty when none). */
     List<String> xdpOn(Netns ns, String nic) {
         String text = ns.ip("-d", "link", "show", "dev", nic).stdout();
-        return text.lines().filter(l -> XDP_ON_LINK.matcher(l).find()).map(String::strip).toList();
+        return text.lines()
+                .filter(l -> XDP_ON_LINK.matcher(l).find())
+                .map(String::strip)
+                .toList();
     }
 
     /** Whether {@code ip link show dev NIC} shows generic (skb) XDP. */
@@ -187,18 +203,26 @@ final class XdpRig implements AutoCloseable {
 
     /** Waits until neither relay veth shows an XDP program. */
     void awaitNoXdpOnRelayVeths(Duration timeout, String why) {
-        Await.until(timeout, "no XDP program on " + relayIfA + " and " + relayIfB + " " + why,
-                () -> xdpOn(relayNs, relayIfA).isEmpty() && xdpOn(relayNs, relayIfB).isEmpty(),
+        Await.until(
+                timeout,
+                "no XDP program on " + relayIfA + " and " + relayIfB + " " + why,
+                () -> xdpOn(relayNs, relayIfA).isEmpty()
+                        && xdpOn(relayNs, relayIfB).isEmpty(),
                 () -> relayNs.ip("-d", "link", "show").stdout());
     }
 
     /** The pids still living in the relay namespace (the relay JVM and its helper, while they run). */
     List<String> processesInRelayNs() {
-        Command.Result pids = Command.run(Duration.ofSeconds(20),
-                List.of(Prerequisites.which("ip"), "netns", "pids", relayNs.name()));
-        return pids.stdout().lines().map(String::strip).filter(l -> !l.isEmpty())
-                .map(pid -> pid + " " + ProcessHandle.of(Long.parseLong(pid))
-                        .flatMap(h -> h.info().commandLine()).orElse("?"))
+        Command.Result pids = Command.run(
+                Duration.ofSeconds(20), List.of(Prerequisites.which("ip"), "netns", "pids", relayNs.name()));
+        return pids.stdout()
+                .lines()
+                .map(String::strip)
+                .filter(l -> !l.isEmpty())
+                .map(pid -> pid + " "
+                        + ProcessHandle.of(Long.parseLong(pid))
+                                .flatMap(h -> h.info().commandLine())
+                                .orElse("?"))
                 .toList();
     }
 
@@ -208,7 +232,8 @@ final class XdpRig implements AutoCloseable {
      * the fast path passed up; frames it forwarded or dropped never reach the stack.
      */
     long udpInDatagrams() {
-        return UdpSnmp.field(relayNs.exec(Duration.ofSeconds(20), "cat", "/proc/net/snmp").stdout(), "InDatagrams");
+        return UdpSnmp.field(
+                relayNs.exec(Duration.ofSeconds(20), "cat", "/proc/net/snmp").stdout(), "InDatagrams");
     }
 
     /**

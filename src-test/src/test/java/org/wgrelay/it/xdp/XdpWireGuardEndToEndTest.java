@@ -20,11 +20,11 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.wgrelay.it.netns.Await;
 import org.wgrelay.it.netns.Command;
 import org.wgrelay.it.netns.Prerequisites;
+import org.wgrelay.it.netns.RelayControl;
+import org.wgrelay.it.netns.RelayControl.Counters;
 import org.wgrelay.it.netns.RelayProcess;
 import org.wgrelay.it.netns.WireGuardPeer;
 import org.wgrelay.it.netns.WireGuardTunnel;
-import org.wgrelay.it.netns.RelayControl;
-import org.wgrelay.it.netns.RelayControl.Counters;
 
 /**
  * Stock WireGuard (wireguard-go) through the relay with the XDP fast path attached in native
@@ -63,7 +63,9 @@ class XdpWireGuardEndToEndTest {
                 "link alice bob");
         relay = rig.startRelayOnBothVeths(roster, "drv");
         control = RelayControl.of(relay, rig.relayNs);
-        tunnel = WireGuardTunnel.start(rig.topology, PEER_PORT,
+        tunnel = WireGuardTunnel.start(
+                rig.topology,
+                PEER_PORT,
                 new WireGuardTunnel.End(rig.aliceNs, "10.232.0.1/24", RELAY_A + ":" + RELAY_PORT, aliceKey),
                 new WireGuardTunnel.End(rig.bobNs, "10.232.0.2/24", RELAY_B + ":" + RELAY_PORT, bobKey));
         alice = tunnel.alice();
@@ -83,8 +85,10 @@ class XdpWireGuardEndToEndTest {
     void pingsCrossTheTunnelOnTheFastPath() {
         awaitTunnel("the first ping through the tunnel");
         assertPingsRideTheFastPath();
-        assertEquals(RELAY_A + ":" + RELAY_PORT, alice.endpointOf(bob.publicKey()).orElse(null), diagnostics());
-        assertEquals(RELAY_B + ":" + RELAY_PORT, bob.endpointOf(alice.publicKey()).orElse(null), diagnostics());
+        assertEquals(
+                RELAY_A + ":" + RELAY_PORT, alice.endpointOf(bob.publicKey()).orElse(null), diagnostics());
+        assertEquals(
+                RELAY_B + ":" + RELAY_PORT, bob.endpointOf(alice.publicKey()).orElse(null), diagnostics());
     }
 
     @Test
@@ -98,14 +102,17 @@ class XdpWireGuardEndToEndTest {
         transfer.assertArrivedIntact();
         transfer.delete();
 
-        Counters after = control.awaitShow(Duration.ofSeconds(20), "the kernel's counters of the transfer",
+        Counters after = control.awaitShow(
+                Duration.ofSeconds(20),
+                "the kernel's counters of the transfer",
                 c -> c.since(before, "xdp_fwd_packets") >= MIN_DATA_PACKETS
                         && c.get("xdp_rx_packets") == c.get("rx_packets"));
         long fwd = after.since(before, "fwd_packets");
         long xdpFwd = after.since(before, "xdp_fwd_packets");
         System.out.printf("XDP: forwarded %d datagrams, %d of them in the kernel%n", fwd, xdpFwd);
-        assertTrue(fwd - xdpFwd <= fwd / 100, "at most 1% of the transfer may go through userspace: "
-                + before.json() + " -> " + after.json());
+        assertTrue(
+                fwd - xdpFwd <= fwd / 100,
+                "at most 1% of the transfer may go through userspace: " + before.json() + " -> " + after.json());
     }
 
     @Test
@@ -114,16 +121,24 @@ class XdpWireGuardEndToEndTest {
         awaitTunnel("a ping before alice roams");
         String newEndpoint = ALICE + ":" + ALICE_ROAMED_PORT;
         String wg = Prerequisites.which("wg");
-        alice.namespace().exec(Duration.ofSeconds(20), wg, "set", alice.interfaceName(),
-                "listen-port", Integer.toString(ALICE_ROAMED_PORT));
+        alice.namespace()
+                .exec(
+                        Duration.ofSeconds(20),
+                        wg,
+                        "set",
+                        alice.interfaceName(),
+                        "listen-port",
+                        Integer.toString(ALICE_ROAMED_PORT));
         // A fresh session at once: left alone, alice would re-initiate only once her data went
         // unanswered for KEEPALIVE + REKEY_TIMEOUT (15 s).
-        alice.namespace().exec(Duration.ofSeconds(20), wg, "set", alice.interfaceName(),
-                "peer", bob.publicKey(), "remove");
+        alice.namespace()
+                .exec(Duration.ofSeconds(20), wg, "set", alice.interfaceName(), "peer", bob.publicKey(), "remove");
         alice.addPeer(bob.publicKey(), RELAY_A + ":" + RELAY_PORT, bob.tunnelAddress() + "/32");
 
         awaitTunnel("a ping from alice's new port");
-        Await.until(Duration.ofSeconds(15), "wg peer list to show alice at " + newEndpoint,
+        Await.until(
+                Duration.ofSeconds(15),
+                "wg peer list to show alice at " + newEndpoint,
                 () -> newEndpoint.equals(control.peer("alice").path("endpoint").asText()),
                 XdpWireGuardEndToEndTest::diagnostics);
         JsonNode row = control.peer("alice");
@@ -140,14 +155,18 @@ class XdpWireGuardEndToEndTest {
     private static void assertPingsRideTheFastPath() {
         Counters before = control.settled();
         Command.Result ping = tunnel.ping(20, "0.05");
-        assertTrue(ping.succeeded() && ping.stdout().contains(" 20 received"),
+        assertTrue(
+                ping.succeeded() && ping.stdout().contains(" 20 received"),
                 "20 of 20 pings must cross the tunnel: " + ping.describe() + "\n" + diagnostics());
-        Counters after = control.awaitShow(Duration.ofSeconds(20), "40 transport messages in the kernel's counters",
-                c -> c.since(before, "xdp_fwd_packets") >= 40
-                        && c.get("xdp_rx_packets") == c.get("rx_packets"));
+        Counters after = control.awaitShow(
+                Duration.ofSeconds(20),
+                "40 transport messages in the kernel's counters",
+                c -> c.since(before, "xdp_fwd_packets") >= 40 && c.get("xdp_rx_packets") == c.get("rx_packets"));
         long userFwd = after.userFwd() - before.userFwd();
-        assertTrue(userFwd <= 2, "userspace forwarded " + userFwd + " of the pings' datagrams: "
-                + before.json() + " -> " + after.json());
+        assertTrue(
+                userFwd <= 2,
+                "userspace forwarded " + userFwd + " of the pings' datagrams: " + before.json() + " -> "
+                        + after.json());
     }
 
     /** The first ping after a (re)start triggers the handshake; it and a few after it may be lost. */
