@@ -1,6 +1,9 @@
 package org.wgrelay.server.daemon;
 
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.SingleThreadIoEventLoop;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
@@ -37,6 +40,14 @@ final class OwnerThread implements AutoCloseable {
                 throw new RejectedExecutionException("the owner thread's queue is full");
             },
             TimeUnit.MILLISECONDS.toNanos(100));
+
+    /**
+     * Epoll where the workers run (waking a sleeping owner is an eventfd write); NIO's
+     * wake-up takes a JDK monitor, which a worker must not, so it is only the fallback.
+     */
+    private static IoHandlerFactory ioHandler() {
+        return Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    }
 
     EventExecutor executor() {
         return loop;
