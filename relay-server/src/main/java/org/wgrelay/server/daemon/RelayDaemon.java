@@ -39,6 +39,8 @@ import org.wgrelay.server.xdp.XdpLauncher;
  */
 public final class RelayDaemon implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RelayDaemon.class);
+    /** A roster temporary older than this at start was left by a write that never finished. */
+    private static final long STALE_TEMPORARY_MILLIS = 60_000;
 
     private final ServeConfig config;
     private final LongSupplier clockMillis;
@@ -74,6 +76,11 @@ public final class RelayDaemon implements AutoCloseable {
         this.counters = new RelayCounters(config.workers());
         RosterFile file = new RosterFile(config.roster());
         Roster initial = file.load();
+        // File times are the wall clock's, whatever clock the relay runs on.
+        int stale = file.removeStaleTemporaries(System.currentTimeMillis() - STALE_TEMPORARY_MILLIS);
+        if (stale > 0) {
+            LOG.info("removed {} temporary roster file(s) left by an interrupted write", stale);
+        }
         this.roster = new RosterService(initial, file, tables, config.workers(), owner.executor());
         this.roaming = new RoamingEngine(
                 tables, roster, blocklist, new StrikeTable(), counters, clockMillis, this::publish, owner.executor());

@@ -7,6 +7,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -170,6 +171,35 @@ public final class RosterFile {
             }
         }
         return sb.toString();
+    }
+
+    /**
+     * Deletes this roster's temporary files last modified before {@code olderThanMillis} (epoch
+     * millis): what a relay killed in the middle of {@link #write} leaves behind. The loader
+     * never reads them, but a relay restarted after every crash would pile them up. Newer ones
+     * are left alone: another relay on the same roster (a takeover) may be writing one. Returns
+     * how many were deleted; a file that cannot be deleted is skipped.
+     */
+    public int removeStaleTemporaries(long olderThanMillis) {
+        Path dir = path.toAbsolutePath().getParent();
+        String prefix = "." + path.getFileName() + ".";
+        int removed = 0;
+        try (DirectoryStream<Path> tmps = Files.newDirectoryStream(dir, prefix + "*.tmp")) {
+            for (Path tmp : tmps) {
+                try {
+                    if (Files.getLastModifiedTime(tmp).toMillis() < olderThanMillis && Files.deleteIfExists(tmp)) {
+                        removed++;
+                    }
+                } catch (IOException e) {
+                    LOG.warn("cannot remove stale roster temporary {}: {}", tmp, e.toString());
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (IOException e) {
+            LOG.warn("cannot list {} for stale roster temporaries: {}", dir, e.toString());
+        }
+        return removed;
     }
 
     /** Writes the roster atomically; on failure the old file is untouched. */

@@ -565,4 +565,25 @@ class RosterFileTest {
             return s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
         }
     }
+
+    @Test
+    void removesOnlyItsOwnStaleTemporariesThatAnInterruptedWriteLeft() throws Exception {
+        Path roster = dir.resolve("wg-roster");
+        RosterFile file = new RosterFile(roster);
+        file.write(Roster.EMPTY);
+        Path stale = Files.writeString(dir.resolve(".wg-roster.123.tmp"), "peer half-writ");
+        Path fresh = Files.writeString(dir.resolve(".wg-roster.456.tmp"), "peer being written");
+        Path other = Files.writeString(dir.resolve(".other-roster.789.tmp"), "not ours");
+        long now = System.currentTimeMillis();
+        Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(now - 120_000));
+        Files.setLastModifiedTime(other, java.nio.file.attribute.FileTime.fromMillis(now - 120_000));
+
+        assertEquals(1, file.removeStaleTemporaries(now - 60_000));
+
+        assertFalse(Files.exists(stale));
+        assertTrue(Files.exists(fresh), "a temporary another relay may be writing now stays");
+        assertTrue(Files.exists(other), "another roster's temporaries are not this one's to remove");
+        assertTrue(Files.exists(roster));
+        assertEquals(0, new RosterFile(dir.resolve("missing/wg-roster")).removeStaleTemporaries(now));
+    }
 }
