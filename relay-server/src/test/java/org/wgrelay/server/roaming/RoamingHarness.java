@@ -37,7 +37,7 @@ import org.wgrelay.server.table.ForwardingTableHolder;
 
 /**
  * A relay with roaming on {@link EmbeddedChannel}s: a real roster service and file, a
- * clock the test drives, and the control thread run inline (so a commit has happened
+ * clock the test drives, and the owner thread's work run inline (so a commit has happened
  * when the packet that decided it has been handled). Alice and bob are linked and
  * stamped; datagrams carry valid MAC1s where the relay checks them.
  */
