@@ -17,7 +17,7 @@ import java.util.Map;
 public final class HandshakeBudget {
     public static final int PER_SOURCE_PER_SECOND = 4;
     public static final long MAC_CHECKS_PER_SECOND = 200_000;
-    static final int SOURCES = 4096;
+    public static final int SOURCES = 4096;
 
     private static final class Window {
         long second;
@@ -32,6 +32,11 @@ public final class HandshakeBudget {
     };
     private long tokens = MAC_CHECKS_PER_SECOND;
     private long refilledAtMillis = Long.MIN_VALUE;
+
+    /** Source IPs whose search windows are remembered (at most {@link #SOURCES}). */
+    public int trackedSources() {
+        return perSource.size();
+    }
 
     /** True when a search over {@code keys} stamped keys from {@code ip} may run now; takes the budget. */
     public boolean tryAcquire(InetAddress ip, int keys, long nowMillis) {

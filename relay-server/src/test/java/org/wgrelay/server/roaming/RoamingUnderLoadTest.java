@@ -7,8 +7,10 @@ import static org.wgrelay.server.roaming.RoamingHarness.BOB;
 import static org.wgrelay.server.roaming.RoamingHarness.BOB_KEY;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.DatagramPacket;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -55,6 +57,93 @@ class RoamingUnderLoadTest {
             assertTrue(failed >= 30 && failed <= 40, "failed candidates: " + failed);
             assertEquals(RoamingHarness.ep(RoamingHarness.ALICE), relay.endpointOf("alice"));
             assertEquals(DropSourceTable.CAPACITY, relay.state0.dropSources().size());
+        }
+    }
+
+    private static InetSocketAddress spoofedV6(int n) throws Exception {
+        byte[] a = new byte[16];
+        a[0] = 0x20;
+        a[1] = 0x01;
+        a[2] = 0x0d;
+        a[3] = (byte) 0xb8;
+        a[12] = (byte) (n >>> 24);
+        a[13] = (byte) (n >>> 16);
+        a[14] = (byte) (n >>> 8);
+        a[15] = (byte) n;
+        return new InetSocketAddress(InetAddress.getByAddress(a), 2000 + (n & 0x7fff));
+    }
+
+    /** Heap in use after full collections: what the relay's state holds, not garbage. */
+    private static long heapAfterGc() throws InterruptedException {
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(50);
+            used = Math.min(
+                    used,
+                    ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        }
+        return used;
+    }
+
+    /** One round of the flood from four fresh sources, IPv4 or IPv6: a valid and a forged initiation, data, junk. */
+    private static void floodRound(RoamingHarness relay, ByteBuf validInit, int i) throws Exception {
+        int n = 4 * i;
+        boolean v6 = (i & 1) == 1;
+        relay.receive(validInit.retainedDuplicate(), v6 ? spoofedV6(n) : spoofed(n));
+        relay.receive(relay.init(i, RoamingHarness.key(99)), v6 ? spoofedV6(n + 1) : spoofed(n + 1));
+        relay.receive(relay.transport(i), v6 ? spoofedV6(n + 2) : spoofed(n + 2));
+        relay.receive(Unpooled.wrappedBuffer(new byte[] {9, 9, 9}), v6 ? spoofedV6(n + 3) : spoofed(n + 3));
+        relay.advance(1);
+    }
+
+    /**
+     * A million spoofed sources, IPv4 and IPv6, of initiations (valid and forged), data and
+     * junk: every table stays within its bound, the heap after a full collection is where it
+     * was once the tables had filled (no growth with the number of sources), and the linked
+     * pair's datagrams are forwarded all along.
+     */
+    @Test
+    void aMillionSpoofedV4AndV6SourcesNeitherGrowTheHeapNorStopTheLinkedPair() throws Exception {
+        try (RoamingHarness relay = new RoamingHarness()) {
+            ByteBuf validInit = relay.init(0x1234, BOB_KEY); // MAC1 for bob's key: each claims to be alice
+            for (int i = 0; i < 50_000; i++) { // fill the bounded tables first
+                floodRound(relay, validInit, i);
+                if (i % 1000 == 0) {
+                    relay.engine.sweep();
+                    relay.sent();
+                }
+            }
+            relay.sent();
+            long baseline = heapAfterGc();
+
+            int forwarded = 0;
+            for (int i = 50_000; i < 300_000; i++) { // 1,000,000 more sources
+                floodRound(relay, validInit, i);
+                if (i % 1000 == 0) {
+                    relay.engine.sweep();
+                    relay.sent();
+                    relay.receive(relay.transport(i), RoamingHarness.ALICE);
+                    assertEquals(List.of(BOB), relay.sent(), "alice's data reaches bob during the flood, round " + i);
+                    forwarded++;
+                }
+            }
+            validInit.release();
+            relay.sent();
+            long after = heapAfterGc();
+            System.out.println("spoofed-source flood: heap after GC " + baseline / 1024 + " KiB with the tables full, "
+                    + after / 1024 + " KiB after 1,000,000 more sources");
+
+            assertEquals(250, forwarded);
+            assertTrue(relay.engine.liveCandidates() <= 1, "at most one candidate per peer");
+            assertTrue(relay.strikes.size() <= StrikeTable.CAPACITY, "strikes " + relay.strikes.size());
+            assertTrue(relay.blocklist.size() <= org.wgrelay.server.blocklist.Blocklist.CAPACITY);
+            assertEquals(DropSourceTable.CAPACITY, relay.state0.dropSources().size());
+            assertTrue(relay.state0.handshakeBudget().trackedSources() <= HandshakeBudget.SOURCES);
+            assertTrue(
+                    Math.abs(after - baseline) <= baseline / 10,
+                    "heap after GC " + after / 1024 + " KiB against " + baseline / 1024
+                            + " KiB once the tables had filled");
         }
     }
 
