@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -81,7 +82,7 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
      */
     private final Map<InetSocketAddress, Candidate> bySource = new ConcurrentHashMap<>();
 
-    private final java.util.List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
     /** @param owner the one owner thread; its queue must be bounded and must not block a worker */
     public RoamingEngine(

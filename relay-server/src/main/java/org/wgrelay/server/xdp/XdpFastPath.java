@@ -57,8 +57,11 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
         return t;
     });
     private final AtomicBoolean syncQueued = new AtomicBoolean();
-    /** The maps' writer for the current helper; a new helper gets a new one. XDP thread only. */
-    private MapSync sync;
+    /**
+     * The maps' writer for the current helper; a new helper gets a new one. Used on the XDP
+     * thread only; volatile for {@link #failedMapWrites}, which other threads read.
+     */
+    private volatile MapSync sync;
     /** Map writes that failed through earlier helpers. */
     private volatile long failedBeforeRestart;
     /** The table the maps were last synced to: per-peer kernel counts belong to its endpoints. */

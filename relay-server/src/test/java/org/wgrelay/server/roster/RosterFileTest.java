@@ -14,6 +14,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -575,8 +576,8 @@ class RosterFileTest {
         Path fresh = Files.writeString(dir.resolve(".wg-roster.456.tmp"), "peer being written");
         Path other = Files.writeString(dir.resolve(".other-roster.789.tmp"), "not ours");
         long now = System.currentTimeMillis();
-        Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(now - 120_000));
-        Files.setLastModifiedTime(other, java.nio.file.attribute.FileTime.fromMillis(now - 120_000));
+        Files.setLastModifiedTime(stale, FileTime.fromMillis(now - 120_000));
+        Files.setLastModifiedTime(other, FileTime.fromMillis(now - 120_000));
 
         assertEquals(1, file.removeStaleTemporaries(now - 60_000));
 

@@ -294,8 +294,7 @@ class RosterServiceTest {
             assertTrue(threads.get(0).startsWith("roster-writer"), threads.toString());
             assertNotNull(owned.roster().peer("carol"));
         } finally {
-            writer.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS)
-                    .sync();
+            writer.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
 }
