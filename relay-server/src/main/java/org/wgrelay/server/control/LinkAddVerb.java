@@ -9,11 +9,14 @@ import org.wgrelay.control.verb.Role;
 import org.wgrelay.control.verb.VerbHandler;
 import org.wgrelay.control.verb.VerbSpec;
 
-/** {@code wg link add a b}; the roster checks SPEC's order of outcomes. */
+/** {@code wg link add a b}; the roster checks SPEC's order of outcomes, then SPEC B's key rule. */
 final class LinkAddVerb implements VerbHandler {
     /** SPEC: one link per peer; {@code wg link add --help} states it. */
     static final String ONE_LINK_RULE = "Each peer is in at most one link, so the destination is unambiguous"
-            + " from the source endpoint alone; a second link on either side is link_limit_exceeded.";
+            + " from the source endpoint alone; a second link on either side is link_limit_exceeded."
+            + " A relay started with --max-links-per-peer N > 1 allows up to N links per peer; a peer in"
+            + " two or more is a hub, routed by MAC1 and session index, and before a peer's second"
+            + " link it and all its partners need stamped public keys (else wg_pubkey_required).";
 
     /** The verb as SPEC names it, with its help text: dispatch, {@code help} and the ctl client read it. */
     static final VerbSpec SPEC = new VerbSpec(

@@ -17,7 +17,8 @@ import org.wgrelay.server.roster.RosterOutcome;
 
 /**
  * {@code wg show config name [relay ip:port]}: the wg-quick {@code [Peer]} block the
- * named peer pastes into its own config for each of its links — the partner's key,
+ * named peer pastes into its own config for each of its links (a hub: one per partner, in
+ * name order) — the partner's key,
  * and the relay as the endpoint. Without a relay endpoint argument, a relay bound to
  * a wildcard address writes the placeholder {@code <relay-public-ip>:<port>}.
  */
@@ -47,11 +48,16 @@ final class ShowConfigVerb implements VerbHandler {
             throw new ControlException(RosterOutcome.PEER_UNKNOWN.code(), "no peer named '" + name + "'");
         }
         String relay = args.size() > 1 ? Outcomes.endpoint(args.get(1)).toString() : defaultRelayEndpoint();
-        String partnerName = roster.partnerOf(name);
+        List<String> partners = roster.partnersOf(name);
         StringBuilder config = new StringBuilder();
-        if (partnerName == null) {
+        if (partners.isEmpty()) {
             config.append("# ").append(name).append(" has no link yet: nothing to configure\n");
-        } else {
+        }
+        for (String partnerName : partners) {
+            // SPEC B: a hub gets one block per partner, a spoke its hub's; each block the same shape.
+            if (config.length() > 0) {
+                config.append('\n');
+            }
             PeerEntry partner = roster.peer(partnerName);
             config.append("[Peer]\n")
                     .append("# ")

@@ -29,8 +29,7 @@ public final class StateEvents implements RosterListener {
             }
         }
         for (Link l : before.links()) {
-            Link now = after.linkOf(l.a());
-            if (now == null || !now.joins(l.a(), l.b())) {
+            if (after.linkBetween(l.a(), l.b()) == null) {
                 sink.publish("state.wg.link_removed", Outcomes.link(l.a(), l.b()));
             }
         }
@@ -43,8 +42,7 @@ public final class StateEvents implements RosterListener {
             }
         }
         for (Link l : after.links()) {
-            Link old = before.linkOf(l.a());
-            if (old == null || !old.joins(l.a(), l.b())) {
+            if (before.linkBetween(l.a(), l.b()) == null) {
                 sink.publish("state.wg.link_added", Outcomes.link(l.a(), l.b()));
             }
         }

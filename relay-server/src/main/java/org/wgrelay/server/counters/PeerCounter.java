@@ -10,7 +10,9 @@ public enum PeerCounter {
     DROP_PUBKEY_MISMATCH("drop_pubkey_mismatch"),
     ENDPOINT_RELEARN("endpoint_relearn"),
     /** Epoch milliseconds of the last shaped datagram from the peer's endpoint; maximum, not sum. */
-    LAST_SEEN_MILLIS("last_seen");
+    LAST_SEEN_MILLIS("last_seen"),
+    /** SPEC section B: the hub's datagrams whose receiver index named none of its partners. */
+    DROP_NO_ROUTE("drop_no_route");
 
     private final String key;
 

@@ -17,7 +17,9 @@ public enum RelayCounter {
     /** Not in SPEC's {@code wg show}: sends the kernel refused or that backpressure dropped. */
     TX_ERRORS("tx_errors"),
     /** SPEC section A: initiations from unknown sources over the MAC1 search budget, never searched. */
-    DROP_HANDSHAKE_RATE_LIMITED("drop_handshake_rate_limited");
+    DROP_HANDSHAKE_RATE_LIMITED("drop_handshake_rate_limited"),
+    /** SPEC section B: a hub's type 2, 3 or 4 whose receiver index names none of its partners. */
+    DROP_NO_ROUTE("drop_no_route");
 
     private final String key;
 

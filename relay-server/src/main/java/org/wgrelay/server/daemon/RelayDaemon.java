@@ -27,6 +27,7 @@ import org.wgrelay.server.status.RelayStatus;
 import org.wgrelay.server.status.RelayTotals;
 import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.table.ForwardingTableHolder;
+import org.wgrelay.server.table.Route;
 import org.wgrelay.server.xdp.XdpAttachException;
 import org.wgrelay.server.xdp.XdpFastPath;
 import org.wgrelay.server.xdp.XdpLauncher;
@@ -75,7 +76,7 @@ public final class RelayDaemon implements AutoCloseable {
         this.clockMillis = clockMillis;
         this.counters = new RelayCounters(config.workers());
         RosterFile file = new RosterFile(config.roster());
-        Roster initial = file.load();
+        Roster initial = file.load(config.maxLinksPerPeer());
         // File times are the wall clock's, whatever clock the relay runs on.
         int stale = file.removeStaleTemporaries(System.currentTimeMillis() - STALE_TEMPORARY_MILLIS);
         if (stale > 0) {
@@ -91,6 +92,7 @@ public final class RelayDaemon implements AutoCloseable {
                 blocklist,
                 counters,
                 roaming,
+                config.maxLinksPerPeer() > 1,
                 config.traceForwardHashes(),
                 clockMillis);
         this.totals = new RelayTotals(counters, () -> xdp);
@@ -163,7 +165,11 @@ public final class RelayDaemon implements AutoCloseable {
     private void sweep() {
         try {
             roaming.sweep();
-            blocklist.sweep(clockMillis.getAsLong());
+            long now = clockMillis.getAsLong();
+            blocklist.sweep(now);
+            for (Route hub : tables.current().hubs()) {
+                hub.runtime().sessions().expire(now); // SPEC B: the XDP mirror drops them too
+            }
         } catch (RuntimeException e) {
             LOG.error("timer sweep failed", e); // keep the timer alive
         }

@@ -57,6 +57,7 @@ public final class RelayServer implements AutoCloseable {
     private final Blocklist blocklist;
     private final RelayCounters counters;
     private final RoamingEngine roaming;
+    private final boolean hubLinks;
     private final boolean traceForwardHashes;
     private final LongSupplier clockMillis;
 
@@ -71,6 +72,7 @@ public final class RelayServer implements AutoCloseable {
             Blocklist blocklist,
             RelayCounters counters,
             RoamingEngine roaming,
+            boolean hubLinks,
             boolean traceForwardHashes,
             LongSupplier clockMillis) {
         this.bindAddress = bindAddress;
@@ -79,6 +81,7 @@ public final class RelayServer implements AutoCloseable {
         this.blocklist = blocklist;
         this.counters = counters;
         this.roaming = roaming;
+        this.hubLinks = hubLinks;
         this.traceForwardHashes = traceForwardHashes;
         this.clockMillis = clockMillis;
     }
@@ -118,6 +121,7 @@ public final class RelayServer implements AutoCloseable {
                                 blocklist,
                                 roaming == null ? new DropUnknownSources() : roaming,
                                 roaming,
+                                hubLinks,
                                 traceForwardHashes));
                 // Each bind registers with the next event loop of the group: one socket per loop.
                 Channel ch = b.bind(bindAddress).sync().channel();

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterFileException;
 import org.wgrelay.server.xdp.XdpAttachException;
 import org.wgrelay.server.xdp.XdpMode;
@@ -104,6 +105,15 @@ public final class ServeCommand implements Callable<Integer> {
     String traceForwardHashes;
 
     @Option(
+            names = "--max-links-per-peer",
+            paramLabel = "N",
+            defaultValue = "${env:WG_RELAY_MAX_LINKS_PER_PEER:-1}",
+            description = "Links one peer may be in, 1.." + Roster.MAX_LINKS_PER_PEER_LIMIT
+                    + "; above 1 a peer in several links is a hub, routed by MAC1 and session index"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String maxLinksPerPeer;
+
+    @Option(
             names = "--log-level",
             paramLabel = "LEVEL",
             defaultValue = "${env:WG_RELAY_LOG_LEVEL:-info}",
@@ -171,6 +181,7 @@ public final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("refusing to listen for control on non-loopback " + controlAddress
                     + " without --control-token-file");
         }
+        int maxLinks = parseInt("--max-links-per-peer", maxLinksPerPeer, 1, Roster.MAX_LINKS_PER_PEER_LIMIT);
         XdpMode mode = XdpMode.parse(xdpMode);
         List<String> nics =
                 xdpInterface == null || xdpInterface.isBlank() ? List.of() : List.of(xdpInterface.split(","));
@@ -208,7 +219,8 @@ public final class ServeCommand implements Callable<Integer> {
                 metricsAddress,
                 nics,
                 mode,
-                trace);
+                trace,
+                maxLinks);
     }
 
     private static int parseInt(String option, String text, int min, int max) {

@@ -9,6 +9,7 @@ import org.wgrelay.server.xdp.XdpMode;
  * The validated options of {@code wg-relay serve} (SPEC "Daemon command line").
  *
  * @param controlToken the operator token read from {@code --control-token-file}, or null
+ * @param maxLinksPerPeer {@code --max-links-per-peer} (SPEC B): 1 keeps one link per peer
  */
 public record ServeConfig(
         InetAddress bind,
@@ -20,7 +21,34 @@ public record ServeConfig(
         HostPort metrics,
         List<String> xdpInterfaces,
         XdpMode xdpMode,
-        boolean traceForwardHashes) {
+        boolean traceForwardHashes,
+        int maxLinksPerPeer) {
+
+    /** The options of a relay without hub links ({@code --max-links-per-peer 1}). */
+    public ServeConfig(
+            InetAddress bind,
+            int port,
+            int workers,
+            Path roster,
+            HostPort control,
+            String controlToken,
+            HostPort metrics,
+            List<String> xdpInterfaces,
+            XdpMode xdpMode,
+            boolean traceForwardHashes) {
+        this(
+                bind,
+                port,
+                workers,
+                roster,
+                control,
+                controlToken,
+                metrics,
+                xdpInterfaces,
+                xdpMode,
+                traceForwardHashes,
+                1);
+    }
 
     /** True when the options ask for an XDP attach. */
     public boolean wantsXdp() {

@@ -63,8 +63,9 @@ public final class RelayMeters implements RosterListener {
         FunctionCounter.builder("wgrelay.forwarded.packets", totals, c -> c.get(RelayCounter.FWD_PACKETS))
                 .description("Datagrams forwarded to a link partner")
                 .register(registry);
+        boolean hubLinks = roster.roster().maxLinksPerPeer() > 1; // SPEC B's reason comes with hub links
         for (RelayCounter c : RelayCounter.values()) {
-            if (c.isDrop()) {
+            if (c.isDrop() && (c != RelayCounter.DROP_NO_ROUTE || hubLinks)) {
                 FunctionCounter.builder("wgrelay.dropped.packets", totals, cs -> cs.get(c))
                         .tag("reason", c.key().substring("drop_".length()))
                         .description("Datagrams dropped, by reason")
@@ -145,6 +146,14 @@ public final class RelayMeters implements RosterListener {
                 .tag("reason", "pubkey_mismatch")
                 .description("The peer's datagrams dropped, by reason")
                 .register(registry));
+        if (roster.roster().maxLinksPerPeer() > 1) {
+            meters.add(FunctionCounter.builder(
+                            "wgrelay.peer.dropped.packets", stats, s -> s.get(PeerCounter.DROP_NO_ROUTE))
+                    .tag("peer", peer)
+                    .tag("reason", "no_route")
+                    .description("The peer's datagrams dropped, by reason")
+                    .register(registry));
+        }
         return meters;
     }
 

@@ -4,12 +4,13 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCounted;
 import java.net.InetSocketAddress;
+import org.wgrelay.server.table.Partner;
 import org.wgrelay.server.table.Route;
 
 /**
  * One shaped datagram on its way down the pipeline, from the {@link ShapeFilter} on: the
  * received packet and what the stages learn about it — its WireGuard type, its source's
- * route, and where it goes if not to the partner's committed endpoint. The stages pass this
+ * route, which of its partners it goes to, and where if not to that partner's committed endpoint. The stages pass this
  * object itself as the message, so no stage keeps per-packet state anywhere else.
  *
  * <p>One instance per worker, reused for every datagram without allocation: the pipeline is
@@ -26,6 +27,7 @@ public final class Datagram implements ReferenceCounted {
     private DatagramPacket packet;
     private int type;
     private Route route;
+    private Partner partner;
     private InetSocketAddress redirect;
     private InetSocketAddress mirror;
 
@@ -34,6 +36,7 @@ public final class Datagram implements ReferenceCounted {
         this.packet = packet;
         this.type = type;
         this.route = null;
+        this.partner = null;
         this.redirect = null;
         this.mirror = null;
         return this;
@@ -66,6 +69,18 @@ public final class Datagram implements ReferenceCounted {
     }
 
     /**
+     * The partner of the source's route this datagram goes to: the sole partner, or a hub's
+     * partner chosen by MAC1 or session index ({@link HubRouter}); null until rule 4 has run.
+     */
+    public Partner partner() {
+        return partner;
+    }
+
+    void partner(Partner partner) {
+        this.partner = partner;
+    }
+
+    /**
      * Sends this datagram to {@code to} instead of the partner's committed endpoint (a
      * committing candidate), or, from an unknown source, to {@code to} at all.
      */
@@ -75,7 +90,7 @@ public final class Datagram implements ReferenceCounted {
 
     /** Where it goes: the redirect if any, else the partner's endpoint. */
     public InetSocketAddress destination() {
-        return redirect != null ? redirect : route.partnerAddress();
+        return redirect != null ? redirect : partner.address();
     }
 
     /** Also sends a copy to {@code to} (SPEC rule 8: a type 2 to the partner's candidate), uncounted. */

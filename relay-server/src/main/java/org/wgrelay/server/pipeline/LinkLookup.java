@@ -9,7 +9,8 @@ import org.wgrelay.server.table.Route;
 /**
  * Pipeline stage 4 (SPEC rule 4): a registered peer without a link has nowhere to
  * send to; its datagrams are dropped with {@code drop_no_link}, counted both in the
- * aggregate and as the peer's own. The partner was resolved when the table was built.
+ * aggregate and as the peer's own. A peer in one link sends to its one partner, resolved
+ * when the table was built; a hub's datagrams go on to the {@link HubRouter} to find theirs.
  */
 public final class LinkLookup extends ChannelInboundHandlerAdapter {
     private final WorkerState worker;
@@ -27,6 +28,9 @@ public final class LinkLookup extends ChannelInboundHandlerAdapter {
             route.stats().increment(worker.stripe(), PeerCounter.DROP_NO_LINK);
             datagram.release();
             return;
+        }
+        if (!route.isHub()) {
+            datagram.partner(route.solePartner());
         }
         ctx.fireChannelRead(msg);
     }

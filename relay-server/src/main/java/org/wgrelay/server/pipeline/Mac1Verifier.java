@@ -25,9 +25,12 @@ public final class Mac1Verifier extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         Datagram datagram = (Datagram) msg;
         int type = datagram.type();
-        if (type == WgMessage.TYPE_HANDSHAKE_INITIATION || type == WgMessage.TYPE_HANDSHAKE_RESPONSE) {
-            Route route = datagram.route();
-            byte[] key = route.partnerMac1Key();
+        Route route = datagram.route();
+        if (type == WgMessage.TYPE_HANDSHAKE_RESPONSE
+                || (type == WgMessage.TYPE_HANDSHAKE_INITIATION && !route.isHub())) {
+            // A hub's initiation found its partner by this very check (HubRouter); a hub's
+            // response is checked here against the partner its receiver index named (SPEC B).
+            byte[] key = datagram.partner().mac1Key();
             if (key != null && !worker.mac1().verify(datagram.content(), key)) {
                 worker.counters().increment(worker.stripe(), RelayCounter.DROP_HANDSHAKE_PUBKEY_MISMATCH);
                 route.stats().increment(worker.stripe(), PeerCounter.DROP_PUBKEY_MISMATCH);

@@ -33,6 +33,7 @@ public final class TraceHasher extends ChannelDuplexHandler {
 
     private int egressType;
     private InetSocketAddress egressTo;
+    private String egressPartner;
 
     public TraceHasher() {
         try {
@@ -54,9 +55,10 @@ public final class TraceHasher extends ChannelDuplexHandler {
                 datagram.type(),
                 route.peer().name(),
                 pubkeyPrefix(route.peer()),
-                route.partner().name(),
-                pubkeyPrefix(route.partner()));
+                datagram.partner().peer().name(),
+                pubkeyPrefix(datagram.partner().peer()));
         egressRoute = route;
+        egressPartner = datagram.partner().peer().name();
         egressType = datagram.type();
         egressTo = datagram.destination(); // final here: roaming's watch runs before this stage
         try {
@@ -79,7 +81,7 @@ public final class TraceHasher extends ChannelDuplexHandler {
                     content.readableBytes(),
                     egressType,
                     egressRoute.peer().name(),
-                    egressRoute.partner().name());
+                    egressPartner);
         }
         ctx.write(msg, promise);
     }

@@ -30,6 +30,7 @@ import org.wgrelay.server.state.EventSink;
 import org.wgrelay.server.state.RosterService;
 import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.table.ForwardingTableHolder;
+import org.wgrelay.server.table.Partner;
 import org.wgrelay.server.table.PeerRuntime;
 import org.wgrelay.server.table.RoamingSlot;
 import org.wgrelay.server.table.Route;
@@ -145,6 +146,9 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
         if (match == null) {
             return RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH;
         }
+        if (match.isHub()) {
+            return RelayCounter.DROP_UNKNOWN_SRC;
+        }
         RoamingSlot slot = match.partnerRuntime().roaming();
         if (now - slot.lastRelearnMillis() < RELEARN_COOLDOWN_MILLIS) {
             return RelayCounter.DROP_UNKNOWN_SRC;
@@ -182,14 +186,26 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
                     && c.takeTransportForward(now);
             if (committing || answeredTransport) {
                 Route route = tables.current().routeOf(c.peer());
-                if (route != null && route.linked()) {
+                Partner to = route == null ? null : partnerFor(route, datagram, now);
+                if (to != null) {
                     // Never commits by itself (rule 9): the partner's WireGuard judges it.
-                    datagram.redirect(route.partnerAddress());
+                    datagram.redirect(to.address());
                     return null;
                 }
             }
         }
         return RelayCounter.DROP_UNKNOWN_SRC;
+    }
+
+    /** Where a candidate's datagram goes: its peer's one partner, or for a hub the partner its receiver index names. */
+    private static Partner partnerFor(Route route, Datagram datagram, long now) {
+        if (!route.isHub()) {
+            return route.solePartner();
+        }
+        int offset = datagram.type() == WgMessage.TYPE_HANDSHAKE_RESPONSE
+                ? WgMessage.RESPONSE_RECEIVER_INDEX_OFFSET
+                : WgMessage.RECEIVER_INDEX_OFFSET;
+        return route.runtime().sessions().lookup(WgMessage.index(datagram.content(), offset), route, now);
     }
 
     // ---- rules 8 and 9 and voiding, registered sources (worker threads) ----------------
@@ -217,7 +233,7 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
                 toOwner(() -> settleFailure(own));
             }
         }
-        Candidate theirs = candidateIn(route.partnerRuntime().roaming());
+        Candidate theirs = candidateIn(datagram.partner().runtime().roaming());
         if (theirs == null) {
             return;
         }

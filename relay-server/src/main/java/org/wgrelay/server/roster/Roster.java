@@ -14,34 +14,59 @@ import java.util.Map;
  * or, on rejection, this one unchanged with a distinct {@link RosterOutcome}.
  *
  * <p>Invariants, held by every instance: peer names are unique; endpoints are unique;
- * every link joins two distinct registered peers; each peer is in at most one link
- * (so a source endpoint alone names the destination).
+ * every link joins two distinct registered peers; each peer is in at most
+ * {@link #maxLinksPerPeer()} links (SPEC B; 1 by default, so a source endpoint alone
+ * names the destination); a peer in two or more links (a hub) and all its partners have
+ * stamped public keys.
  */
 public final class Roster {
-    public static final Roster EMPTY = new Roster(new LinkedHashMap<>(), new ArrayList<>(), true);
+    /** SPEC B: {@code --max-links-per-peer} is at most this. */
+    public static final int MAX_LINKS_PER_PEER_LIMIT = 1024;
+
+    public static final Roster EMPTY = new Roster(new LinkedHashMap<>(), new ArrayList<>(), 1, true);
 
     private final LinkedHashMap<String, PeerEntry> peers;
     private final List<Link> links;
+    private final int maxLinksPerPeer;
     /** Indexes derived from {@code peers} and {@code links}, so lookups are O(1). */
     private final Map<Endpoint, String> nameByEndpoint = new HashMap<>();
 
-    private final Map<String, Link> linkByName = new HashMap<>();
+    /** Each peer's links in the order they were made; a peer without links has no entry. */
+    private final Map<String, List<Link>> linksByName = new HashMap<>();
     /**
      * False only for the private working copy of {@link #builder()}, whose changes
      * apply in place so that loading n peers costs O(n), not O(n^2).
      */
     private boolean frozen;
 
-    private Roster(LinkedHashMap<String, PeerEntry> peers, List<Link> links, boolean frozen) {
+    private Roster(LinkedHashMap<String, PeerEntry> peers, List<Link> links, int maxLinksPerPeer, boolean frozen) {
         this.peers = peers;
         this.links = links;
+        this.maxLinksPerPeer = maxLinksPerPeer;
         this.frozen = frozen;
         for (PeerEntry p : peers.values()) {
             nameByEndpoint.put(p.endpoint(), p.name());
         }
         for (Link l : links) {
-            linkByName.put(l.a(), l);
-            linkByName.put(l.b(), l);
+            indexLink(l);
+        }
+    }
+
+    /**
+     * An empty roster whose peers may each be in up to {@code maxLinksPerPeer} links
+     * (SPEC B, {@code --max-links-per-peer}); 1 gives {@link #EMPTY}.
+     */
+    public static Roster empty(int maxLinksPerPeer) {
+        checkLimit(maxLinksPerPeer);
+        return maxLinksPerPeer == 1
+                ? EMPTY
+                : new Roster(new LinkedHashMap<>(), new ArrayList<>(), maxLinksPerPeer, true);
+    }
+
+    private static void checkLimit(int maxLinksPerPeer) {
+        if (maxLinksPerPeer < 1 || maxLinksPerPeer > MAX_LINKS_PER_PEER_LIMIT) {
+            throw new IllegalArgumentException(
+                    "max links per peer must be 1.." + MAX_LINKS_PER_PEER_LIMIT + ", not " + maxLinksPerPeer);
         }
     }
 
@@ -50,12 +75,22 @@ public final class Roster {
      * {@link Builder#apply} and take the result with {@link Builder#build()}.
      */
     public static Builder builder() {
-        return new Builder();
+        return builder(1);
+    }
+
+    /** As {@link #builder()}, for a relay whose peers may be in up to {@code maxLinksPerPeer} links. */
+    public static Builder builder(int maxLinksPerPeer) {
+        checkLimit(maxLinksPerPeer);
+        return new Builder(maxLinksPerPeer);
     }
 
     /** Applies changes in place; used by the roster file loader. Not thread-safe. */
     public static final class Builder {
-        private Roster working = new Roster(new LinkedHashMap<>(), new ArrayList<>(), false);
+        private Roster working;
+
+        private Builder(int maxLinksPerPeer) {
+            working = new Roster(new LinkedHashMap<>(), new ArrayList<>(), maxLinksPerPeer, false);
+        }
 
         /** Runs one change against the working roster; on OK the change is kept. */
         public RosterChange apply(java.util.function.Function<Roster, RosterChange> change) {
@@ -93,15 +128,58 @@ public final class Roster {
         return links.size();
     }
 
-    /** The link this peer is in, or null. */
-    public Link linkOf(String name) {
-        return linkByName.get(name);
+    /** How many links one peer may be in (SPEC B, {@code --max-links-per-peer}). */
+    public int maxLinksPerPeer() {
+        return maxLinksPerPeer;
     }
 
-    /** The name of the peer linked to {@code name}, or null. */
+    /** How many links {@code name} is in. */
+    public int linkCountOf(String name) {
+        List<Link> of = linksByName.get(name);
+        return of == null ? 0 : of.size();
+    }
+
+    /** True when {@code name} is in two or more links (SPEC B: a hub). */
+    public boolean isHub(String name) {
+        return linkCountOf(name) >= 2;
+    }
+
+    /**
+     * The name of the one peer linked to {@code name}; null without a link and for a hub,
+     * which has no single partner ({@code linked_to} in {@code wg peer list}).
+     */
     public String partnerOf(String name) {
-        Link link = linkOf(name);
-        return link == null ? null : link.partnerOf(name);
+        List<Link> of = linksByName.get(name);
+        return of == null || of.size() != 1 ? null : of.get(0).partnerOf(name);
+    }
+
+    /** The names of all of {@code name}'s partners, sorted ({@code links} in {@code wg peer list}). */
+    public List<String> partnersOf(String name) {
+        List<Link> of = linksByName.get(name);
+        if (of == null) {
+            return List.of();
+        }
+        List<String> names = new ArrayList<>(of.size());
+        for (Link l : of) {
+            names.add(l.partnerOf(name));
+        }
+        Collections.sort(names);
+        return names;
+    }
+
+    /** The link between {@code a} and {@code b} in either order, or null. O(links of the smaller end). */
+    public Link linkBetween(String a, String b) {
+        List<Link> ofA = a == null ? null : linksByName.get(a);
+        List<Link> ofB = b == null ? null : linksByName.get(b);
+        List<Link> of = ofA == null || ofB == null ? null : ofA.size() <= ofB.size() ? ofA : ofB;
+        if (of != null) {
+            for (Link l : of) {
+                if (l.joins(a, b)) {
+                    return l;
+                }
+            }
+        }
+        return null;
     }
 
     public PeerEntry peerAt(Endpoint endpoint) {
@@ -190,21 +268,26 @@ public final class Roster {
                 nic == null ? "peer '" + name + "' NIC pin cleared" : "peer '" + name + "' pinned to " + nic);
     }
 
-    /** Removes the peer and its link, if any. */
+    /** Removes the peer and its links, if any. */
     public RosterChange removePeer(String name) {
         if (!peers.containsKey(name)) {
             return unknownPeer(name);
         }
         Roster next = derive();
-        Link link = next.linkByName.get(name);
-        if (link != null) {
-            next.dropLink(link);
+        List<Link> of = next.linksByName.get(name);
+        if (of != null) {
+            for (Link link : List.copyOf(of)) {
+                next.dropLink(link);
+            }
         }
         next.nameByEndpoint.remove(next.peers.remove(name).endpoint());
         return applied(next, "peer '" + name + "' removed");
     }
 
-    /** Checks in SPEC's order: self, unknown, duplicate, limit. */
+    /**
+     * Checks in SPEC's order: self, unknown, duplicate, limit, then (SPEC B) the stamped keys
+     * a hub's routing needs.
+     */
     public RosterChange addLink(String a, String b) {
         if (a != null && a.equals(b)) {
             return reject(RosterOutcome.LINK_SELF, "a peer cannot be linked to itself");
@@ -214,31 +297,66 @@ public final class Roster {
                 return unknownPeer(n);
             }
         }
-        Link ofA = linkOf(a);
-        if (ofA != null && ofA.joins(a, b)) {
+        if (linkBetween(a, b) != null) {
             return reject(RosterOutcome.LINK_DUPLICATE, "'" + a + "' and '" + b + "' are already linked");
         }
         for (String n : new String[] {a, b}) {
-            Link existing = linkOf(n);
-            if (existing != null) {
+            List<Link> of = linksByName.get(n);
+            if (of != null && of.size() >= maxLinksPerPeer) {
+                return reject(RosterOutcome.LINK_LIMIT_EXCEEDED, limitMessage(n, of));
+            }
+        }
+        for (String n : new String[] {a, b}) {
+            String missing = missingKeyForHub(n, n.equals(a) ? b : a);
+            if (missing != null) {
                 return reject(
-                        RosterOutcome.LINK_LIMIT_EXCEEDED,
-                        "each peer can be in at most one link, so the destination is unambiguous from the source"
-                                + " endpoint; '" + n + "' is already linked to '" + existing.partnerOf(n) + "'");
+                        RosterOutcome.PUBKEY_REQUIRED,
+                        "'" + n + "' would be in " + (linkCountOf(n) + 1) + " links, and the relay routes a hub's"
+                                + " handshakes by MAC1: '" + missing + "' needs a stamped public key first"
+                                + " (wg peer pubkey)");
             }
         }
         Roster next = derive();
         Link link = new Link(a, b);
         next.links.add(link);
-        next.linkByName.put(a, link);
-        next.linkByName.put(b, link);
+        next.indexLink(link);
         return applied(next, "'" + a + "' and '" + b + "' linked");
+    }
+
+    private String limitMessage(String name, List<Link> of) {
+        if (maxLinksPerPeer == 1) {
+            return "each peer can be in at most one link, so the destination is unambiguous from the source"
+                    + " endpoint; '" + name + "' is already linked to '"
+                    + of.get(0).partnerOf(name) + "'";
+        }
+        return "each peer can be in at most " + maxLinksPerPeer + " links (--max-links-per-peer); '" + name
+                + "' is already in " + of.size();
+    }
+
+    /**
+     * When linking {@code name} to {@code newPartner} would make {@code name} a hub: the
+     * first of the hub and its partners-to-be without a stamped key, else null.
+     */
+    private String missingKeyForHub(String name, String newPartner) {
+        if (linkCountOf(name) < 1) {
+            return null; // stays a single-link peer
+        }
+        List<String> involved = new ArrayList<>();
+        involved.add(name);
+        involved.addAll(partnersOf(name));
+        involved.add(newPartner);
+        for (String n : involved) {
+            if (peers.get(n).pubkey() == null) {
+                return n;
+            }
+        }
+        return null;
     }
 
     /** Accepts the names in either order. */
     public RosterChange removeLink(String a, String b) {
-        Link link = a == null ? null : linkOf(a);
-        if (link == null || !link.joins(a, b)) {
+        Link link = linkBetween(a, b);
+        if (link == null) {
             return reject(
                     RosterOutcome.LINK_UNKNOWN,
                     "there is no link between '" + RosterNames.printable(a) + "' and '" + RosterNames.printable(b)
@@ -262,7 +380,7 @@ public final class Roster {
      * {@link #applied} before anyone else sees it.
      */
     private Roster derive() {
-        return frozen ? new Roster(new LinkedHashMap<>(peers), new ArrayList<>(links), false) : this;
+        return frozen ? new Roster(new LinkedHashMap<>(peers), new ArrayList<>(links), maxLinksPerPeer, false) : this;
     }
 
     private RosterChange applied(Roster next, String message) {
@@ -275,10 +393,20 @@ public final class Roster {
         nameByEndpoint.put(peer.endpoint(), peer.name());
     }
 
+    private void indexLink(Link link) {
+        linksByName.computeIfAbsent(link.a(), n -> new ArrayList<>(1)).add(link);
+        linksByName.computeIfAbsent(link.b(), n -> new ArrayList<>(1)).add(link);
+    }
+
     private void dropLink(Link link) {
         links.remove(link);
-        linkByName.remove(link.a());
-        linkByName.remove(link.b());
+        for (String n : new String[] {link.a(), link.b()}) {
+            List<Link> of = linksByName.get(n);
+            of.remove(link);
+            if (of.isEmpty()) {
+                linksByName.remove(n);
+            }
+        }
     }
 
     private RosterChange unknownPeer(String name) {

@@ -57,6 +57,14 @@ public final class RosterFile {
 
     /** Loads the roster; a file that does not exist is an empty roster. */
     public Roster load() throws RosterFileException {
+        return load(1);
+    }
+
+    /**
+     * Loads the roster for a relay whose peers may be in up to {@code maxLinksPerPeer} links;
+     * a peer in more refuses the load, naming the file and line of the link over the limit.
+     */
+    public Roster load(int maxLinksPerPeer) throws RosterFileException {
         byte[] bytes;
         try {
             if (Files.isDirectory(path)) {
@@ -67,7 +75,7 @@ public final class RosterFile {
             }
             bytes = Files.readAllBytes(path);
         } catch (NoSuchFileException e) {
-            return Roster.EMPTY;
+            return Roster.empty(maxLinksPerPeer);
         } catch (IOException e) {
             throw new RosterFileException(path + ": cannot read: " + e.getMessage(), e);
         }
@@ -82,12 +90,17 @@ public final class RosterFile {
         } catch (CharacterCodingException e) {
             throw new RosterFileException(path + ": not valid UTF-8 text");
         }
-        return parse(text, path.toString());
+        return parse(text, path.toString(), maxLinksPerPeer);
     }
 
     /** Parses roster text; {@code source} names it in error messages. */
     public static Roster parse(String text, String source) throws RosterFileException {
-        Roster.Builder builder = Roster.builder();
+        return parse(text, source, 1);
+    }
+
+    /** As {@link #parse(String, String)}, with peers in up to {@code maxLinksPerPeer} links. */
+    public static Roster parse(String text, String source, int maxLinksPerPeer) throws RosterFileException {
+        Roster.Builder builder = Roster.builder(maxLinksPerPeer);
         String[] lines = text.split("\r?\n", -1);
         boolean seenLink = false;
         for (int i = 0; i < lines.length; i++) {

@@ -15,6 +15,8 @@ public enum RosterOutcome {
     LINK_DUPLICATE("wg_link_duplicate"),
     LINK_LIMIT_EXCEEDED("link_limit_exceeded"),
     LINK_UNKNOWN("wg_link_unknown"),
+    /** SPEC B: a hub and all its partners need stamped keys. */
+    PUBKEY_REQUIRED("wg_pubkey_required"),
     /** The change was valid but could not be persisted; nothing changed. */
     PERSIST_FAILED("internal");
 

@@ -40,12 +40,12 @@ public final class RelayStatus {
     public Map<String, Object> show() {
         totals.pollKernelCounts();
         Map<String, Object> m = new LinkedHashMap<>();
+        Roster r = roster.roster();
         for (RelayCounter c : RelayCounter.values()) {
-            if (c != RelayCounter.TX_ERRORS) {
+            if (c != RelayCounter.TX_ERRORS && (c != RelayCounter.DROP_NO_ROUTE || hubLinks(r))) {
                 m.put(c.key(), totals.get(c));
             }
         }
-        Roster r = roster.roster();
         m.put("port", port);
         m.put("peer_count", r.peerCount());
         m.put("link_count", r.linkCount());
@@ -81,17 +81,28 @@ public final class RelayStatus {
         m.put("endpoint", p.endpoint().toString());
         m.put("pubkey", p.pubkey());
         m.put("label", p.label());
-        m.put("linked_to", r.partnerOf(p.name()));
+        m.put("linked_to", r.partnerOf(p.name())); // SPEC B: only for exactly one link
+        if (hubLinks(r)) {
+            m.put("links", r.partnersOf(p.name()));
+        }
         m.put("nic", p.nic());
         long lastSeen = stats == null ? 0 : stats.lastSeenMillis();
         m.put("last_seen", lastSeen == 0 ? null : Instant.ofEpochMilli(lastSeen).toString());
         for (PeerCounter c : PeerCounter.values()) {
-            if (c != PeerCounter.LAST_SEEN_MILLIS) {
+            if (c != PeerCounter.LAST_SEEN_MILLIS && (c != PeerCounter.DROP_NO_ROUTE || hubLinks(r))) {
                 m.put(c.key(), stats == null ? 0 : stats.get(c));
             }
         }
         m.put("candidate_endpoint", candidateEndpoint.apply(p.name()));
         return m;
+    }
+
+    /**
+     * SPEC B's keys ({@code links}, {@code drop_no_route}) come with hub links: a relay whose
+     * peers may be in one link only answers exactly as without section B.
+     */
+    private static boolean hubLinks(Roster r) {
+        return r.maxLinksPerPeer() > 1;
     }
 
     /** {@code wg show drop_sources}: rows from the merged per-worker tables. */

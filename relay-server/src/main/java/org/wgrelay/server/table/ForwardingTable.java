@@ -6,8 +6,10 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.roster.PeerEntry;
 import org.wgrelay.server.roster.Roster;
@@ -36,6 +38,7 @@ public final class ForwardingTable {
     private final Map<InetSocketAddress, Route> ipv6;
     private final Map<String, Route> byName;
     private final Route[] keyed;
+    private final Route[] hubs;
     private final int linkCount;
 
     private ForwardingTable(
@@ -43,11 +46,13 @@ public final class ForwardingTable {
             Map<InetSocketAddress, Route> ipv6,
             Map<String, Route> byName,
             Route[] keyed,
+            Route[] hubs,
             int links) {
         this.ipv4 = ipv4;
         this.ipv6 = ipv6;
         this.byName = byName;
         this.keyed = keyed;
+        this.hubs = hubs;
         this.linkCount = links;
     }
 
@@ -59,13 +64,24 @@ public final class ForwardingTable {
         Map<InetSocketAddress, Route> v6 = new HashMap<>();
         Map<String, Route> byName = new HashMap<>();
         List<Route> keyed = new ArrayList<>();
+        List<Route> hubs = new ArrayList<>();
         for (PeerEntry peer : peers) {
-            String partnerName = roster.partnerOf(peer.name());
-            Route route = new Route(
-                    peer,
-                    runtimes.runtimeOf(peer.name()),
-                    partnerName == null ? null : roster.peer(partnerName),
-                    partnerName == null ? null : runtimes.runtimeOf(partnerName));
+            PeerRuntime runtime = runtimes.runtimeOf(peer.name());
+            List<String> partnerNames = roster.partnersOf(peer.name());
+            Partner[] partners = new Partner[partnerNames.size()];
+            Set<Integer> partnerIds = new HashSet<>();
+            for (int i = 0; i < partners.length; i++) {
+                PeerRuntime partnerRuntime = runtimes.runtimeOf(partnerNames.get(i));
+                partners[i] = new Partner(
+                        roster.peer(partnerNames.get(i)), partnerRuntime, runtime.ringTowards(partnerRuntime));
+                partnerIds.add(partnerRuntime.id());
+            }
+            runtime.keepRingsTowards(partnerIds);
+            runtime.sizeSessionsFor(partners.length);
+            Route route = new Route(peer, runtime, partners);
+            if (route.isHub()) {
+                hubs.add(route);
+            }
             byName.put(peer.name(), route);
             if (route.mac1Key() != null && route.linked()) {
                 keyed.add(route);
@@ -79,7 +95,12 @@ public final class ForwardingTable {
             }
         }
         return new ForwardingTable(
-                new Ipv4RouteMap(keys, routes, v4), v6, byName, keyed.toArray(new Route[0]), roster.linkCount());
+                new Ipv4RouteMap(keys, routes, v4),
+                v6,
+                byName,
+                keyed.toArray(new Route[0]),
+                hubs.toArray(new Route[0]),
+                roster.linkCount());
     }
 
     /**
@@ -144,6 +165,41 @@ public final class ForwardingTable {
 
     public int peerCount() {
         return byName.size();
+    }
+
+    /** The routes of peers in two or more links (SPEC B), in roster order (cold path). */
+    public List<Route> hubs() {
+        return List.of(hubs);
+    }
+
+    /** One live session-index entry of a hub, with its owner resolved to the hub's partner. */
+    @FunctionalInterface
+    public interface SessionVisitor {
+        void visit(Route hub, int receiverIndex, Partner owner);
+    }
+
+    /**
+     * Visits every live entry of every hub's session index whose owner is still one of the
+     * hub's partners (cold path: the XDP map projection).
+     */
+    public void forEachLiveSession(long nowMillis, SessionVisitor visitor) {
+        for (Route hub : hubs) {
+            hub.runtime().sessions().forEachLive(nowMillis, (index, ownerId) -> {
+                Partner owner = hub.partnerById(ownerId);
+                if (owner != null) {
+                    visitor.visit(hub, index, owner);
+                }
+            });
+        }
+    }
+
+    /** Changes whenever a hub's session index gains or loses an entry (the XDP sync compares it). */
+    public long sessionVersion() {
+        long sum = 0;
+        for (Route hub : hubs) {
+            sum += hub.runtime().sessions().version();
+        }
+        return sum;
     }
 
     public int linkCount() {

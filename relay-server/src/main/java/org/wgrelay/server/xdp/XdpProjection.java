@@ -36,7 +36,7 @@ final class XdpProjection {
         }
         Map<String, XdpPeer> peers = new HashMap<>();
         for (Route r : table.routes()) {
-            if (!r.linked()
+            if (r.partner() == null // no link, or a hub: routed by MAC1 and session index in userspace
                     || !r.peer().endpoint().isIpv4()
                     || !r.partner().endpoint().isIpv4()) {
                 continue; // unlinked sources are dropped by userspace; IPv6 is not in the program

@@ -173,7 +173,8 @@ class StripedCountersTest {
                         "drop_no_link",
                         "drop_pubkey_mismatch",
                         "endpoint_relearn",
-                        "last_seen"),
+                        "last_seen",
+                        "drop_no_route"),
                 keys);
     }
 

@@ -563,7 +563,7 @@ class RelayPipelineTest {
     void theChannelInitializerInstallsTheSameStagesAndForwards() {
         RelayHarness source = relay;
         EmbeddedChannel channel = new EmbeddedChannel(new RelayChannelInitializer(
-                source.worker, source.tables, source.blocklist, new DropUnknownSources(), null, false));
+                source.worker, source.tables, source.blocklist, new DropUnknownSources(), null, false, false));
         assertNotNull(channel.pipeline().get("forwarder"));
         assertNull(channel.pipeline().get(RelayChannelInitializer.class), "the initializer removes itself");
 

@@ -49,6 +49,7 @@ class SingleStageTest {
         assertTrue(front.writeInbound(packet(type, length, from)));
         Datagram datagram = front.readInbound();
         assertNull(front.readInbound());
+        datagram.partner(datagram.route().solePartner()); // what rule 4 does for a peer in one link
         return datagram;
     }
 
@@ -103,6 +104,7 @@ class SingleStageTest {
         assertSame(previous, reused, "one message object per worker");
         assertNull(reused.route());
         reused.route(state.tables.current().routeOf("bob"));
+        reused.partner(reused.route().solePartner());
         assertEquals(ALICE, reused.destination(), "bob's partner, not the old redirect");
         assertEquals(1, next.refCnt());
         next.release();

@@ -72,8 +72,13 @@ final class RoamingHarness implements AutoCloseable {
 
     /** Roaming's owner work goes to {@code owner} (a queue a test drains, or one that refuses). */
     RoamingHarness(Executor owner) throws Exception {
+        this(owner, 1);
+    }
+
+    /** As above, for a relay whose peers may be in {@code maxLinksPerPeer} links (SPEC B). */
+    RoamingHarness(Executor owner, int maxLinksPerPeer) throws Exception {
         dir = Files.createTempDirectory("roaming");
-        roster = new RosterService(Roster.EMPTY, new RosterFile(dir.resolve("wg-roster")), tables, 2);
+        roster = new RosterService(Roster.empty(maxLinksPerPeer), new RosterFile(dir.resolve("wg-roster")), tables, 2);
         assertTrue(roster.addPeer("alice", ep(ALICE), ALICE_KEY, null).ok());
         assertTrue(roster.addPeer("bob", ep(BOB), BOB_KEY, null).ok());
         assertTrue(roster.addLink("alice", "bob").ok());
@@ -92,7 +97,8 @@ final class RoamingHarness implements AutoCloseable {
 
     private EmbeddedChannel channel(WorkerState state) {
         EmbeddedChannel ch = new EmbeddedChannel();
-        RelayChannelInitializer.addStages(ch.pipeline(), state, tables, blocklist, engine, engine, false);
+        boolean hubLinks = roster.roster().maxLinksPerPeer() > 1;
+        RelayChannelInitializer.addStages(ch.pipeline(), state, tables, blocklist, engine, engine, hubLinks, false);
         return ch;
     }
 
@@ -142,6 +148,13 @@ final class RoamingHarness implements AutoCloseable {
 
     ByteBuf cookie() {
         return body(3, 64);
+    }
+
+    /** A cookie reply to {@code receiverIndex}. */
+    ByteBuf cookie(int receiverIndex) {
+        ByteBuf b = body(3, 64);
+        b.setIntLE(4, receiverIndex);
+        return b;
     }
 
     private ByteBuf body(int type, int length) {
