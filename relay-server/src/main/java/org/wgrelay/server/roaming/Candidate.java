@@ -29,10 +29,15 @@ public final class Candidate implements RoamingCandidate {
     public static final int VOIDED = 4;
     public static final int EXPIRED = 5;
     public static final int CANCELLED = 6;
+    /** An unidentified candidate that the hub's response identified: it lives on as its spoke's. */
+    public static final int IDENTIFIED = 7;
 
     private static final long STATE_MASK = 0xff;
 
     private final String peer;
+    /** For an unidentified candidate (SPEC B) the hub its initiation named, else null. */
+    private final String hub;
+
     private final RoamingSlot slot;
     private final Endpoint endpoint;
     private final long registeredAtMillis;
@@ -48,13 +53,52 @@ public final class Candidate implements RoamingCandidate {
     boolean failureSettled;
 
     Candidate(String peer, RoamingSlot slot, Endpoint endpoint, int senderIndex, long nowMillis) {
+        this(peer, null, slot, endpoint, senderIndex, nowMillis, nowMillis);
+    }
+
+    private Candidate(
+            String peer,
+            String hub,
+            RoamingSlot slot,
+            Endpoint endpoint,
+            int senderIndex,
+            long registeredAtMillis,
+            long lastInitForwardMillis) {
         this.peer = peer;
+        this.hub = hub;
         this.slot = slot;
         this.endpoint = endpoint;
         this.word = new AtomicLong(pack(senderIndex, PENDING));
-        this.registeredAtMillis = nowMillis;
-        this.lastInitForwardMillis = nowMillis;
+        this.registeredAtMillis = registeredAtMillis;
+        this.lastInitForwardMillis = lastInitForwardMillis;
         this.lastTransportForwardMillis = Long.MIN_VALUE / 2;
+    }
+
+    /**
+     * SPEC B: an initiation whose MAC1 names hub {@code hub} cannot say which spoke sent it;
+     * the candidate waits, unidentified, in the hub's slot ({@code hubSlot}).
+     */
+    static Candidate unidentified(String hub, RoamingSlot hubSlot, Endpoint endpoint, int senderIndex, long now) {
+        return new Candidate(null, hub, hubSlot, endpoint, senderIndex, now, now);
+    }
+
+    /**
+     * The spoke {@code peer} this unidentified candidate turned out to be, as a pending
+     * candidate in the spoke's slot: same source, sender index, registration time (expiry
+     * counts from the initiation) and retry limit.
+     */
+    Candidate identifiedAs(String peer, RoamingSlot spokeSlot) {
+        return new Candidate(peer, null, spokeSlot, endpoint, senderIndex(), registeredAtMillis, lastInitForwardMillis);
+    }
+
+    /** True while the candidate waits in a hub's slot for the response that names its spoke. */
+    public boolean isUnidentified() {
+        return hub != null;
+    }
+
+    /** The hub an unidentified candidate's initiation named; null for others. */
+    public String hub() {
+        return hub;
     }
 
     private static long pack(int senderIndex, int state) {
@@ -73,7 +117,7 @@ public final class Candidate implements RoamingCandidate {
         return state == PENDING || state == ANSWERED;
     }
 
-    /** The peer S this candidate claims to be. */
+    /** The peer S this candidate claims to be; null while unidentified. */
     public String peer() {
         return peer;
     }
@@ -198,6 +242,7 @@ public final class Candidate implements RoamingCandidate {
 
     @Override
     public String toString() {
-        return "candidate " + peer + "@" + endpoint + " state=" + state();
+        return "candidate " + (hub == null ? peer : "(unidentified, hub " + hub + ")") + "@" + endpoint + " state="
+                + state();
     }
 }

@@ -21,6 +21,7 @@ import org.wgrelay.server.counters.PeerCounter;
 import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.counters.RelayCounters;
 import org.wgrelay.server.pipeline.Datagram;
+import org.wgrelay.server.pipeline.HubIndexMiss;
 import org.wgrelay.server.pipeline.LinkedSourceWatch;
 import org.wgrelay.server.pipeline.UnknownSourcePolicy;
 import org.wgrelay.server.pipeline.WorkerState;
@@ -62,7 +63,7 @@ import org.wgrelay.server.wire.WgMessage;
  * initiator's first transport message. Replays and on-path copies are voided or expire,
  * each a strike; strikes escalate onto the blocklist.
  */
-public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWatch {
+public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWatch, HubIndexMiss {
     private static final Logger LOG = LoggerFactory.getLogger(RoamingEngine.class);
     /** SPEC: a candidate not confirmed within 30 s of its registration expires. */
     public static final long CANDIDATE_TTL_MILLIS = 30_000;
@@ -147,7 +148,7 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
             return RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH;
         }
         if (match.isHub()) {
-            return RelayCounter.DROP_UNKNOWN_SRC;
+            return unidentified(match, datagram, now);
         }
         RoamingSlot slot = match.partnerRuntime().roaming();
         if (now - slot.lastRelearnMillis() < RELEARN_COOLDOWN_MILLIS) {
@@ -173,6 +174,116 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
         }
         datagram.redirect(match.peer().endpoint().socketAddress());
         return null;
+    }
+
+    /**
+     * SPEC B: an initiation from an unknown source whose MAC1 names hub {@code hub} says
+     * nothing of which spoke sent it. It waits in the hub's slot as an unidentified candidate
+     * (one per source endpoint, 64 per hub), retried as rule 3 retries, until the hub's
+     * response identifies it ({@link #claim}).
+     */
+    private RelayCounter unidentified(Route hub, Datagram datagram, long now) {
+        InetSocketAddress source = datagram.sender();
+        int senderIndex = WgMessage.index(datagram.content(), WgMessage.SENDER_INDEX_OFFSET);
+        Candidate known = bySource.isEmpty() ? null : bySource.get(source);
+        if (known != null && (known.isLive() || known.state() == Candidate.COMMITTING)) {
+            return RelayCounter.DROP_UNKNOWN_SRC; // already some spoke's candidate
+        }
+        RoamingSlot hubSlot = hub.runtime().roaming();
+        Candidate same = unidentifiedFrom(hubSlot, source);
+        if (same != null) {
+            same.refresh(senderIndex);
+            if (!same.takeInitForward(now)) {
+                return RelayCounter.DROP_UNKNOWN_SRC;
+            }
+        } else {
+            Candidate u = Candidate.unidentified(
+                    hub.peer().name(), hubSlot, Endpoint.of(source.getAddress(), source.getPort()), senderIndex, now);
+            if (!hubSlot.addUnidentified(u)) {
+                return RelayCounter.DROP_UNKNOWN_SRC; // 64 are waiting already
+            }
+            toOwner(() -> LOG.info("candidate hub={} source={} unidentified", u.hub(), u.endpoint()));
+        }
+        datagram.redirect(hub.peer().endpoint().socketAddress());
+        return null;
+    }
+
+    private static Candidate unidentifiedFrom(RoamingSlot hubSlot, InetSocketAddress source) {
+        if (!hubSlot.hasUnidentified()) {
+            return null;
+        }
+        for (int i = 0; i < RoamingSlot.MAX_UNIDENTIFIED; i++) {
+            Candidate c = (Candidate) hubSlot.unidentifiedAt(i);
+            if (c != null && c.isLive() && c.address().equals(source)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * SPEC B: a hub's response whose receiver index its session index does not know may answer
+     * an unidentified candidate. Its MAC1 is made with the initiator's public key (a responder
+     * keys MAC1 with the initiator's static key), so exactly one spoke's key verifies it, and
+     * that spoke is who the candidate is: it becomes that spoke's pending candidate, the hub's
+     * index learns the candidate's sender index for the spoke, and the response goes on to the
+     * spoke, where rule 8 mirrors it to the candidate and marks it answered.
+     */
+    @Override
+    public Partner claim(Datagram response, int receiverIndex, WorkerState worker) {
+        Route hub = response.route();
+        RoamingSlot hubSlot = hub.runtime().roaming();
+        if (!hubSlot.hasUnidentified()) {
+            return null;
+        }
+        for (int i = 0; i < RoamingSlot.MAX_UNIDENTIFIED; i++) {
+            Candidate u = (Candidate) hubSlot.unidentifiedAt(i);
+            if (u != null && u.state() == Candidate.PENDING && u.senderIndex() == receiverIndex) {
+                return identify(hub, u, response, worker);
+            }
+        }
+        return null;
+    }
+
+    private Partner identify(Route hub, Candidate u, Datagram response, WorkerState worker) {
+        Partner spoke = null;
+        for (int i = 0, n = hub.partnerCount(); i < n; i++) {
+            Partner p = hub.partner(i);
+            if (p.mac1Key() != null && worker.mac1().verify(response.content(), p.mac1Key())) {
+                if (spoke != null) {
+                    return null; // two spokes share a key: it names nobody
+                }
+                spoke = p;
+            }
+        }
+        if (spoke == null) {
+            return null;
+        }
+        long now = worker.nowMillis();
+        RoamingSlot spokeSlot = spoke.runtime().roaming();
+        Candidate existing = candidateIn(spokeSlot);
+        if (now - spokeSlot.lastRelearnMillis() < RELEARN_COOLDOWN_MILLIS
+                || (existing != null && (existing.isLive() || existing.state() == Candidate.COMMITTING))) {
+            return null; // as rule 3: no candidate now, or the spoke has one from elsewhere
+        }
+        Candidate identified = u.identifiedAs(spoke.peer().name(), spokeSlot);
+        if (!u.transition(Candidate.IDENTIFIED, Candidate.PENDING)) {
+            return null;
+        }
+        u.slot().clearUnidentified(u);
+        if (!spokeSlot.replace(existing, identified)) {
+            return null; // another worker registered one for the spoke first
+        }
+        Route spokeRoute = tables.current().routeOf(spoke.peer().name());
+        Partner hubOfSpoke =
+                spokeRoute == null ? null : spokeRoute.partnerById(hub.runtime().id());
+        if (hubOfSpoke != null) {
+            hub.runtime()
+                    .sessions()
+                    .record(identified.senderIndex(), spoke.runtime().id(), hubOfSpoke.ring(), now);
+        }
+        toOwner(() -> registered(identified));
+        return spoke;
     }
 
     /** Types 2, 3 and 4 from an unregistered endpoint: only a candidate's, and only as rule 3 allows. */
@@ -233,7 +344,11 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
                 toOwner(() -> settleFailure(own));
             }
         }
-        Candidate theirs = candidateIn(datagram.partner().runtime().roaming());
+        RoamingSlot partnerSlot = datagram.partner().runtime().roaming();
+        if (type == WgMessage.TYPE_HANDSHAKE_INITIATION && partnerSlot.hasUnidentified()) {
+            voidUnidentifiedCopy(partnerSlot, WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET));
+        }
+        Candidate theirs = candidateIn(partnerSlot);
         if (theirs == null) {
             return;
         }
@@ -260,6 +375,21 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
         }
     }
 
+    /**
+     * A registered spoke's initiation to its hub with the sender index an unidentified candidate
+     * of the hub stored: the candidate was a copy of it (voiding, SPEC B with rule 8).
+     */
+    private void voidUnidentifiedCopy(RoamingSlot hubSlot, int senderIndex) {
+        for (int i = 0; i < RoamingSlot.MAX_UNIDENTIFIED; i++) {
+            Candidate u = (Candidate) hubSlot.unidentifiedAt(i);
+            if (u != null
+                    && u.senderIndex() == senderIndex
+                    && u.transition(Candidate.VOIDED, Candidate.PENDING, Candidate.ANSWERED)) {
+                toOwner(() -> settleFailure(u));
+            }
+        }
+    }
+
     /** Hands follow-up work to the owner; a full queue leaves it to the next sweep. */
     private void toOwner(Runnable task) {
         try {
@@ -283,7 +413,7 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
                 settleFailure(c);
             } else if (c.state() == Candidate.COMMITTING) {
                 finishCommit(c);
-            } else if (c.isLive() && bySource.get(c.address()) != c) {
+            } else if (c.isLive() && !c.isUnidentified() && bySource.get(c.address()) != c) {
                 registered(c);
             } else if (!c.isLive()) {
                 forget(c);
@@ -296,9 +426,16 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
     private Set<Candidate> knownCandidates() {
         Set<Candidate> all = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Route r : tables.current().routes()) {
-            Candidate c = candidateIn(r.runtime().roaming());
+            RoamingSlot slot = r.runtime().roaming();
+            Candidate c = candidateIn(slot);
             if (c != null) {
                 all.add(c);
+            }
+            for (int i = 0; slot.hasUnidentified() && i < RoamingSlot.MAX_UNIDENTIFIED; i++) {
+                Candidate u = (Candidate) slot.unidentifiedAt(i);
+                if (u != null) {
+                    all.add(u);
+                }
             }
         }
         all.addAll(bySource.values());
@@ -363,6 +500,10 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
 
     /** Takes a finished candidate out of the index and its slot. */
     private void forget(Candidate c) {
+        if (c.isUnidentified()) {
+            c.slot().clearUnidentified(c);
+            return; // nothing of it reached the XDP maps
+        }
         bySource.remove(c.address(), c);
         c.slot().clear(c);
         changed();

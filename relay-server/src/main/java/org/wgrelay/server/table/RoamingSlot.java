@@ -2,6 +2,8 @@ package org.wgrelay.server.table;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * One peer's roaming state: its current candidate (at most one) and when it last
@@ -11,13 +13,24 @@ import java.lang.invoke.VarHandle;
  * <p>Only the roaming engine writes a slot, and only by compare-and-set, so workers that
  * race to register a candidate for the same peer never take a lock: one wins. Every
  * candidate in a slot is therefore one of the engine's own.
+ *
+ * <p>A hub's slot also holds its unidentified candidates (SPEC B): initiations from unknown
+ * sources whose MAC1 named the hub, waiting for the hub's response to say which spoke sent
+ * them. At most {@link #MAX_UNIDENTIFIED}, in places claimed by compare-and-set; the array is
+ * made on the first one, so only hubs that see roaming pay for it.
  */
 public final class RoamingSlot {
+    /** SPEC B: at most 64 unidentified candidates per hub. */
+    public static final int MAX_UNIDENTIFIED = 64;
+
     private static final VarHandle CANDIDATE;
+    private static final VarHandle UNIDENTIFIED;
 
     static {
         try {
             CANDIDATE = MethodHandles.lookup().findVarHandle(RoamingSlot.class, "candidate", RoamingCandidate.class);
+            UNIDENTIFIED =
+                    MethodHandles.lookup().findVarHandle(RoamingSlot.class, "unidentified", AtomicReferenceArray.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -25,6 +38,8 @@ public final class RoamingSlot {
 
     private volatile RoamingCandidate candidate;
     private volatile long lastRelearnMillis = Long.MIN_VALUE / 2;
+    private volatile AtomicReferenceArray<RoamingCandidate> unidentified;
+    private final AtomicInteger unidentifiedCount = new AtomicInteger();
 
     public RoamingCandidate candidate() {
         return candidate;
@@ -38,6 +53,47 @@ public final class RoamingSlot {
     /** Clears the slot if it still holds {@code c}. */
     public void clear(RoamingCandidate c) {
         replace(c, null);
+    }
+
+    /** True when the slot holds unidentified candidates: one volatile read on the forward path. */
+    public boolean hasUnidentified() {
+        return unidentifiedCount.get() > 0;
+    }
+
+    /** The i-th unidentified place (0 &lt;= i &lt; {@link #MAX_UNIDENTIFIED}), or null. */
+    public RoamingCandidate unidentifiedAt(int i) {
+        AtomicReferenceArray<RoamingCandidate> places = unidentified;
+        return places == null ? null : places.get(i);
+    }
+
+    /** Takes a free place for {@code c}; false when all 64 are taken. */
+    public boolean addUnidentified(RoamingCandidate c) {
+        AtomicReferenceArray<RoamingCandidate> places = unidentified;
+        if (places == null) {
+            UNIDENTIFIED.compareAndSet(this, null, new AtomicReferenceArray<RoamingCandidate>(MAX_UNIDENTIFIED));
+            places = unidentified;
+        }
+        for (int i = 0; i < MAX_UNIDENTIFIED; i++) {
+            if (places.get(i) == null && places.compareAndSet(i, null, c)) {
+                unidentifiedCount.incrementAndGet();
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Frees {@code c}'s place, if it still has one. */
+    public void clearUnidentified(RoamingCandidate c) {
+        AtomicReferenceArray<RoamingCandidate> places = unidentified;
+        if (places == null) {
+            return;
+        }
+        for (int i = 0; i < MAX_UNIDENTIFIED; i++) {
+            if (places.get(i) == c && places.compareAndSet(i, c, null)) {
+                unidentifiedCount.decrementAndGet();
+                return;
+            }
+        }
     }
 
     public long lastRelearnMillis() {
