@@ -37,7 +37,13 @@ public final class LocalRelay implements AutoCloseable {
     public final RelayDaemon daemon;
 
     private LocalRelay(String bind, int workers, String controlHost, String token, boolean trace) throws Exception {
-        dir = Files.createTempDirectory("wg-relay-it");
+        this(Files.createTempDirectory("wg-relay-it"), bind, workers, controlHost, token, trace, 1);
+    }
+
+    private LocalRelay(
+            Path dir, String bind, int workers, String controlHost, String token, boolean trace, int maxLinksPerPeer)
+            throws Exception {
+        this.dir = dir;
         rosterPath = dir.resolve("wg-roster");
         ServeConfig config = new ServeConfig(
                 InetAddress.getByName(bind),
@@ -49,7 +55,8 @@ public final class LocalRelay implements AutoCloseable {
                 HostPort.parse("127.0.0.1:0"),
                 List.of(),
                 XdpMode.OFF,
-                trace);
+                trace,
+                maxLinksPerPeer);
         RelayDaemon d = new RelayDaemon(config, clock::get);
         try {
             d.start();
@@ -67,6 +74,17 @@ public final class LocalRelay implements AutoCloseable {
     /** A relay whose mutating verbs need {@code token} (as with --control-token-file). */
     static LocalRelay withToken(String controlHost, String token) throws Exception {
         return new LocalRelay("127.0.0.1", 2, controlHost, token, false);
+    }
+
+    /** A relay started with {@code --max-links-per-peer maxLinksPerPeer} (SPEC B). */
+    static LocalRelay withHubLinks(int maxLinksPerPeer) throws Exception {
+        return new LocalRelay(
+                Files.createTempDirectory("wg-relay-it"), "127.0.0.1", 2, "127.0.0.1", null, false, maxLinksPerPeer);
+    }
+
+    /** A new relay on this one's roster file and directory, with {@code maxLinksPerPeer}; close this one first. */
+    LocalRelay restartedWith(int maxLinksPerPeer) throws Exception {
+        return new LocalRelay(dir, "127.0.0.1", 2, "127.0.0.1", null, false, maxLinksPerPeer);
     }
 
     static LocalRelay boundTo(String bind) throws Exception {
@@ -167,7 +185,12 @@ public final class LocalRelay implements AutoCloseable {
         deleteDir();
     }
 
-    private void deleteDir() throws IOException {
+    /** Stops the daemon and keeps its directory, for {@link #restartedWith}. */
+    void stopKeepingFiles() {
+        daemon.close();
+    }
+
+    void deleteDir() throws IOException {
         try (var files = Files.walk(dir)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);

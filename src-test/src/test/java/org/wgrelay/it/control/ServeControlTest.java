@@ -75,6 +75,17 @@ class ServeControlTest {
     }
 
     @Test
+    void serveRefusesAMaxLinksPerPeerOutside1To1024InOneLine() {
+        for (String bad : List.of("0", "1025", "-3", "many", "")) {
+            Run r = serve("127.0.0.1:0", "--max-links-per-peer", bad);
+            assertEquals(1, r.exit(), bad + ": " + r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().contains("--max-links-per-peer"), r.err());
+            assertFalse(r.out().contains("wg-relay listening"), "it did not start");
+        }
+    }
+
+    @Test
     void serveRefusesAnEmptyOrMissingTokenFileInOneLine() throws Exception {
         Path empty = Files.writeString(tmp.resolve("empty-token"), "  \n");
         for (Path token : List.of(empty, tmp.resolve("no-such-token"))) {
