@@ -2,10 +2,11 @@
 /* wg_relay.bpf.c -- the XDP fast path of wg-relay.
  *
  * Forwards WireGuard transport data (type 4) and cookie replies (type 3)
- * between registered, linked endpoints and hands everything else that
- * userspace's forwarding rules need to the kernel stack (XDP_PASS),
- * untouched. Userspace (through the helper) owns wg_config, wg_nics,
- * wg_peers and wg_blocklist; the program writes wg_macs (learning),
+ * between registered, linked endpoints -- from a hub (a peer in several
+ * links) to the spoke that owns the message's receiver index -- and hands
+ * everything else that userspace's forwarding rules need to the kernel stack
+ * (XDP_PASS), untouched. Userspace (through the helper) owns wg_config,
+ * wg_nics, wg_peers, wg_sessions and wg_blocklist; the program writes wg_macs (learning),
  * wg_stats, wg_peer_stats and the route cache inside wg_peers values
  * (struct wg_peer_route).
  *
@@ -17,6 +18,7 @@
  *   not WireGuard-shaped, lengths inconsistent                  DROP  DROP_SHAPE
  *   type 1 or 2                                                 PASS  PASS_HANDSHAKE
  *   unregistered source endpoint, or WG_PEER_F_PASS             PASS  PASS_NO_PEER
+ *   a hub's, and (hub, receiver index) not in wg_sessions       PASS  PASS_NO_SESSION
  *   partner MAC not learned, egress NIC not in wg_nics          PASS  PASS_NO_MAC
  *   egress NIC != ingress and not in wg_tx_ports                PASS  TX_ERR
  *   otherwise: rewritten to the partner                         TX / REDIRECT  FWD
@@ -28,6 +30,10 @@
  * when userspace flagged its entry (WG_PEER_F_BLOCK_CHECK); learning and
  * the route to the partner live in the entry's value, so wg_macs, wg_nics
  * and the partner's entry are touched only when a next hop changes.
+ * Hub links cost more, and only their own frames: a hub's frame adds the
+ * wg_sessions lookup, and the route to its spoke -- and a spoke's to its hub
+ * -- is looked up in wg_macs and wg_nics every time instead of cached (see
+ * WG_PEER_F_PARTNER_HUB): four lookups and three.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -63,6 +69,13 @@ struct {
 	__type(key, struct wg_peer_key);
 	__type(value, struct wg_peer_value);
 } wg_peers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WG_MAX_SESSIONS);
+	__type(key, struct wg_session_key);
+	__type(value, struct wg_session_value);
+} wg_sessions SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -176,6 +189,11 @@ static __always_inline void learn(struct wg_peer_value *peer, __u32 saddr, const
 	mac_copy(seen->seen_mac, src_mac);
 	seen->seen_ifindex = ifindex;
 
+	/* A hub has no one partner whose route to clear: its spokes and
+	 * sessions read its next hop from wg_macs with every frame. */
+	if (peer->flags & WG_PEER_F_HUB)
+		return;
+
 	struct wg_peer_value *back = bpf_map_lookup_elem(&wg_peers, &partner);
 
 	if (back)
@@ -220,6 +238,36 @@ static __always_inline __u32 route(struct wg_peer_value *peer, const struct wg_p
 	r->nic_epoch = nic_epoch;
 	r->owner = *src;
 	r->tx_ifindex = egress;
+	return egress;
+}
+
+/* Where a frame to (dst_ip, dst_port) goes, looked up now rather than taken
+ * from a cache: for the routes no learning can invalidate -- a hub's to the
+ * spoke of a session, a spoke's to its hub. The next hop and the egress NIC
+ * are returned as map value pointers (valid for this run of the program);
+ * 0 when the destination's next hop or the egress NIC is unknown. As in
+ * route(), a destination whose next hop is gone from wg_macs is made to
+ * learn again with its next frame. */
+static __always_inline __u32 fresh_route(__u32 dst_ip, __u16 dst_port, __u32 pinned,
+					 struct wg_mac **hop_out, struct wg_nic **nic_out)
+{
+	struct wg_mac *hop = bpf_map_lookup_elem(&wg_macs, &dst_ip);
+
+	if (!hop) {
+		struct wg_peer_key dst = { .ip = dst_ip, .port = dst_port };
+		struct wg_peer_value *back = bpf_map_lookup_elem(&wg_peers, &dst);
+
+		if (back)
+			back->route.seen_ifindex = 0;
+		return 0;
+	}
+	__u32 egress = pinned ? pinned : hop->ifindex;
+	struct wg_nic *nic = bpf_map_lookup_elem(&wg_nics, &egress);
+
+	if (!nic)
+		return 0;
+	*hop_out = hop;
+	*nic_out = nic;
 	return egress;
 }
 
@@ -318,10 +366,53 @@ int wg_relay_xdp(struct xdp_md *ctx)
 		return count(WG_STAT_PASS_HANDSHAKE, XDP_PASS);
 	if (!peer || (peer->flags & WG_PEER_F_PASS))
 		return count(WG_STAT_PASS_NO_PEER, XDP_PASS);
-	__u32 tx_ifindex = route(peer, &src, nic_epoch);
 
-	if (!tx_ifindex)
-		return count(WG_STAT_PASS_NO_MAC, XDP_PASS);
+	/* Where to (the partner, or for a hub the spoke that chose the
+	 * receiver index) and how: the next hop and egress NIC, cached in the
+	 * entry for a pair, looked up for either end of a hub link. */
+	const __u8 *hop_mac, *nic_mac;
+	__u32 nic_ip, dst_ip, tx_ifindex;
+	__u16 dst_port;
+
+	if (peer->flags & (WG_PEER_F_HUB | WG_PEER_F_PARTNER_HUB)) {
+		__u32 pinned = peer->egress_ifindex;
+		struct wg_mac *hop = NULL;
+		struct wg_nic *nic = NULL;
+
+		dst_ip = peer->partner_ip;
+		dst_port = peer->partner_port;
+		if (peer->flags & WG_PEER_F_HUB) {
+			/* types 3 and 4 both carry the receiver index at bytes 4..8 */
+			if ((void *)(payload + 8) > end)
+				return count(WG_STAT_PASS_NO_SESSION, XDP_PASS);
+			struct wg_session_key sk = { .hub_ip = src.ip,
+						     .hub_port = src.port,
+						     .pad = 0,
+						     .receiver_index = *(__u32 *)(payload + 4) };
+			struct wg_session_value *session = bpf_map_lookup_elem(&wg_sessions, &sk);
+
+			if (!session)
+				return count(WG_STAT_PASS_NO_SESSION, XDP_PASS);
+			dst_ip = session->owner_ip;
+			dst_port = session->owner_port;
+			pinned = session->egress_ifindex;
+		}
+		tx_ifindex = fresh_route(dst_ip, dst_port, pinned, &hop, &nic);
+		if (!tx_ifindex || !hop || !nic)
+			return count(WG_STAT_PASS_NO_MAC, XDP_PASS);
+		hop_mac = hop->mac;
+		nic_mac = nic->mac;
+		nic_ip = nic->ip;
+	} else {
+		tx_ifindex = route(peer, &src, nic_epoch);
+		if (!tx_ifindex)
+			return count(WG_STAT_PASS_NO_MAC, XDP_PASS);
+		dst_ip = peer->partner_ip;
+		dst_port = peer->partner_port;
+		hop_mac = peer->route.hop_mac;
+		nic_mac = peer->route.nic_mac;
+		nic_ip = peer->route.nic_ip;
+	}
 
 	/* Decide the verdict before touching the frame: a refused redirect
 	 * passes the frame to userspace as it arrived. bpf_redirect_map only
@@ -336,15 +427,15 @@ int wg_relay_xdp(struct xdp_md *ctx)
 			return count(WG_STAT_TX_ERR, XDP_PASS);
 	}
 
-	mac_copy(eth->h_dest, peer->route.hop_mac);
-	mac_copy(eth->h_source, peer->route.nic_mac);
-	ip->saddr = peer->route.nic_ip;
-	ip->daddr = peer->partner_ip;
+	mac_copy(eth->h_dest, hop_mac);
+	mac_copy(eth->h_source, nic_mac);
+	ip->saddr = nic_ip;
+	ip->daddr = dst_ip;
 	ip->ttl = RELAY_TTL;
 	ip->check = 0;
 	ip->check = ip_checksum(ip);
 	udp->source = relay_port;
-	udp->dest = peer->partner_port;
+	udp->dest = dst_port;
 	udp->check = 0; /* optional over IPv4; WireGuard authenticates the payload */
 
 	count_peer(peer->stats_slot, payload_len);

@@ -28,6 +28,7 @@
 #define WG_MAP_STATS "wg_stats"
 #define WG_MAP_PEER_STATS "wg_peer_stats"
 #define WG_MAP_TX_PORTS "wg_tx_ports"
+#define WG_MAP_SESSIONS "wg_sessions"
 
 /* Program names in the object: the relay, and a no-op XDP_PASS for the
  * far end of a veth (a veth delivers XDP_TX'd frames to its peer only
@@ -39,6 +40,7 @@
 #define WG_MAX_PEERS 65536
 #define WG_MAX_MACS 65536
 #define WG_MAX_BLOCKED 65536
+#define WG_MAX_SESSIONS 65536
 
 /* wg_config: ARRAY[1], key __u32 0. relay_port 0 = nothing is ours (the
  * program passes everything until the helper's `config`). nic_epoch changes
@@ -74,14 +76,26 @@ struct wg_peer_key {
  * whose IP it blocks, before it writes the wg_blocklist entry. */
 #define WG_PEER_F_PASS 0x0001u
 #define WG_PEER_F_BLOCK_CHECK 0x0002u
-#define WG_PEER_F_KNOWN (WG_PEER_F_PASS | WG_PEER_F_BLOCK_CHECK)
+/* WG_PEER_F_HUB: this source is a hub (a peer in two or more links). It has no
+ * single partner (partner_ip/port are 0): its transport data and cookie
+ * replies go where wg_sessions says, keyed by the receiver index they carry.
+ * WG_PEER_F_PARTNER_HUB: this source's partner is a hub. A hub's next hop
+ * cannot be pushed into the route cache of each of its spokes (learning
+ * clears one partner's route, and a hub has many), so the route to a hub is
+ * not cached: it is read from wg_macs and wg_nics with every frame, and a
+ * hub's new next hop is followed at once. */
+#define WG_PEER_F_HUB 0x0004u
+#define WG_PEER_F_PARTNER_HUB 0x0008u
+#define WG_PEER_F_KNOWN \
+	(WG_PEER_F_PASS | WG_PEER_F_BLOCK_CHECK | WG_PEER_F_HUB | WG_PEER_F_PARTNER_HUB)
 
 /* The program's own state inside a wg_peers value: the helper writes it as
  * zeros with every `peer` command and the program fills it in place, so a
  * forwarded frame costs one hash lookup (wg_peers) instead of four.
  *  - seen_*: this source's next hop as last learned. A frame from another
  *    MAC or NIC, and every handshake, is learned (wg_macs) and clears the
- *    partner entry's route.
+ *    partner entry's route (a hub has no one partner: the routes to it are
+ *    not cached, see WG_PEER_F_PARTNER_HUB).
  *  - route (owner .. tx_ifindex): where frames from this source go, filled
  *    from wg_macs (the partner's next hop) and wg_nics (the egress NIC's
  *    address). Used only while tx_ifindex is not 0, nic_epoch is
@@ -109,15 +123,37 @@ struct wg_peer_route {
 	__u32 tx_ifindex; /* the egress NIC; 0 = route not filled */
 };
 
-/* wg_peers value: where transport data from the key goes. */
+/* wg_peers value: where transport data from the key goes (for a hub: see
+ * wg_sessions; its partner fields are 0 and its route cache unused). */
 struct wg_peer_value {
-	__u32 partner_ip;	    /* network order */
-	__u16 partner_port;	    /* network order */
+	__u32 partner_ip;	    /* network order; 0 for a hub */
+	__u16 partner_port;	    /* network order; 0 for a hub */
 	__u16 flags;		    /* WG_PEER_F_* (host order) */
 	__u32 egress_ifindex;	    /* 0 = the NIC the partner's MAC was learned on */
 	__u32 generation;	    /* userspace's snapshot number; the program ignores it */
 	__u32 stats_slot;	    /* this source's index in wg_peer_stats (the helper's) */
 	struct wg_peer_route route; /* the program's; written as zeros */
+};
+
+/* wg_sessions: HASH (max WG_MAX_SESSIONS), userspace's session index of
+ * every hub, mirrored. Key: the hub's source endpoint and a receiver index;
+ * value: the spoke that owns the index (that sent it as its sender index in
+ * a handshake), where a hub's type 3 or 4 carrying it goes. receiver_index is
+ * bytes 4..8 of the message exactly as they sit in the packet: the
+ * little-endian u32 of the WireGuard wire format, stored unswapped (the
+ * helper writes htole32 of the protocol's decimal number). */
+struct wg_session_key {
+	__u32 hub_ip;	      /* network order */
+	__u16 hub_port;	      /* network order */
+	__u16 pad;	      /* 0 */
+	__u32 receiver_index; /* packet bytes 4..8, as they are (little-endian) */
+};
+
+struct wg_session_value {
+	__u32 owner_ip;	      /* network order */
+	__u16 owner_port;     /* network order */
+	__u16 pad;	      /* 0 */
+	__u32 egress_ifindex; /* 0 = the NIC the owner's MAC was learned on */
 };
 
 /* wg_macs: LRU_HASH, key __u32 ip (network order). Learned by the program:
@@ -133,20 +169,21 @@ struct wg_mac {
 typedef __u64 wg_block_expiry_t;
 
 /* wg_stats: PERCPU_ARRAY of __u64, indexed by enum wg_stat. Each UDP
- * datagram to the relay port counts exactly one of the first seven; their
+ * datagram to the relay port counts exactly one of the first eight; their
  * sum is the helper's `rx` (the program does not count it separately). */
 enum wg_stat {
-	WG_STAT_FWD = 0,	    /* forwarded by XDP_TX / XDP_REDIRECT */
-	WG_STAT_PASS_NO_PEER = 1,   /* type 3/4 from an unregistered or PASS-flagged source */
-	WG_STAT_PASS_NO_MAC = 2,    /* partner MAC not learned, or egress NIC not in wg_nics */
-	WG_STAT_DROP_SHAPE = 3,	    /* not WireGuard-shaped, or lengths inconsistent */
-	WG_STAT_DROP_BLOCK = 4,	    /* source IP blocklisted and not expired */
-	WG_STAT_PASS_HANDSHAKE = 5, /* type 1/2: userspace checks MAC1 and roaming */
-	WG_STAT_TX_ERR = 6,	    /* egress NIC not in wg_tx_ports: passed unmodified */
-	WG_STAT_PASS_OTHER = 7,	    /* not Ethernet/IPv4 w/o options, fragment, cut headers */
-	WG_STAT__MAX = 8,
+	WG_STAT_FWD = 0,	     /* forwarded by XDP_TX / XDP_REDIRECT */
+	WG_STAT_PASS_NO_PEER = 1,    /* type 3/4 from an unregistered or PASS-flagged source */
+	WG_STAT_PASS_NO_MAC = 2,     /* partner MAC not learned, or egress NIC not in wg_nics */
+	WG_STAT_DROP_SHAPE = 3,	     /* not WireGuard-shaped, or lengths inconsistent */
+	WG_STAT_DROP_BLOCK = 4,	     /* source IP blocklisted and not expired */
+	WG_STAT_PASS_HANDSHAKE = 5,  /* type 1/2: userspace checks MAC1 and roaming */
+	WG_STAT_TX_ERR = 6,	     /* egress NIC not in wg_tx_ports: passed unmodified */
+	WG_STAT_PASS_NO_SESSION = 7, /* type 3/4 from a hub: receiver index not in wg_sessions */
+	WG_STAT_PASS_OTHER = 8,	     /* not Ethernet/IPv4 w/o options, fragment, cut headers */
+	WG_STAT__MAX = 9,
 };
-#define WG_STAT__RX_PARTS 7 /* the counters that add up to rx: 0..6 */
+#define WG_STAT__RX_PARTS 8 /* the counters that add up to rx: 0..7 */
 
 /* wg_peer_stats: PERCPU_ARRAY[WG_MAX_PEERS] indexed by a wg_peers value's
  * stats_slot. Only frames the program forwarded; bytes are UDP payload

@@ -15,46 +15,56 @@
 #include "protocol.h"
 
 /* (struct, field, offset, size) */
-#define WG_ABI_FIELDS(F)                       \
-	F(wg_config, relay_port, 0, 2)         \
-	F(wg_config, nic_epoch, 2, 2)          \
-	F(wg_nic, ip, 0, 4)                    \
-	F(wg_nic, mac, 4, 6)                   \
-	F(wg_nic, pad, 10, 2)                  \
-	F(wg_peer_key, ip, 0, 4)               \
-	F(wg_peer_key, port, 4, 2)             \
-	F(wg_peer_key, pad, 6, 2)              \
-	F(wg_peer_value, partner_ip, 0, 4)     \
-	F(wg_peer_value, partner_port, 4, 2)   \
-	F(wg_peer_value, flags, 6, 2)          \
-	F(wg_peer_value, egress_ifindex, 8, 4) \
-	F(wg_peer_value, generation, 12, 4)    \
-	F(wg_peer_value, stats_slot, 16, 4)    \
-	F(wg_peer_value, route, 20, 44)        \
-	F(wg_peer_route, seen_mac, 0, 6)       \
-	F(wg_peer_route, nic_epoch, 6, 2)      \
-	F(wg_peer_route, seen_ifindex, 8, 4)   \
-	F(wg_peer_route, owner, 12, 8)         \
-	F(wg_peer_route, hop_mac, 20, 6)       \
-	F(wg_peer_route, pad1, 26, 2)          \
-	F(wg_peer_route, nic_mac, 28, 6)       \
-	F(wg_peer_route, pad2, 34, 2)          \
-	F(wg_peer_route, nic_ip, 36, 4)        \
-	F(wg_peer_route, tx_ifindex, 40, 4)    \
-	F(wg_mac, mac, 0, 6)                   \
-	F(wg_mac, pad, 6, 2)                   \
-	F(wg_mac, ifindex, 8, 4)               \
-	F(wg_peer_stat, packets, 0, 8)         \
-	F(wg_peer_stat, bytes, 8, 8)
+#define WG_ABI_FIELDS(F)                        \
+	F(wg_config, relay_port, 0, 2)          \
+	F(wg_config, nic_epoch, 2, 2)           \
+	F(wg_nic, ip, 0, 4)                     \
+	F(wg_nic, mac, 4, 6)                    \
+	F(wg_nic, pad, 10, 2)                   \
+	F(wg_peer_key, ip, 0, 4)                \
+	F(wg_peer_key, port, 4, 2)              \
+	F(wg_peer_key, pad, 6, 2)               \
+	F(wg_peer_value, partner_ip, 0, 4)      \
+	F(wg_peer_value, partner_port, 4, 2)    \
+	F(wg_peer_value, flags, 6, 2)           \
+	F(wg_peer_value, egress_ifindex, 8, 4)  \
+	F(wg_peer_value, generation, 12, 4)     \
+	F(wg_peer_value, stats_slot, 16, 4)     \
+	F(wg_peer_value, route, 20, 44)         \
+	F(wg_peer_route, seen_mac, 0, 6)        \
+	F(wg_peer_route, nic_epoch, 6, 2)       \
+	F(wg_peer_route, seen_ifindex, 8, 4)    \
+	F(wg_peer_route, owner, 12, 8)          \
+	F(wg_peer_route, hop_mac, 20, 6)        \
+	F(wg_peer_route, pad1, 26, 2)           \
+	F(wg_peer_route, nic_mac, 28, 6)        \
+	F(wg_peer_route, pad2, 34, 2)           \
+	F(wg_peer_route, nic_ip, 36, 4)         \
+	F(wg_peer_route, tx_ifindex, 40, 4)     \
+	F(wg_mac, mac, 0, 6)                    \
+	F(wg_mac, pad, 6, 2)                    \
+	F(wg_mac, ifindex, 8, 4)                \
+	F(wg_peer_stat, packets, 0, 8)          \
+	F(wg_peer_stat, bytes, 8, 8)            \
+	F(wg_session_key, hub_ip, 0, 4)         \
+	F(wg_session_key, hub_port, 4, 2)       \
+	F(wg_session_key, pad, 6, 2)            \
+	F(wg_session_key, receiver_index, 8, 4) \
+	F(wg_session_value, owner_ip, 0, 4)     \
+	F(wg_session_value, owner_port, 4, 2)   \
+	F(wg_session_value, pad, 6, 2)          \
+	F(wg_session_value, egress_ifindex, 8, 4)
 
-#define WG_ABI_STRUCTS(S)    \
-	S(wg_config, 4)      \
-	S(wg_nic, 12)        \
-	S(wg_peer_key, 8)    \
-	S(wg_peer_value, 64) \
-	S(wg_peer_route, 44) \
-	S(wg_mac, 12)        \
-	S(wg_peer_stat, 16)
+#define WG_ABI_STRUCTS(S)     \
+	S(wg_config, 4)       \
+	S(wg_nic, 12)         \
+	S(wg_peer_key, 8)     \
+	S(wg_peer_value, 64)  \
+	S(wg_peer_route, 44)  \
+	S(wg_mac, 12)         \
+	S(wg_peer_stat, 16)   \
+	S(wg_session_key, 12) \
+	S(wg_session_value, 12)
 
 #define FIELD_SIZE(s, f) sizeof(((struct s *)0)->f)
 #define ASSERT_FIELD(s, f, off, size)                                        \

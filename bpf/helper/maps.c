@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* maps.c -- the map-writing stage: turns parsed `config`, `nic`, `unnic`,
- * `peer`, `unpeer`, `block`, `unblock` and `clear` commands into map
+ * `peer`, `unpeer`, `session`, `unsession`, `block`, `unblock` and `clear` commands into map
  * updates. Single-threaded, it is the only writer of every map the program
  * does not write itself (but wg_tx_ports, which follows the attachments in
  * attach.c), and the only one that adds or removes wg_peers entries (the
@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <endian.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -152,6 +153,7 @@ void maps_open(struct bpf_object *obj)
 	maps.config_fd = map_fd(obj, WG_MAP_CONFIG);
 	maps.nics_fd = map_fd(obj, WG_MAP_NICS);
 	maps.peers_fd = map_fd(obj, WG_MAP_PEERS);
+	maps.sessions_fd = map_fd(obj, WG_MAP_SESSIONS);
 	/* the program's alone, looked up so that a wrong object fails here */
 	(void)map_fd(obj, WG_MAP_MACS);
 	maps.blocklist_fd = map_fd(obj, WG_MAP_BLOCKLIST);
@@ -238,12 +240,14 @@ void cmd_peer(int argc, char **argv)
 {
 	struct wg_peer_key key = {};
 	struct wg_peer_value val = {}, old;
-	__u32 flags;
+	__u32 flags, partner_port;
 
+	/* partner port 0 is parsed here and allowed below only for a hub */
 	if (argc != 8 || parse_ip(argv[1], &key.ip) || parse_port(argv[2], &key.port) ||
-	    parse_ip(argv[3], &val.partner_ip) || parse_port(argv[4], &val.partner_port) ||
+	    parse_ip(argv[3], &val.partner_ip) || parse_u32(argv[4], 65535, &partner_port) ||
 	    parse_u32(argv[5], UINT32_MAX, &val.egress_ifindex) ||
-	    parse_u32(argv[6], 65535, &flags) || parse_u32(argv[7], UINT32_MAX, &val.generation)) {
+	    parse_u32(argv[6], 65535, &flags) || parse_u32(argv[7], UINT32_MAX, &val.generation) ||
+	    (partner_port == 0 && !(flags & WG_PEER_F_HUB))) {
 		say("err peer reason=usage: peer <ip> <port> <partner_ip> <partner_port> "
 		    "<egress_ifindex> <flags> <generation>");
 		return;
@@ -252,6 +256,13 @@ void cmd_peer(int argc, char **argv)
 		say("err peer reason=unknown flag bits 0x%x", flags & ~WG_PEER_F_KNOWN);
 		return;
 	}
+	/* A hub's frames go where wg_sessions says; a partner would be a
+	 * second, contradicting answer. */
+	if ((flags & WG_PEER_F_HUB) && (val.partner_ip || partner_port)) {
+		say("err peer reason=a hub has no partner: 0.0.0.0 0");
+		return;
+	}
+	val.partner_port = htons((__u16)partner_port);
 	val.flags = (__u16)flags;
 	/* val.route stays zero: the program refills it on the next frame */
 
@@ -317,6 +328,55 @@ void cmd_unpeer(int argc, char **argv)
 	say("ok unpeer");
 }
 
+/* The receiver index is the decimal of the little-endian u32 at bytes 4..8
+ * of the message (Java: ByteBuf.getIntLE(4), unsigned); the key holds those
+ * 4 bytes as the packet has them, so the program compares without swapping. */
+static int parse_session_key(char **argv, struct wg_session_key *key)
+{
+	__u32 index;
+
+	if (parse_ip(argv[1], &key->hub_ip) || parse_port(argv[2], &key->hub_port) ||
+	    parse_u32(argv[3], UINT32_MAX, &index))
+		return -1;
+	key->receiver_index = htole32(index);
+	return 0;
+}
+
+void cmd_session(int argc, char **argv)
+{
+	struct wg_session_key key = {};
+	struct wg_session_value val = {};
+
+	if (argc != 7 || parse_session_key(argv, &key) || parse_ip(argv[4], &val.owner_ip) ||
+	    parse_port(argv[5], &val.owner_port) ||
+	    parse_u32(argv[6], UINT32_MAX, &val.egress_ifindex)) {
+		say("err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+		    "<owner_ip> <owner_port> <egress_ifindex>");
+		return;
+	}
+	if (bpf_map_update_elem(maps.sessions_fd, &key, &val, BPF_ANY)) {
+		say("err session reason=%s", map_error(WG_MAP_SESSIONS, errno));
+		return;
+	}
+	say("ok session");
+}
+
+void cmd_unsession(int argc, char **argv)
+{
+	struct wg_session_key key = {};
+	int err;
+
+	if (argc != 4 || parse_session_key(argv, &key)) {
+		say("err unsession reason=usage: unsession <hub_ip> <hub_port> <receiver_index>");
+		return;
+	}
+	if ((err = map_delete(maps.sessions_fd, &key))) {
+		say("err unsession reason=%s", map_error(WG_MAP_SESSIONS, -err));
+		return;
+	}
+	say("ok unsession");
+}
+
 static __u64 monotonic_ns(void)
 {
 	struct timespec ts;
@@ -368,6 +428,8 @@ void cmd_clear(int argc, char **argv)
 	int err, epoch_err;
 
 	err = map_clear(maps.peers_fd, sizeof(struct wg_peer_key), WG_MAX_PEERS);
+	if (!err)
+		err = map_clear(maps.sessions_fd, sizeof(struct wg_session_key), WG_MAX_SESSIONS);
 	if (!err)
 		err = map_clear(maps.nics_fd, sizeof(__u32), WG_MAX_NICS);
 	if (!err)

@@ -11,7 +11,8 @@
 /* Set once by maps_open(); valid as long as the object, which main.c keeps
  * open until the process ends. */
 struct helper_maps {
-	int config_fd, nics_fd, peers_fd, blocklist_fd, stats_fd, peer_stats_fd, tx_ports_fd;
+	int config_fd, nics_fd, peers_fd, sessions_fd, blocklist_fd, stats_fd, peer_stats_fd,
+		tx_ports_fd;
 	int ncpus; /* values in one lookup of a per-CPU map */
 };
 
@@ -28,6 +29,8 @@ void cmd_nic(int argc, char **argv);
 void cmd_unnic(int argc, char **argv);
 void cmd_peer(int argc, char **argv);
 void cmd_unpeer(int argc, char **argv);
+void cmd_session(int argc, char **argv);
+void cmd_unsession(int argc, char **argv);
 void cmd_block(int argc, char **argv);
 void cmd_unblock(int argc, char **argv);
 void cmd_clear(int argc, char **argv);

@@ -111,11 +111,11 @@ static const struct {
 	const char *name;
 	void (*run)(int argc, char **argv);
 } commands[] = {
-	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "config", cmd_config },
-	{ "nic", cmd_nic },	  { "unnic", cmd_unnic },   { "peer", cmd_peer },
-	{ "unpeer", cmd_unpeer }, { "block", cmd_block },   { "unblock", cmd_unblock },
-	{ "stats", cmd_stats },	  { "clear", cmd_clear },   { "abi", cmd_abi },
-	{ "ping", cmd_ping },
+	{ "attach", cmd_attach }, { "detach", cmd_detach },   { "config", cmd_config },
+	{ "nic", cmd_nic },	  { "unnic", cmd_unnic },     { "peer", cmd_peer },
+	{ "unpeer", cmd_unpeer }, { "session", cmd_session }, { "unsession", cmd_unsession },
+	{ "block", cmd_block },	  { "unblock", cmd_unblock }, { "stats", cmd_stats },
+	{ "clear", cmd_clear },	  { "abi", cmd_abi },	      { "ping", cmd_ping },
 };
 
 /* Echoes a client-supplied word into an answer without letting it break

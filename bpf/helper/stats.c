@@ -18,7 +18,7 @@
 #include "protocol.h"
 #include "stats.h"
 
-_Static_assert(WG_STAT__MAX == 8, "stats line lists every counter");
+_Static_assert(WG_STAT__MAX == 9, "stats line lists every counter");
 /* The protocol's rx is every counter but pass_other: the program counts each
  * datagram to the relay port once, in one of the first WG_STAT__RX_PARTS. */
 _Static_assert(WG_STAT__RX_PARTS == WG_STAT_PASS_OTHER && WG_STAT_PASS_OTHER == WG_STAT__MAX - 1,
@@ -33,14 +33,16 @@ static const char *const stat_names[WG_STAT__MAX] = {
 	[WG_STAT_DROP_BLOCK] = "drop_block",
 	[WG_STAT_PASS_HANDSHAKE] = "pass_handshake",
 	[WG_STAT_TX_ERR] = "tx_err",
+	[WG_STAT_PASS_NO_SESSION] = "pass_no_session",
 	[WG_STAT_PASS_OTHER] = "pass_other",
 };
 
 /* Their order on the line after rx: the protocol's, which the Java side
- * parses and which predates the enum's numbering. */
+ * parses and which predates the enum's numbering; new counters go last. */
 static const enum wg_stat stats_order[WG_STAT__MAX] = {
-	WG_STAT_FWD,	    WG_STAT_PASS_NO_PEER,   WG_STAT_PASS_NO_MAC, WG_STAT_DROP_SHAPE,
-	WG_STAT_DROP_BLOCK, WG_STAT_PASS_HANDSHAKE, WG_STAT_PASS_OTHER,	 WG_STAT_TX_ERR,
+	WG_STAT_FWD,	    WG_STAT_PASS_NO_PEER, WG_STAT_PASS_NO_MAC,
+	WG_STAT_DROP_SHAPE, WG_STAT_DROP_BLOCK,	  WG_STAT_PASS_HANDSHAKE,
+	WG_STAT_PASS_OTHER, WG_STAT_TX_ERR,	  WG_STAT_PASS_NO_SESSION,
 };
 
 void cmd_stats(int argc, char **argv)

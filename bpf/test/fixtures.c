@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <endian.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -36,7 +37,7 @@
 
 static struct {
 	int prog, pass_prog;
-	int config, nics, peers, macs, blocklist, stats, peer_stats, tx_ports;
+	int config, nics, peers, sessions, macs, blocklist, stats, peer_stats, tx_ports;
 	int ncpus;
 	__u32 if0, if1; /* veth ends: the "relay NIC" and a second NIC */
 } t;
@@ -64,6 +65,10 @@ static const __u8 MAC_GW3[6] = { 0x02, 0xdd, 0, 0, 0, 0x0d }; /* another next ho
 static const __u8 MAC_NIC0[6] = { 0x02, 0x00, 0, 0, 0, 0x01 };
 static const __u8 MAC_NIC1[6] = { 0x02, 0x00, 0, 0, 0, 0x02 };
 static const __u8 MAC_NIC0_NEW[6] = { 0x02, 0x00, 0, 0, 0, 0x11 }; /* NIC0 after a change */
+static const __u8 MAC_H[6] = { 0x02, 0x48, 0, 0, 0, 0x01 };	   /* the hubs' next hop */
+static const __u8 MAC_S1[6] = { 0x02, 0x53, 0, 0, 0, 0x01 };
+static const __u8 MAC_S2[6] = { 0x02, 0x53, 0, 0, 0, 0x02 };
+static const __u8 MAC_S3[6] = { 0x02, 0x53, 0, 0, 0, 0x03 };
 
 #define NIC0_IP "10.99.0.1"
 #define NIC0_NEW_IP "10.99.0.77"
@@ -79,6 +84,23 @@ static const __u8 MAC_NIC0_NEW[6] = { 0x02, 0x00, 0, 0, 0, 0x11 }; /* NIC0 after
 #define D_PORT 40004
 #define X_IP "192.0.2.99" /* unregistered */
 #define X_PORT 5555
+/* Hub links: H is a hub with spokes S1 and S2, H2 another hub (on H's IP)
+ * with spoke S3. */
+#define H_IP "198.51.100.50"
+#define H_PORT 40050
+#define H2_IP H_IP
+#define H2_PORT 40051
+#define S1_IP "203.0.113.61"
+#define S1_PORT 40061
+#define S2_IP "203.0.113.62"
+#define S2_PORT 40062
+#define S3_IP "203.0.113.63"
+#define S3_PORT 40063
+/* receiver indexes, as the helper's protocol gives them (the little-endian
+ * u32 at bytes 4..8) */
+#define IDX_S1 0x11223344u
+#define IDX_S2 0x55667788u
+#define IDX_SHARED 0x0badcafeu /* chosen by S1 towards H and by S3 towards H2 */
 
 #define EPOCH0 7 /* wg_config.nic_epoch after reset_state */
 
@@ -91,11 +113,11 @@ static const struct {
 	__u16 port;
 	__u32 slot;
 } slot_table[] = {
-	{ A_IP, A_PORT, 1 },
-	{ B_IP, B_PORT, 2 },
-	{ C_IP, C_PORT, 3 },
-	{ X_IP, X_PORT, 4 },
-	{ D_IP, D_PORT, WG_MAX_PEERS - 1 },
+	{ A_IP, A_PORT, 1 },   { B_IP, B_PORT, 2 },
+	{ C_IP, C_PORT, 3 },   { X_IP, X_PORT, 4 },
+	{ H_IP, H_PORT, 5 },   { H2_IP, H2_PORT, 6 },
+	{ S1_IP, S1_PORT, 7 }, { S2_IP, S2_PORT, 8 },
+	{ S3_IP, S3_PORT, 9 }, { D_IP, D_PORT, WG_MAX_PEERS - 1 },
 };
 #define NSLOTS (sizeof(slot_table) / sizeof(slot_table[0]))
 
@@ -204,6 +226,20 @@ static void wg_frame(struct frame *f, const __u8 *src_mac, const char *saddr, __
 
 	wg_payload(payload, type, plen);
 	build(f, &s, payload, plen);
+}
+
+/* A type 3 or 4 from a hub carrying `index` as its receiver index (bytes
+ * 4..8, little-endian as on the wire). */
+static void hub_frame(struct frame *f, const __u8 *src_mac, const char *saddr, __u16 sport,
+		      __u32 type, __u32 plen, __u32 index)
+{
+	__u8 *p = f->b + sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr);
+
+	wg_frame(f, src_mac, saddr, sport, type, plen);
+	p[4] = (__u8)index;
+	p[5] = (__u8)(index >> 8);
+	p[6] = (__u8)(index >> 16);
+	p[7] = (__u8)(index >> 24);
 }
 
 /* ---- maps --------------------------------------------------------------- */
@@ -323,6 +359,30 @@ static int get_peer(const char *ip, __u16 port, struct wg_peer_value *v)
 	struct wg_peer_key k = { .ip = ip4(ip), .port = htons(port) };
 
 	return bpf_map_lookup_elem(t.peers, &k, v);
+}
+
+/* A wg_sessions entry as the helper's `session` command writes it. */
+static void set_session(const char *hub_ip, __u16 hub_port, __u32 index, const char *owner_ip,
+			__u16 owner_port, __u32 egress)
+{
+	struct wg_session_key k = { .hub_ip = ip4(hub_ip),
+				    .hub_port = htons(hub_port),
+				    .receiver_index = htole32(index) };
+	struct wg_session_value v = { .owner_ip = ip4(owner_ip),
+				      .owner_port = htons(owner_port),
+				      .egress_ifindex = egress };
+
+	if (bpf_map_update_elem(t.sessions, &k, &v, BPF_ANY))
+		die("session: %s", strerror(errno));
+}
+
+static void del_session(const char *hub_ip, __u16 hub_port, __u32 index)
+{
+	struct wg_session_key k = { .hub_ip = ip4(hub_ip),
+				    .hub_port = htons(hub_port),
+				    .receiver_index = htole32(index) };
+
+	bpf_map_delete_elem(t.sessions, &k);
 }
 
 static void set_mac(const char *ip, const __u8 *mac, __u32 ifindex)
@@ -563,6 +623,7 @@ static void reset_state(void)
 		zero_slot(watched[i]);
 	clear_map(t.macs, "wg_macs");
 	clear_map(t.peers, "wg_peers");
+	clear_map(t.sessions, "wg_sessions");
 	clear_map(t.blocklist, "wg_blocklist");
 	clear_map(t.tx_ports, "wg_tx_ports");
 	clear_map(t.nics, "wg_nics");
@@ -1410,6 +1471,273 @@ static void test_hostile_entries(void)
 	}
 }
 
+/* ---- hub links ------------------------------------------------------------ */
+
+/* H is a hub (no partner) with spokes S1 and S2, whose partner is H; all
+ * three said hello on NIC0, and each spoke owns one receiver index at H. */
+static void hub_setup(void)
+{
+	set_peer(H_IP, H_PORT, "0.0.0.0", 0, 0, WG_PEER_F_HUB);
+	set_peer(S1_IP, S1_PORT, H_IP, H_PORT, 0, WG_PEER_F_PARTNER_HUB);
+	set_peer(S2_IP, S2_PORT, H_IP, H_PORT, 0, WG_PEER_F_PARTNER_HUB);
+	hello(MAC_H, H_IP, H_PORT, t.if0);
+	hello(MAC_S1, S1_IP, S1_PORT, t.if0);
+	hello(MAC_S2, S2_IP, S2_PORT, t.if0);
+	set_session(H_IP, H_PORT, IDX_S1, S1_IP, S1_PORT, 0);
+	set_session(H_IP, H_PORT, IDX_S2, S2_IP, S2_PORT, 0);
+}
+
+static void test_hub_forwards_by_receiver_index(void)
+{
+	struct frame in, out;
+	struct wg_peer_stat ps;
+
+	hub_setup();
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_TRANSPORT, 96, IDX_S1);
+	expect("hub type 4, S1's index: to S1", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_S1, MAC_NIC0, NIC0_IP, S1_IP, S1_PORT);
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_TRANSPORT, 200, IDX_S2);
+	expect("hub type 4, S2's index: to S2", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_S2, MAC_NIC0, NIC0_IP, S2_IP, S2_PORT);
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_TRANSPORT, 32, IDX_S1);
+	expect("hub type 4 back to S1 (32 bytes)", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_S1, MAC_NIC0, NIC0_IP, S1_IP, S1_PORT);
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_COOKIE_REPLY, WG_LEN_COOKIE_REPLY, IDX_S2);
+	expect("hub type 3 cookie reply, S2's index: to S2", &in, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_S2, MAC_NIC0, NIC0_IP, S2_IP, S2_PORT);
+	CHECK(peer_stat(H_IP, H_PORT, &ps) == 0 && ps.packets == 4 &&
+		      ps.bytes == 96 + 200 + 32 + WG_LEN_COOKIE_REPLY,
+	      "the hub's per-peer stat %llu/%llu", (unsigned long long)ps.packets,
+	      (unsigned long long)ps.bytes);
+
+	/* the spokes to the hub: an ordinary link whose partner is the hub */
+	wg_frame(&in, MAC_S1, S1_IP, S1_PORT, WG_MSG_TRANSPORT, 64);
+	expect("S1 to its hub: to H", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_H, MAC_NIC0, NIC0_IP, H_IP, H_PORT);
+	wg_frame(&in, MAC_S2, S2_IP, S2_PORT, WG_MSG_COOKIE_REPLY, WG_LEN_COOKIE_REPLY);
+	expect("S2's type 3 to its hub: to H", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_H, MAC_NIC0, NIC0_IP, H_IP, H_PORT);
+
+	/* the index is the packet's bytes 4..8 as a little-endian u32: the
+	 * same bytes in the other order are another index */
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_TRANSPORT, 64, __builtin_bswap32(IDX_S1));
+	expect("S1's index byte-swapped: PASS_NO_SESSION", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_SESSION), NULL);
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_TRANSPORT, 64, 0);
+	expect("index 0, nobody's: PASS_NO_SESSION", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_SESSION), NULL);
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_COOKIE_REPLY, WG_LEN_COOKIE_REPLY, 0xffffffffu);
+	expect("type 3 with an unknown index: PASS_NO_SESSION", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_SESSION), NULL);
+	del_session(H_IP, H_PORT, IDX_S1);
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_TRANSPORT, 64, IDX_S1);
+	expect("S1's session removed: PASS_NO_SESSION", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_SESSION), NULL);
+	set_session(H_IP, H_PORT, IDX_S1, S2_IP, S2_PORT, 0);
+	expect("the index now S2's: to S2", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_S2, MAC_NIC0, NIC0_IP, S2_IP, S2_PORT);
+
+	/* a session under a hub endpoint does not make its IP's other ports hubs */
+	hub_frame(&in, MAC_H, H_IP, H_PORT + 7, WG_MSG_TRANSPORT, 64, IDX_S2);
+	expect("the hub's IP, another port: PASS_NO_PEER", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_PEER), NULL);
+	/* sessions are read only for a HUB-flagged source */
+	set_session(A_IP, A_PORT, IDX_S2, S2_IP, S2_PORT, 0);
+	hello_a_and_b();
+	hub_frame(&in, MAC_A, A_IP, A_PORT, WG_MSG_TRANSPORT, 64, IDX_S2);
+	expect("an ordinary peer with a stray session: to its partner", &in, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_B, MAC_NIC0, NIC0_IP, B_IP, B_PORT);
+}
+
+static void test_hub_handshakes_pass(void)
+{
+	struct frame in;
+	struct wg_mac m;
+
+	hub_setup();
+	/* whatever their bytes 4..8 say (a type 2's receiver index is at 8..12) */
+	hub_frame(&in, MAC_GW3, H_IP, H_PORT, WG_MSG_INITIATION, WG_LEN_INITIATION, IDX_S1);
+	expect("hub type 1 (bytes 4..8 a known index): PASS_HANDSHAKE", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_HANDSHAKE), NULL);
+	CHECK(mac_is(H_IP, MAC_GW3, t.if0), "the hub not learned from its initiation");
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_RESPONSE, WG_LEN_RESPONSE, IDX_S2);
+	expect("hub type 2: PASS_HANDSHAKE", &in, t.if0, XDP_PASS, COUNTS(WG_STAT_PASS_HANDSHAKE),
+	       NULL);
+	CHECK(!get_mac(H_IP, &m) && !memcmp(m.mac, MAC_H, 6),
+	      "the hub not learned from its response");
+	wg_frame(&in, MAC_S1, S1_IP, S1_PORT, WG_MSG_INITIATION, WG_LEN_INITIATION);
+	expect("spoke type 1: PASS_HANDSHAKE", &in, t.if0, XDP_PASS, COUNTS(WG_STAT_PASS_HANDSHAKE),
+	       NULL);
+}
+
+/* A hub entry with WG_PEER_F_PASS (a partner of the hub has an answered
+ * roaming candidate): everything from the hub goes up. */
+static void test_hub_pass_flag_passes_everything(void)
+{
+	struct frame in, out;
+
+	hub_setup();
+	set_peer(H_IP, H_PORT, "0.0.0.0", 0, 0, WG_PEER_F_HUB | WG_PEER_F_PASS);
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_TRANSPORT, 64, IDX_S1);
+	expect("PASS-flagged hub, known index: PASS_NO_PEER", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_PEER), NULL);
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_COOKIE_REPLY, WG_LEN_COOKIE_REPLY, IDX_S2);
+	expect("PASS-flagged hub, type 3: PASS_NO_PEER", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_PEER), NULL);
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_TRANSPORT, 64, 12345);
+	expect("PASS-flagged hub, unknown index: PASS_NO_PEER", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_PEER), NULL);
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_INITIATION, WG_LEN_INITIATION, IDX_S1);
+	expect("PASS-flagged hub, type 1: PASS_HANDSHAKE", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_HANDSHAKE), NULL);
+	/* the spokes' frames to the hub are not the hub's to hold back */
+	wg_frame(&in, MAC_S1, S1_IP, S1_PORT, WG_MSG_TRANSPORT, 64);
+	expect("S1 to its PASS-flagged hub: forwarded", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD),
+	       &out);
+	expect_rewritten(&in, &out, MAC_H, MAC_NIC0, NIC0_IP, H_IP, H_PORT);
+
+	set_peer(H_IP, H_PORT, "0.0.0.0", 0, 0, WG_PEER_F_HUB);
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_TRANSPORT, 64, IDX_S1);
+	expect("flag cleared: forwarded to S1 again", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD),
+	       &out);
+	expect_rewritten(&in, &out, MAC_S1, MAC_NIC0, NIC0_IP, S1_IP, S1_PORT);
+}
+
+/* The same index under two hubs: each goes to its own hub's spoke. */
+static void test_hub_index_collision(void)
+{
+	struct frame in, out;
+
+	hub_setup();
+	set_peer(H2_IP, H2_PORT, "0.0.0.0", 0, 0, WG_PEER_F_HUB);
+	set_peer(S3_IP, S3_PORT, H2_IP, H2_PORT, 0, WG_PEER_F_PARTNER_HUB);
+	hello(MAC_S3, S3_IP, S3_PORT, t.if0);
+	set_session(H_IP, H_PORT, IDX_SHARED, S1_IP, S1_PORT, 0);
+	set_session(H2_IP, H2_PORT, IDX_SHARED, S3_IP, S3_PORT, 0);
+
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_TRANSPORT, 64, IDX_SHARED);
+	expect("shared index from H: to S1", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_S1, MAC_NIC0, NIC0_IP, S1_IP, S1_PORT);
+	hub_frame(&in, MAC_H, H2_IP, H2_PORT, WG_MSG_TRANSPORT, 64, IDX_SHARED);
+	expect("shared index from H2: to S3", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_S3, MAC_NIC0, NIC0_IP, S3_IP, S3_PORT);
+	hub_frame(&in, MAC_H, H2_IP, H2_PORT, WG_MSG_TRANSPORT, 64, IDX_S1);
+	expect("H's index sent by H2: PASS_NO_SESSION", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_SESSION), NULL);
+	del_session(H_IP, H_PORT, IDX_SHARED);
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_TRANSPORT, 64, IDX_SHARED);
+	expect("shared index gone under H: PASS_NO_SESSION", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_SESSION), NULL);
+	hub_frame(&in, MAC_H, H2_IP, H2_PORT, WG_MSG_TRANSPORT, 64, IDX_SHARED);
+	expect("... and still H2's: to S3", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_S3, MAC_NIC0, NIC0_IP, S3_IP, S3_PORT);
+}
+
+/* A session's spoke without a route behaves as a partner without one. */
+static void test_hub_session_without_route(void)
+{
+	struct frame in, out;
+	struct wg_peer_value v;
+
+	hub_setup();
+	hub_frame(&in, MAC_H, H_IP, H_PORT, WG_MSG_TRANSPORT, 64, IDX_S1);
+
+	/* S1's next hop forgotten (wg_macs is an LRU map), though its entry
+	 * remembers seeing it: passed, and S1 is made to learn again */
+	del_mac(S1_IP);
+	CHECK(!get_peer(S1_IP, S1_PORT, &v) && v.route.seen_ifindex == t.if0,
+	      "S1's entry has not seen its hello");
+	expect("spoke's MAC unknown: PASS_NO_MAC", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
+	CHECK(!get_peer(S1_IP, S1_PORT, &v) && v.route.seen_ifindex == 0,
+	      "S1's entry still trusts what it saw: %u", v.route.seen_ifindex);
+	wg_frame(&out, MAC_S1, S1_IP, S1_PORT, WG_MSG_TRANSPORT, 64);
+	expect("S1's next frame: forwarded to H, and learned", &out, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), NULL);
+	CHECK(mac_is(S1_IP, MAC_S1, t.if0), "S1 not learned again");
+	expect("spoke's MAC learned again: to S1", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_S1, MAC_NIC0, NIC0_IP, S1_IP, S1_PORT);
+
+	/* a spoke never seen, without a wg_peers entry at all */
+	set_session(H_IP, H_PORT, IDX_S1, C_IP, C_PORT, 0);
+	expect("session to an endpoint never seen: PASS_NO_MAC", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
+
+	/* the session's pinned egress NIC, as a partner's */
+	set_session(H_IP, H_PORT, IDX_S1, S1_IP, S1_PORT, 4242);
+	expect("session pinned to an ifindex that is no NIC: PASS_NO_MAC", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
+	set_session(H_IP, H_PORT, IDX_S1, S1_IP, S1_PORT, t.if1);
+	expect("session pinned to NIC1, not a tx port: TX_ERR", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_TX_ERR), NULL);
+	set_tx_port(t.if1);
+	expect("session pinned to NIC1: XDP_REDIRECT out of it", &in, t.if0, XDP_REDIRECT,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_S1, MAC_NIC1, NIC1_IP, S1_IP, S1_PORT);
+	del_nic(t.if1);
+	bump_epoch();
+	expect("pinned NIC gone from wg_nics: PASS_NO_MAC", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
+
+	/* a spoke whose hub has not been seen */
+	del_mac(H_IP);
+	wg_frame(&in, MAC_S2, S2_IP, S2_PORT, WG_MSG_TRANSPORT, 64);
+	expect("hub's MAC unknown: S2's frame PASS_NO_MAC", &in, t.if0, XDP_PASS,
+	       COUNTS(WG_STAT_PASS_NO_MAC), NULL);
+	CHECK(!get_peer(H_IP, H_PORT, &v) && v.route.seen_ifindex == 0,
+	      "the hub's entry still trusts what it saw");
+}
+
+/* Routes of hub links are not cached: a new next hop of either end, and a
+ * changed NIC, apply to the very next frame. */
+static void test_hub_routes_follow_next_hops(void)
+{
+	struct frame h2s1, s1h, in, out;
+
+	hub_setup();
+	set_tx_port(t.if0);
+	set_tx_port(t.if1);
+	hub_frame(&h2s1, MAC_H, H_IP, H_PORT, WG_MSG_TRANSPORT, 64, IDX_S1);
+	wg_frame(&s1h, MAC_S1, S1_IP, S1_PORT, WG_MSG_TRANSPORT, 64);
+	expect("H to S1", &h2s1, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&h2s1, &out, MAC_S1, MAC_NIC0, NIC0_IP, S1_IP, S1_PORT);
+	expect("S1 to H", &s1h, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&s1h, &out, MAC_H, MAC_NIC0, NIC0_IP, H_IP, H_PORT);
+
+	/* S1 moves behind another next hop on NIC1 */
+	wg_frame(&in, MAC_GW2, S1_IP, S1_PORT, WG_MSG_TRANSPORT, 64);
+	expect("S1 via NIC1: redirected to H on NIC0", &in, t.if1, XDP_REDIRECT,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_H, MAC_NIC0, NIC0_IP, H_IP, H_PORT);
+	expect("H to S1 after S1 moved: out of NIC1 to the new next hop", &h2s1, t.if0,
+	       XDP_REDIRECT, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&h2s1, &out, MAC_GW2, MAC_NIC1, NIC1_IP, S1_IP, S1_PORT);
+
+	/* the hub moves behind another next hop: every spoke follows at once
+	 * (a pair's partner would have its cached route cleared; a hub has
+	 * many, which is why spokes of a hub cache none) */
+	hub_frame(&in, MAC_GW3, H_IP, H_PORT, WG_MSG_TRANSPORT, 64, IDX_S2);
+	expect("H from a new MAC: to S2", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_S2, MAC_NIC0, NIC0_IP, S2_IP, S2_PORT);
+	CHECK(mac_is(H_IP, MAC_GW3, t.if0), "the hub's new MAC not learned");
+	expect("S1 to H after H moved: the new MAC", &s1h, t.if1, XDP_REDIRECT, COUNTS(WG_STAT_FWD),
+	       &out);
+	expect_rewritten(&s1h, &out, MAC_GW3, MAC_NIC0, NIC0_IP, H_IP, H_PORT);
+	wg_frame(&in, MAC_S2, S2_IP, S2_PORT, WG_MSG_TRANSPORT, 64);
+	expect("S2 to H after H moved: the new MAC", &in, t.if0, XDP_TX, COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_GW3, MAC_NIC0, NIC0_IP, H_IP, H_PORT);
+
+	/* NIC0's address changes: no epoch needed for what is not cached, but
+	 * it is bumped anyway as the helper does */
+	set_nic(t.if0, NIC0_NEW_IP, MAC_NIC0_NEW);
+	bump_epoch();
+	expect("H to S2 after NIC0 changed: the new address", &in, t.if0, XDP_TX,
+	       COUNTS(WG_STAT_FWD), &out);
+	expect_rewritten(&in, &out, MAC_GW3, MAC_NIC0_NEW, NIC0_NEW_IP, H_IP, H_PORT);
+}
+
 static void test_pass_program(void)
 {
 	struct frame in, out;
@@ -1447,27 +1775,30 @@ static void test_mutated_frames(void)
 		const __u8 *mac;
 		const char *ip;
 		__u16 port;
-	} sources[] = { { MAC_A, A_IP, A_PORT },
-			{ MAC_B, B_IP, B_PORT },
-			{ MAC_GW2, X_IP, X_PORT },
-			{ MAC_GW3, D_IP, D_PORT } };
+	} sources[] = { { MAC_A, A_IP, A_PORT },   { MAC_B, B_IP, B_PORT },
+			{ MAC_GW2, X_IP, X_PORT }, { MAC_GW3, D_IP, D_PORT },
+			{ MAC_H, H_IP, H_PORT },   { MAC_S1, S1_IP, S1_PORT } };
+	/* the receiver index wg_payload() leaves at bytes 4..8 of every frame */
+	const __u32 payload_index = 0x5c | 0x63 << 8 | 0x6a << 16 | (__u32)0x71 << 24;
 	static const __u32 types[] = { 1, 2, 3, 4, 4, 4 };
 	static const __u32 lens[] = { 148, 92, 64, 32, 100, 1400 };
 	const char *env = getenv("FIXTURES_SEED");
 	__u32 seed = env ? (__u32)strtoul(env, NULL, 0) : (__u32)time(NULL) | 1;
 	struct frame in, out;
 	int before_checks = checks, before_failures = failures;
-	int verdicts[5] = { 0 };
+	int verdicts[5] = { 0 }, hub_forwarded = 0;
 
 	printf("fixtures: mutated frames, FIXTURES_SEED=%u\n", seed);
 	fuzz_state = seed;
 	hello_a_and_b();
+	hub_setup();
+	set_session(H_IP, H_PORT, payload_index, S1_IP, S1_PORT, 0);
 	set_block(D_IP, 0);
 	set_tx_port(t.if0);
 	set_tx_port(t.if1);
 	current = "mutated frame";
 	for (int i = 0; i < 20000 && failures - before_failures < 10; i++) {
-		__u32 s = fuzz_next() % 4, k = fuzz_next() % 6;
+		__u32 s = fuzz_next() % 6, k = fuzz_next() % 6;
 		__u32 ingress = fuzz_next() % 2 ? t.if0 : t.if1;
 		__u64 before[WG_STAT__MAX], after[WG_STAT__MAX];
 
@@ -1505,6 +1836,7 @@ static void test_mutated_frames(void)
 			CHECK(out.len == in.len && !memcmp(out.b, in.b, in.len),
 			      "#%d: frame modified on %s", i, verdict_name(v));
 		if (v == XDP_TX || v == XDP_REDIRECT) {
+			hub_forwarded += s == 4;
 			CHECK(which == WG_STAT_FWD, "#%d: forward counted as %d", i, which);
 			CHECK(out.len == in.len && csum16(out.b + 14, 20) == 0 &&
 				      udp_of(&out)->source == htons(RELAY_PORT) &&
@@ -1526,6 +1858,7 @@ static void test_mutated_frames(void)
 	CHECK(verdicts[XDP_PASS] && verdicts[XDP_DROP] && verdicts[XDP_TX] &&
 		      verdicts[XDP_REDIRECT],
 	      "the mutations must reach every verdict");
+	CHECK(hub_forwarded > 0, "no frame of the hub was forwarded");
 }
 
 static void test_counters_add_up(void)
@@ -1565,6 +1898,9 @@ static void test_counters_add_up(void)
 	wg_frame(&in, MAC_A, D_IP, D_PORT, 4, 64); /* PASS_NO_MAC: C never seen */
 	run_prog(t.prog, &in, t.if0, &out), to_relay++;
 	set_mac(C_IP, MAC_GW2, t.if1); /* TX_ERR: NIC1 not a tx port */
+	run_prog(t.prog, &in, t.if0, &out), to_relay++;
+	set_peer(H_IP, H_PORT, "0.0.0.0", 0, 0, WG_PEER_F_HUB);
+	hub_frame(&in, MAC_H, H_IP, H_PORT, 4, 64, IDX_S1); /* PASS_NO_SESSION */
 	run_prog(t.prog, &in, t.if0, &out), to_relay++;
 
 	/* not counted in rx */
@@ -1620,6 +1956,12 @@ int main(int argc, char **argv)
 		test_rewritten_entry,
 		test_route_of_another_key_is_refilled,
 		test_hostile_entries,
+		test_hub_forwards_by_receiver_index,
+		test_hub_handshakes_pass,
+		test_hub_pass_flag_passes_everything,
+		test_hub_index_collision,
+		test_hub_session_without_route,
+		test_hub_routes_follow_next_hops,
 		test_pass_program,
 		test_counters_add_up,
 		test_mutated_frames,
@@ -1649,6 +1991,7 @@ int main(int argc, char **argv)
 	t.config = map_fd(obj, WG_MAP_CONFIG);
 	t.nics = map_fd(obj, WG_MAP_NICS);
 	t.peers = map_fd(obj, WG_MAP_PEERS);
+	t.sessions = map_fd(obj, WG_MAP_SESSIONS);
 	t.macs = map_fd(obj, WG_MAP_MACS);
 	t.blocklist = map_fd(obj, WG_MAP_BLOCKLIST);
 	t.stats = map_fd(obj, WG_MAP_STATS);

@@ -5,7 +5,8 @@ Runs wg-relay-xdp-helper inside namespaces it creates (a relay namespace and
 a peer namespace joined by a veth pair, plus a bridge for the drv->skb
 fallback), checks every answer of PROTOCOL.md, attaches in skb, drv and auto
 mode, forwards real datagrams through the XDP program (per-endpoint counters
-across upsert, unpeer and slot reuse; cached routes dropped by `unnic`), reads
+across upsert, unpeer and slot reuse; cached routes dropped by `unnic`; a hub's
+datagrams to the spoke owning their receiver index), reads
 the helper's maps through bpftool where it is installed (stats slots, the NIC
 epoch), and checks that EOF, SIGTERM and even SIGKILL leave no program
 attached. Everything it creates is deleted at the end, whatever happens.
@@ -32,7 +33,7 @@ RELAY_PORT, A_PORT, B_PORT, C_PORT = 51820, 40001, 40002, 40003
 KERNEL = os.uname().release
 BPFTOOL = shutil.which("bpftool")
 RX_PARTS = ("fwd", "pass_no_peer", "pass_no_mac", "drop_shape", "drop_block", "pass_handshake",
-            "tx_err")
+            "tx_err", "pass_no_session")
 
 # The whole `abi` answer, in order (PROTOCOL.md's example must match it).
 ABI = """abi
@@ -66,6 +67,14 @@ wg_mac.pad 6 2
 wg_mac.ifindex 8 4
 wg_peer_stat.packets 0 8
 wg_peer_stat.bytes 8 8
+wg_session_key.hub_ip 0 4
+wg_session_key.hub_port 4 2
+wg_session_key.pad 6 2
+wg_session_key.receiver_index 8 4
+wg_session_value.owner_ip 0 4
+wg_session_value.owner_port 4 2
+wg_session_value.pad 6 2
+wg_session_value.egress_ifindex 8 4
 wg_config sizeof 4
 wg_nic sizeof 12
 wg_peer_key sizeof 8
@@ -73,6 +82,8 @@ wg_peer_value sizeof 64
 wg_peer_route sizeof 44
 wg_mac sizeof 12
 wg_peer_stat sizeof 16
+wg_session_key sizeof 12
+wg_session_value sizeof 12
 end""".split("\n")
 
 failures = 0
@@ -311,10 +322,22 @@ def test_protocol(h):
         "peer 10.0.0.1 1000 10.0.0.2 2000 0 1 2": "ok peer",
         "peer 10.0.0.1 1000 10.0.0.2 2000 0 2 2": "ok peer",     # WG_PEER_F_BLOCK_CHECK
         "peer 10.0.0.1 1000 10.0.0.2 2000 0 3 3": "ok peer",     # both known bits
-        "peer 10.0.0.1 1000 10.0.0.2 2000 0 4 2": "err peer reason=unknown flag bits 0x4",
-        "peer 10.0.0.1 1000 10.0.0.2 2000 0 7 2": "err peer reason=unknown flag bits 0x4",
+        "peer 10.0.0.1 1000 0.0.0.0 0 0 4 3": "ok peer",         # WG_PEER_F_HUB, no partner
+        "peer 10.0.0.1 1000 0.0.0.0 0 0 15 3": "ok peer",        # every known bit
+        "peer 10.0.0.1 1000 10.0.0.2 2000 0 4 2": "err peer reason=a hub has no partner: 0.0.0.0 0",
+        "peer 10.0.0.1 1000 0.0.0.0 2000 0 4 2": "err peer reason=a hub has no partner: 0.0.0.0 0",
+        "peer 10.0.0.1 1000 10.0.0.2 0 0 5 2": "err peer reason=a hub has no partner: 0.0.0.0 0",
+        "peer 10.0.0.1 1000 0.0.0.0 0 0 0 2": "err peer reason=usage: peer <ip> <port> "
+            "<partner_ip> <partner_port> <egress_ifindex> <flags> <generation>",  # no hub
+        "peer 10.0.0.1 1000 10.0.0.2 0 0 8 2": "err peer reason=usage: peer <ip> <port> "
+            "<partner_ip> <partner_port> <egress_ifindex> <flags> <generation>",
+        "peer 10.0.0.1 1000 0.0.0.0 65536 0 4 2": "err peer reason=usage: peer <ip> <port> "
+            "<partner_ip> <partner_port> <egress_ifindex> <flags> <generation>",
+        "peer 10.0.0.1 1000 10.0.0.2 2000 0 8 2": "ok peer",     # WG_PEER_F_PARTNER_HUB
+        "peer 10.0.0.1 1000 10.0.0.2 2000 0 16 2": "err peer reason=unknown flag bits 0x10",
+        "peer 10.0.0.1 1000 10.0.0.2 2000 0 31 2": "err peer reason=unknown flag bits 0x10",
         "peer 10.0.0.1 1000 10.0.0.2 2000 0 65535 2":
-            "err peer reason=unknown flag bits 0xfffc",
+            "err peer reason=unknown flag bits 0xfff0",
         "peer 10.0.0.1 0 10.0.0.2 2000 0 0 1":
             "err peer reason=usage: peer <ip> <port> <partner_ip> <partner_port> "
             "<egress_ifindex> <flags> <generation>",
@@ -330,6 +353,45 @@ def test_protocol(h):
         "unpeer 10.0.0.1 1000": "ok unpeer",
         "unpeer 10.0.0.1 1000 ": "ok unpeer",       # absent: still ok
         "unpeer 10.0.0.1": "err unpeer reason=usage: unpeer <ip> <port>",
+        "session 10.0.0.1 1000 0 10.0.0.2 2000 0": "ok session",
+        "session 10.0.0.1 1000 4294967295 10.0.0.2 2000 0": "ok session",
+        "session 10.0.0.1 1000 4294967295 10.0.0.3 3000 7": "ok session",    # upsert
+        "session 10.0.0.1 1000 4294967296 10.0.0.2 2000 0": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "session 10.0.0.1 1000 -1 10.0.0.2 2000 0": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "session 10.0.0.1 1000 0x10 10.0.0.2 2000 0": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "session 10.0.0.1 1000 12345678901 10.0.0.2 2000 0": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "session 10.0.0.1 1000 1e3 10.0.0.2 2000 0": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "session 10.0.0.1 0 5 10.0.0.2 2000 0": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "session 10.0.0.1 65536 5 10.0.0.2 2000 0": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "session 10.0.0.1 1000 5 10.0.0.2 0 0": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "session 10.0.0.1 1000 5 10.0.0.2 2000 -1": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "session 10.0.0.1 1000 5 10.0.0.2 2000 4294967296": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "session ::1 1000 5 10.0.0.2 2000 0": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "session 10.0.0.1 1000 5 10.0.0 2000 0": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "session 10.0.0.1 1000 5 10.0.0.2 2000": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "session 10.0.0.1 1000 5 10.0.0.2 2000 0 9": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "session": "err session reason=usage: session <hub_ip> <hub_port> <receiver_index> "
+            "<owner_ip> <owner_port> <egress_ifindex>",
+        "unsession 10.0.0.1 1000 4294967295": "ok unsession",
+        "unsession 10.0.0.1 1000 4294967295 ": "ok unsession",    # absent: still ok
+        "unsession 10.0.0.1 1000": "err unsession reason=usage: unsession <hub_ip> <hub_port> <receiver_index>",
+        "unsession 10.0.0.1 1000 4294967296": "err unsession reason=usage: unsession <hub_ip> <hub_port> <receiver_index>",
+        "unsession 10.0.0.1 1000 x": "err unsession reason=usage: unsession <hub_ip> <hub_port> <receiver_index>",
+        "unsession 10.0.0.1 1000 5 5": "err unsession reason=usage: unsession <hub_ip> <hub_port> <receiver_index>",
         "block 10.0.0.9 60": "ok block",
         "block 10.0.0.9 0": "ok block",
         "block 10.0.0.9 -5": "err block reason=usage: block <ip> <seconds, 0 = forever>",
@@ -380,7 +442,8 @@ def test_protocol(h):
 
     st, peers = stats(h)
     check(list(st) == ["rx", "fwd", "pass_no_peer", "pass_no_mac", "drop_shape", "drop_block",
-                       "pass_handshake", "pass_other", "tx_err"], "stats keys", str(list(st)))
+                       "pass_handshake", "pass_other", "tx_err", "pass_no_session"], "stats keys",
+          str(list(st)))
 
 
 def test_maps(h):
@@ -403,8 +466,8 @@ def test_maps(h):
     raw = m.peer("10.0.0.1", 1000)
     check(m.field(raw, "wg_peer_value.flags") == 2 and m.slot("10.0.0.1", 1000) == slot1,
           "upsert: flags 2 stored, same slot", "slot %s -> %s" % (slot1, m.slot("10.0.0.1", 1000)))
-    check(h.ask("peer 10.0.0.4 1000 10.0.0.3 3000 0 4 6").startswith("err peer"),
-          "flags 4 refused")
+    check(h.ask("peer 10.0.0.4 1000 10.0.0.3 3000 0 16 6").startswith("err peer"),
+          "flags 16 refused")
     check(m.peer("10.0.0.4", 1000) is None, "refused peer not written")
     check(h.ask("peer 10.0.0.4 1000 10.0.0.3 3000 0 0 1") == "ok peer", "second endpoint")
     slot2 = m.slot("10.0.0.4", 1000)
@@ -419,6 +482,29 @@ def test_maps(h):
     check(h.ask("peer 10.0.0.6 1000 10.0.0.3 3000 0 0 1") == "ok peer", "peer after clear")
     check(m.slot("10.0.0.6", 1000) == 0, "clear frees every slot: slot 0 first",
           str(m.slot("10.0.0.6", 1000)))
+
+    # wg_sessions: the receiver index is stored as the packet carries it
+    # (little-endian), addresses and ports in network order
+    check(h.ask("session 10.0.0.1 1000 16909060 10.0.0.2 2000 7") == "ok session",
+          "session 0x01020304")
+    skey = socket.inet_aton("10.0.0.1") + (1000).to_bytes(2, "big") + bytes(2)
+    raw = m.lookup("wg_sessions", skey + bytes([4, 3, 2, 1]))
+    check(raw == socket.inet_aton("10.0.0.2") + (2000).to_bytes(2, "big") + bytes(2)
+          + (7).to_bytes(4, sys.byteorder), "session key and value as the program reads them",
+          repr(raw))
+    check(m.lookup("wg_sessions", skey + bytes([1, 2, 3, 4])) is None,
+          "no session under the byte-swapped index")
+    check(h.ask("session 10.0.0.1 1000 4294967295 10.0.0.2 2001 0") == "ok session",
+          "session 0xffffffff")
+    check(m.lookup("wg_sessions", skey + bytes([255] * 4)) is not None, "session 0xffffffff stored")
+    check(h.ask("unsession 10.0.0.1 1000 16909060") == "ok unsession", "unsession")
+    check(m.lookup("wg_sessions", skey + bytes([4, 3, 2, 1])) is None, "unsession deletes it")
+    check(h.ask("clear") == "ok clear", "clear with a session")
+    check(m.lookup("wg_sessions", skey + bytes([255] * 4)) is None, "clear empties wg_sessions")
+    check(h.ask("peer 10.0.0.8 1000 0.0.0.0 0 0 4 1") == "ok peer", "a hub's entry")
+    raw = m.peer("10.0.0.8", 1000)
+    check(raw is not None and raw[:6] == bytes(6) and m.field(raw, "wg_peer_value.flags") == 4,
+          "a hub's entry: no partner, WG_PEER_F_HUB", repr(raw))
 
     # every change of wg_nics gives wg_config a new nic_epoch; nothing else does
     check(h.ask("config 51820") == "ok config", "config before the epoch checks")
@@ -646,6 +732,77 @@ print("got" if data == msg else "different", src[0], src[1])
     check(peers == [], "no peerstat after clear", str(peers))
 
 
+def send_recv(src, src_port, dst, dst_port, payload, timeout=3):
+    """One datagram from src:src_port to the relay; what dst:dst_port saw:
+    ["got"|"different", ip, port] or ["timeout"]."""
+    code = r"""
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("%(S)s", %(SP)d))
+d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); d.bind(("%(D)s", %(DP)d))
+d.settimeout(%(T)s)
+msg = bytes.fromhex("%(M)s")
+s.sendto(msg, ("%(R)s", %(RP)d))
+try:
+    data, src = d.recvfrom(2048)
+    print("got" if data == msg else "different", src[0], src[1])
+except socket.timeout:
+    print("timeout")
+""" % {"S": src, "SP": src_port, "D": dst, "DP": dst_port, "T": timeout, "M": payload.hex(),
+       "R": RELAY_IP, "RP": RELAY_PORT}
+    r = peers_ns_python(code, timeout=timeout + 10)
+    return r.stdout.split() or [r.stderr.strip()]
+
+
+def transport(index, length=48):
+    """A type-4 payload with `index` as its receiver index (bytes 4..8, LE)."""
+    return bytes([4, 0, 0, 0]) + index.to_bytes(4, "little") + bytes(range(length - 8))
+
+
+def test_hub_on_veth(h):
+    """A hub (A) and two spokes on B's IP: the hub's transport data goes to
+    the spoke that owns its receiver index, a spoke's to the hub, and an
+    unknown index goes up to userspace."""
+    ifindex = int(sh("ip", "netns", "exec", NS_R, "cat", "/sys/class/net/%s/ifindex" % DEV_R))
+    mac = link(NS_R, DEV_R)["address"]
+    b1, b2 = B_PORT, C_PORT
+    for cmd in ("clear", "config %d" % RELAY_PORT, "nic %d %s %s" % (ifindex, RELAY_IP, mac),
+                "peer %s %d 0.0.0.0 0 0 4 1" % (A_IP, A_PORT),
+                "peer %s %d %s %d 0 8 1" % (B_IP, b1, A_IP, A_PORT),
+                "peer %s %d %s %d 0 8 1" % (B_IP, b2, A_IP, A_PORT),
+                "session %s %d 1000 %s %d 0" % (A_IP, A_PORT, B_IP, b1),
+                "session %s %d 4000000000 %s %d 0" % (A_IP, A_PORT, B_IP, b2)):
+        check(h.ask(cmd).startswith("ok "), cmd)
+    before, _ = stats(h)
+    # `clear` keeps wg_macs: both IPs' next hops are known from the test before
+    got = send_recv(B_IP, b1, A_IP, A_PORT, transport(1))
+    check(got == ["got", RELAY_IP, str(RELAY_PORT)], "spoke 1 to the hub", str(got))
+    got = send_recv(A_IP, A_PORT, B_IP, b1, transport(1000, 100))
+    check(got == ["got", RELAY_IP, str(RELAY_PORT)], "hub, index 1000: to spoke 1", str(got))
+    got = send_recv(A_IP, A_PORT, B_IP, b2, transport(4000000000, 60))
+    check(got == ["got", RELAY_IP, str(RELAY_PORT)], "hub, index 4000000000: to spoke 2",
+          str(got))
+    got = send_recv(A_IP, A_PORT, B_IP, b1, transport(4000000000, 60), timeout=1)
+    check(got == ["timeout"], "spoke 2's index does not reach spoke 1", str(got))
+    got = send_recv(A_IP, A_PORT, B_IP, b1, transport(1001), timeout=1)
+    check(got == ["timeout"], "hub, unknown index: not forwarded", str(got))
+    got = send_recv(B_IP, b2, A_IP, A_PORT, transport(7, 80))
+    check(got == ["got", RELAY_IP, str(RELAY_PORT)], "spoke 2 to the hub", str(got))
+    after, peers = stats(h)
+    delta = {k: after[k] - before[k] for k in after}
+    check(delta["fwd"] == 5 and delta["pass_no_session"] == 1 and delta["rx"] == 6,
+          "counters of the hub exchange", str(delta))
+    check(peerstat_of(peers, A_IP, A_PORT) == [3, 220, 3, 220], "the hub's peerstat: 3 forwarded",
+          str(peers))
+    check(peerstat_of(peers, B_IP, b1) == [1, 48, 1, 48], "spoke 1's peerstat", str(peers))
+    check(peerstat_of(peers, B_IP, b2) == [1, 80, 1, 80], "spoke 2's peerstat", str(peers))
+    check(h.ask("unsession %s %d 1000" % (A_IP, A_PORT)) == "ok unsession", "unsession 1000")
+    got = send_recv(A_IP, A_PORT, B_IP, b1, transport(1000), timeout=1)
+    after2, _ = stats(h)
+    check(got == ["timeout"] and after2["pass_no_session"] - after["pass_no_session"] == 1,
+          "index 1000 after unsession: passed up", str(got))
+    check(h.ask("clear") == "ok clear", "clear after the hub")
+
+
 def test_eof_detaches():
     h = Helper()
     check(h.ask("attach %s drv" % DEV_R).startswith("ok attach"), "attach before EOF")
@@ -692,6 +849,7 @@ def main():
         h = Helper()
         helpers.append(h)
         test_forwarding_on_veth(h)
+        test_hub_on_veth(h)
         h.close()
         test_eof_detaches()
         test_signals_detach()

@@ -9,6 +9,11 @@
  * address:port. The frame thus keeps taking the full forwarding path, and
  * every run's verdict is XDP_TX (checked through the counters afterwards).
  *
+ * The same frame is then timed on the paths of hub links (bpf/README.md):
+ * "hub" with the relay's endpoint a hub (WG_PEER_F_HUB) whose session for
+ * the frame's receiver index is owned by itself, "spoke" with its partner a
+ * hub (WG_PEER_F_PARTNER_HUB) -- both look their route up per frame.
+ *
  * This is a micro benchmark: the frame and the map entries sit in a hot
  * cache. The live figure (docs/benchmarks.md section 4) is taken from the
  * attached programs under load; this one is for quick, quiet comparisons
@@ -124,6 +129,27 @@ static int setup_ours(struct bpf_object *obj, __u32 ifindex)
 	return bpf_program__fd(bpf_object__find_program_by_name(obj, WG_PROG_RELAY));
 }
 
+/* The hub links' paths on the same frame: flags for the relay's own entry,
+ * and for a hub the session of the frame's receiver index (wg_payload's
+ * bytes 4..8), owned by the relay's own endpoint again. */
+static void setup_ours_as(struct bpf_object *obj, __u16 flags)
+{
+	struct wg_peer_key self = { .ip = ip4(RELAY_IP), .port = htons(RELAY_PORT) };
+	struct wg_peer_value v = { .flags = flags };
+	struct wg_session_key sk = { .hub_ip = self.ip, .hub_port = self.port };
+	struct wg_session_value owner = { .owner_ip = self.ip, .owner_port = self.port };
+	__u8 frame[256];
+
+	build_frame(frame);
+	memcpy(&sk.receiver_index, frame + 42 + 4, 4);
+	if (!(flags & WG_PEER_F_HUB)) {
+		v.partner_ip = self.ip;
+		v.partner_port = self.port;
+	}
+	put(map_fd(obj, WG_MAP_PEERS), &self, &v);
+	put(map_fd(obj, WG_MAP_SESSIONS), &sk, &owner);
+}
+
 /* The reference's maps, as ../shared/bench/xdp_ref.sh fills them. */
 struct ref_ep {
 	__u32 ip;
@@ -224,6 +250,22 @@ int main(int argc, char **argv)
 	if (ref_prog >= 0) {
 		printf("xdp_tx_ref    %.1f ns/run\n", median(ref, rounds));
 		printf("ratio         %.2f (median of per-round ratios)\n", median(ratio, rounds));
+	}
+
+	static const struct {
+		const char *name;
+		__u16 flags;
+	} hub_paths[] = { { "hub", WG_PEER_F_HUB }, { "spoke", WG_PEER_F_PARTNER_HUB } };
+
+	for (size_t p = 0; p < sizeof(hub_paths) / sizeof(hub_paths[0]); p++) {
+		setup_ours_as(obj, hub_paths[p].flags);
+		run(prog, ifindex, 1000, &verdict);
+		if (verdict != XDP_TX)
+			die("wg_relay_xdp as a %s: verdict %u, want XDP_TX (%u)", hub_paths[p].name,
+			    verdict, XDP_TX);
+		for (int r = 0; r < rounds; r++)
+			ours[r] = run(prog, ifindex, repeat, &verdict);
+		printf("  as a %-6s %.1f ns/run\n", hub_paths[p].name, median(ours, rounds));
 	}
 	bpf_object__close(obj);
 	if (ref_obj)

@@ -39,6 +39,14 @@ public final class AbiLayout {
         m.put("wg_peer_stat.packets", "0 8");
         m.put("wg_peer_stat.bytes", "8 8");
         m.put("wg_peer_stat sizeof", "16");
+        m.put("wg_session_key.hub_ip", "0 4");
+        m.put("wg_session_key.hub_port", "4 2");
+        m.put("wg_session_key.receiver_index", "8 4");
+        m.put("wg_session_key sizeof", "12");
+        m.put("wg_session_value.owner_ip", "0 4");
+        m.put("wg_session_value.owner_port", "4 2");
+        m.put("wg_session_value.egress_ifindex", "8 4");
+        m.put("wg_session_value sizeof", "12");
         EXPECTED = Map.copyOf(m);
     }
 

@@ -12,7 +12,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps the BPF maps a projection of userspace's model: remembers what it pushed and
  * sends only the difference to each new {@link XdpState}, each peer write carrying a
- * generation number. A failed write is counted and logged (rate-limited), and the next
+ * generation number. The hubs' sessions are brought up to date before any peer entry
+ * changes: a hub's entry is flagged only once its sessions are in (no burst of its data
+ * passed up for want of them), and a session never outlives in the maps the spoke it
+ * names (the program needs no peer entry to forward to a session's owner). A failed write is counted and logged (rate-limited), and the next
  * {@link #apply} starts with a full resync — as does the first after {@link #reset}
  * (a restarted helper has empty maps).
  *
@@ -86,6 +89,16 @@ public final class MapSync {
         for (XdpNic nic : want.nics().values()) {
             if (!nic.equals(have.nics().get(nic.ifindex()))) {
                 ok &= send("nic " + nic.ifindex() + " " + nic.ip() + " " + nic.mac());
+            }
+        }
+        for (XdpSession s : have.sessions().values()) {
+            if (!want.sessions().containsKey(s.key())) {
+                ok &= send("unsession " + s.key());
+            }
+        }
+        for (XdpSession s : want.sessions().values()) {
+            if (!s.equals(have.sessions().get(s.key()))) {
+                ok &= send("session " + s.key() + " " + s.ownerIp() + " " + s.ownerPort() + " " + s.egressIfindex());
             }
         }
         for (XdpPeer p : have.peers().values()) {

@@ -16,6 +16,9 @@ final class FakeHelper implements HelperChannel {
     final Map<String, String> peers = new HashMap<>();
     final Map<String, String> nics = new HashMap<>();
     final Map<String, String> blocklist = new HashMap<>();
+    /** {@code hub_ip hub_port receiver_index -> owner_ip owner_port egress_ifindex} */
+    final Map<String, String> sessions = new HashMap<>();
+
     int port;
     Predicate<String> failWhen = c -> false;
     boolean alive = true;
@@ -33,6 +36,7 @@ final class FakeHelper implements HelperChannel {
         switch (f[0]) {
             case "clear" -> {
                 peers.clear();
+                sessions.clear();
                 nics.clear();
                 blocklist.clear();
             }
@@ -42,6 +46,15 @@ final class FakeHelper implements HelperChannel {
             case "peer" ->
                 peers.put(f[1] + " " + f[2], String.join(" ", List.of(f).subList(3, 7)));
             case "unpeer" -> peers.remove(f[1] + " " + f[2]);
+            case "session" -> {
+                if (f.length != 7 || Long.parseLong(f[3]) < 0 || Long.parseLong(f[3]) > 0xffffffffL) {
+                    return "err session reason=usage";
+                }
+                sessions.put(
+                        f[1] + " " + f[2] + " " + f[3],
+                        String.join(" ", List.of(f).subList(4, 7)));
+            }
+            case "unsession" -> sessions.remove(f[1] + " " + f[2] + " " + f[3]);
             case "block" -> blocklist.put(f[1], f[2]);
             case "unblock" -> blocklist.remove(f[1]);
             case "ping" -> {

@@ -2,6 +2,7 @@ package org.wgrelay.xdp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
@@ -121,6 +122,100 @@ class MapSyncTest {
         assertEquals(2, fresh.peers.size());
     }
 
+    private static XdpState withSessions(Map<String, XdpPeer> peers, XdpSession... sessions) {
+        Map<String, XdpSession> m = new HashMap<>();
+        for (XdpSession s : sessions) {
+            m.put(s.key(), s);
+        }
+        return new XdpState(
+                51820, Map.of(3, new XdpNic("eth0", 3, "10.0.0.1", "02:00:00:00:00:01")), peers, Map.of(), m);
+    }
+
+    private static final XdpPeer HUB = XdpPeer.hub("10.5.0.1", 5000, false, false);
+    private static final XdpPeer SPOKE1 = new XdpPeer("10.6.0.1", 6001, "10.5.0.1", 5000, 0, false, false, false, true);
+    private static final XdpPeer SPOKE2 = new XdpPeer("10.6.0.2", 6002, "10.5.0.1", 5000, 0, false, false, false, true);
+    private static final XdpSession TO_SPOKE1 = new XdpSession("10.5.0.1", 5000, 0x11223344, "10.6.0.1", 6001, 0);
+    /** An index above 2^31: negative as a Java int, unsigned in the protocol. */
+    private static final XdpSession TO_SPOKE2 = new XdpSession("10.5.0.1", 5000, 0xfffffffe, "10.6.0.2", 6002, 3);
+
+    @Test
+    void aHubIsWrittenWithoutAPartnerItsSpokesFlaggedAndEverySessionWithItsIndexUnsigned() {
+        assertTrue(sync.apply(withSessions(linked(HUB, SPOKE1, SPOKE2), TO_SPOKE1, TO_SPOKE2)));
+
+        assertEquals("0.0.0.0 0 0 " + XdpPeer.FLAG_HUB, helper.peers.get("10.5.0.1 5000"));
+        assertEquals("10.5.0.1 5000 0 " + XdpPeer.FLAG_PARTNER_HUB, helper.peers.get("10.6.0.1 6001"));
+        assertEquals(
+                Map.of("10.5.0.1 5000 287454020", "10.6.0.1 6001 0", "10.5.0.1 5000 4294967294", "10.6.0.2 6002 3"),
+                helper.sessions);
+    }
+
+    @Test
+    void sessionsAreWrittenBeforeTheHubsEntryAndRemovedBeforeTheirSpokesEntry() {
+        sync.apply(withSessions(linked(HUB, SPOKE1, SPOKE2), TO_SPOKE1, TO_SPOKE2));
+        List<String> first = List.copyOf(helper.commands);
+        int hubAt = first.indexOf("peer 10.5.0.1 5000 0.0.0.0 0 0 4 1");
+        assertTrue(hubAt > 0, first.toString());
+        assertEquals(
+                2,
+                first.subList(0, hubAt).stream()
+                        .filter(c -> c.startsWith("session "))
+                        .count(),
+                "both sessions before the hub's entry: " + first);
+
+        helper.commands.clear();
+        sync.apply(withSessions(linked(HUB, SPOKE1), TO_SPOKE1));
+        assertEquals(List.of("unsession 10.5.0.1 5000 4294967294", "unpeer 10.6.0.2 6002"), helper.commands);
+    }
+
+    @Test
+    void sessionsAreDiffedLikePeers() {
+        sync.apply(withSessions(linked(HUB, SPOKE1, SPOKE2), TO_SPOKE1));
+        helper.commands.clear();
+
+        sync.apply(withSessions(linked(HUB, SPOKE1, SPOKE2), TO_SPOKE1));
+        assertEquals(List.of(), helper.commands, "nothing changed, nothing sent");
+
+        XdpSession movedToSpoke2 = new XdpSession("10.5.0.1", 5000, 0x11223344, "10.6.0.2", 6002, 0);
+        sync.apply(withSessions(linked(HUB, SPOKE1, SPOKE2), movedToSpoke2, TO_SPOKE2));
+        assertEquals(2, helper.commands.size(), helper.commands.toString());
+        assertTrue(
+                helper.commands.contains("session 10.5.0.1 5000 287454020 10.6.0.2 6002 0"),
+                helper.commands.toString());
+        assertTrue(
+                helper.commands.contains("session 10.5.0.1 5000 4294967294 10.6.0.2 6002 3"),
+                helper.commands.toString());
+
+        helper.commands.clear();
+        sync.apply(withSessions(linked(HUB, SPOKE1, SPOKE2)));
+        assertEquals(Map.of(), helper.sessions);
+        assertEquals(2, helper.commands.size(), helper.commands.toString());
+    }
+
+    @Test
+    void aFailedSessionWriteResyncsEverythingSessionsIncluded() {
+        helper.failWhen = c -> c.startsWith("session ");
+        assertFalse(sync.apply(withSessions(linked(HUB, SPOKE1), TO_SPOKE1)));
+        assertEquals(1, sync.failedWrites());
+
+        helper.failWhen = c -> false;
+        helper.commands.clear();
+        helper.sessions.put("10.9.9.9 1 1", "stale 1 0"); // what a half-done write may leave
+        assertTrue(sync.apply(withSessions(linked(HUB, SPOKE1), TO_SPOKE1)));
+        assertEquals("clear", helper.commands.get(0));
+        assertEquals(Map.of("10.5.0.1 5000 287454020", "10.6.0.1 6001 0"), helper.sessions);
+    }
+
+    @Test
+    void aHubEntryCannotCarryAPartner() {
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new XdpPeer("10.5.0.1", 5000, "10.6.0.1", 6001, 0, false, false, true, false));
+        assertEquals(
+                XdpPeer.FLAG_HUB | XdpPeer.FLAG_PASS | XdpPeer.FLAG_BLOCK_CHECK,
+                XdpPeer.hub("10.5.0.1", 5000, true, true).flags());
+        assertEquals("10.5.0.1 5000 4294967295", new XdpSession("10.5.0.1", 5000, -1, "10.6.0.1", 1, 0).key());
+    }
+
     @Test
     void aDeadHelperCountsFailuresWithoutThrowing() {
         helper.alive = false;
@@ -133,6 +228,7 @@ class MapSyncTest {
         Random r = new Random(5);
         Map<String, XdpPeer> last = Map.of();
         Map<String, Long> lastBlock = Map.of();
+        Map<String, XdpSession> lastSessions = Map.of();
         for (int step = 0; step < 500; step++) {
             Map<String, XdpPeer> peers = new HashMap<>();
             for (int i = 0; i < r.nextInt(20); i++) {
@@ -150,18 +246,39 @@ class MapSyncTest {
             for (int i = 0; i < r.nextInt(4); i++) {
                 block.put("192.0.2." + r.nextInt(6), 60L);
             }
-            helper.failWhen = r.nextInt(10) == 0 ? c -> c.startsWith("peer") : c -> false;
-            sync.apply(state(peers, block));
+            Map<String, XdpSession> sessions = new HashMap<>();
+            for (int i = 0; i < r.nextInt(12); i++) {
+                XdpSession s = new XdpSession(
+                        "10.5.0." + r.nextInt(2),
+                        5000,
+                        r.nextInt(4) * 0x40000001,
+                        "10.6.0." + r.nextInt(4),
+                        6000 + r.nextInt(2),
+                        r.nextInt(2));
+                sessions.put(s.key(), s);
+            }
+            int failing = r.nextInt(20);
+            helper.failWhen = failing == 0
+                    ? c -> c.startsWith("peer")
+                    : failing == 1 ? c -> c.startsWith("unsession") : c -> false;
+            sync.apply(new XdpState(51820, Map.of(), peers, block, sessions));
             last = peers;
             lastBlock = block;
+            lastSessions = sessions;
         }
         helper.failWhen = c -> false;
-        sync.apply(state(last, lastBlock));
+        sync.apply(new XdpState(51820, Map.of(), last, lastBlock, lastSessions));
         Map<String, String> expected = new HashMap<>();
         last.values()
                 .forEach(p -> expected.put(
                         p.key(), p.partnerIp() + " " + p.partnerPort() + " " + p.egressIfindex() + " " + p.flags()));
         assertEquals(expected, helper.peers);
         assertEquals(lastBlock.keySet(), helper.blocklist.keySet());
+        Map<String, String> expectedSessions = new HashMap<>();
+        lastSessions
+                .values()
+                .forEach(s ->
+                        expectedSessions.put(s.key(), s.ownerIp() + " " + s.ownerPort() + " " + s.egressIfindex()));
+        assertEquals(expectedSessions, helper.sessions);
     }
 }

@@ -30,7 +30,8 @@ import org.wgrelay.xdp.XdpStats;
 /**
  * The XDP fast path of a running relay, as one loop on its own thread
  * ({@code wg-relay-xdp}): keeps the BPF maps in step with the forwarding table, roaming
- * candidates and blocklist (a sync on every change, and once a second), polls the
+ * candidates, blocklist and hubs' session indices (a sync on every change, within
+ * {@link #SESSION_CHECK_MILLIS} of a session index changing, and once a second), polls the
  * program's counters once a second and whenever {@code wg show}, {@code wg peer list} or
  * {@code /metrics} reads them ({@link #pollCountsNow}), and has the
  * {@link HelperSupervisor} restart a helper that died (then resyncs everything).
@@ -44,6 +45,13 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(XdpFastPath.class);
     /** How long a reader waits for an on-demand poll: one helper round trip, normally a millisecond. */
     static final long POLL_WAIT_MILLIS = 2_000;
+    /**
+     * How often the XDP thread compares the hubs' session-index version with the one it last
+     * synced (SPEC B): a hub's data to a new session goes up to userspace until the next
+     * sync, so this bounds how long. A handshake is not a roster change, so nothing else
+     * asks for that sync; the comparison is a sum over the hubs, cheap at this rate.
+     */
+    static final long SESSION_CHECK_MILLIS = 50;
 
     private final HelperSupervisor supervisor;
     private final int relayPort;
@@ -66,6 +74,8 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
     private volatile long failedBeforeRestart;
     /** The table the maps were last synced to: per-peer kernel counts belong to its endpoints. */
     private ForwardingTable projected = ForwardingTable.EMPTY;
+    /** {@link ForwardingTable#sessionVersion()} when the maps were last synced. XDP thread only. */
+    private long syncedSessionVersion;
 
     XdpFastPath(
             XdpLauncher launcher,
@@ -98,6 +108,8 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
         }
         onXdpThread(this::syncNow);
         thread.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
+        thread.scheduleWithFixedDelay(
+                this::checkSessions, SESSION_CHECK_MILLIS, SESSION_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         return null;
     }
 
@@ -164,6 +176,11 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
         onXdpThread(this::tick);
     }
 
+    /** Runs the session-index check now and waits for it (a sync only if a session index changed). For tests. */
+    void checkSessionsNow() {
+        onXdpThread(this::checkSessions);
+    }
+
     private void onXdpThread(Runnable task) {
         try {
             thread.submit(task).get(POLL_WAIT_MILLIS, TimeUnit.MILLISECONDS);
@@ -190,6 +207,17 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
         foldKernelCounts();
     }
 
+    /** Syncs the maps when a hub's session index gained or lost an entry since the last sync. */
+    private void checkSessions() {
+        try {
+            if (supervisor.attached() && tables.current().sessionVersion() != syncedSessionVersion) {
+                syncNow();
+            }
+        } catch (RuntimeException e) {
+            LOG.error("XDP session check failed", e); // keep the schedule alive
+        }
+    }
+
     /** Adds what the program counted since the last poll, per peer as the maps have them. */
     private void foldKernelCounts() {
         try {
@@ -205,6 +233,8 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
         }
         try {
             ForwardingTable table = tables.current();
+            // Read before projecting: an entry added meanwhile changes the version again.
+            long sessionVersion = table.sessionVersion();
             XdpState want =
                     XdpProjection.project(relayPort, supervisor.nics(), table, blocklist, clockMillis.getAsLong());
             // An entry's counts go with it: take them while the maps and the table they
@@ -219,6 +249,7 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
                 kernel.entriesRemoved(removed);
             }
             projected = table;
+            syncedSessionVersion = sessionVersion;
         } catch (RuntimeException e) {
             LOG.error("XDP map sync failed", e);
             sync.reset();

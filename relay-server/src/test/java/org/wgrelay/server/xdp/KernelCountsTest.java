@@ -84,6 +84,19 @@ class KernelCountsTest {
         assertTrue(aliceStats.lastSeenMillis() > 0, "kernel-forwarded traffic is traffic seen");
     }
 
+    @Test
+    void aHubsDataPassedUpForWantOfASessionIsReportedAndLeftToUserspacesCounts() {
+        kernel.fold(
+                XdpStats.parse(List.of("stats rx=7 fwd=0 pass_no_peer=0 pass_no_mac=0 drop_shape=0 drop_block=0"
+                        + " pass_handshake=0 pass_other=0 tx_err=0 pass_no_session=7")),
+                table,
+                NOW);
+
+        assertEquals(7, kernel.xdpKeys().get("xdp_pass_no_session"));
+        assertEquals(7, kernel.xdpKeys().get("xdp_rx_packets"));
+        assertEquals(0, counters.get(RelayCounter.RX_PACKETS), "userspace counts what went up");
+    }
+
     /** The helper's {@code stats} answer: {@code fwd} forwarded in total, 3 more passed up, alice's entry. */
     private static XdpStats stats(long fwd, long aliceFwd) {
         return XdpStats.parse(List.of(

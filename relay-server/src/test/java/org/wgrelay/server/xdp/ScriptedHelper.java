@@ -10,13 +10,16 @@ import org.wgrelay.xdp.HelperChannel;
 
 /**
  * A helper process as the loader sees it, in memory: it answers {@code abi} with our own
- * layout, attaches any NIC in the mode asked, keeps the peer entries as the protocol
+ * layout, attaches any NIC in the mode asked, keeps the peer and session entries as the protocol
  * describes them, and reports {@code stats} with zero counts. It records every command;
  * {@link #die} makes it behave as an exited helper (not alive, every call an I/O error).
  */
 final class ScriptedHelper implements HelperChannel {
     final List<String> commands = new ArrayList<>();
     final Map<String, String> peers = new LinkedHashMap<>();
+    /** {@code hub_ip hub_port receiver_index -> owner_ip owner_port egress_ifindex} */
+    final Map<String, String> sessions = new LinkedHashMap<>();
+
     private boolean alive = true;
 
     void die() {
@@ -37,7 +40,12 @@ final class ScriptedHelper implements HelperChannel {
             case "peer" ->
                 peers.put(f[1] + " " + f[2], String.join(" ", List.of(f).subList(3, f.length)));
             case "unpeer" -> peers.remove(f[1] + " " + f[2]);
-            case "clear" -> peers.clear();
+            case "session" -> sessions.put(f[1] + " " + f[2] + " " + f[3], f[4] + " " + f[5] + " " + f[6]);
+            case "unsession" -> sessions.remove(f[1] + " " + f[2] + " " + f[3]);
+            case "clear" -> {
+                peers.clear();
+                sessions.clear();
+            }
             default -> {}
         }
         return "ok " + f[0];

@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -21,7 +24,11 @@ import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterChange;
 import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.table.ForwardingTableHolder;
+import org.wgrelay.server.table.Partner;
 import org.wgrelay.server.table.PeerRuntime;
+import org.wgrelay.server.table.Route;
+import org.wgrelay.server.table.SessionIndex;
+import org.wgrelay.xdp.XdpPeer;
 
 /**
  * The XDP fast path's loop against a scripted helper: the first attach and sync, and what
@@ -71,6 +78,120 @@ class XdpFastPathTest {
                 clock::get);
         assertNull(xdp.attach());
         return xdp;
+    }
+
+    private ForwardingTable hubTable;
+
+    /** hub (192.0.2.10:4010) linked to s1 (192.0.2.11:4011) and s2 (192.0.2.12:4012), all keyed. */
+    private XdpFastPath hubWithTwoSpokes() throws Exception {
+        Roster r = Roster.empty(4);
+        for (int i = 0; i < 3; i++) {
+            byte[] key = new byte[32];
+            key[0] = (byte) (i + 1);
+            r = ok(r.addPeer(
+                    i == 0 ? "hub" : "s" + i,
+                    Endpoint.of(InetAddress.getByName("192.0.2." + (10 + i)), 4010 + i),
+                    Base64.getEncoder().encodeToString(key),
+                    null));
+        }
+        r = ok(r.addLink("hub", "s1"));
+        r = ok(r.addLink("hub", "s2"));
+        Map<String, PeerRuntime> runtimes = new HashMap<>(); // one per peer, as in the relay
+        hubTable = ForwardingTable.build(
+                r, name -> runtimes.computeIfAbsent(name, n -> new PeerRuntime(new PeerStats(1))));
+        xdp = new XdpFastPath(
+                launcher,
+                first,
+                List.of("lo"),
+                XdpMode.DRV,
+                51820,
+                new ForwardingTableHolder(hubTable),
+                new Blocklist(),
+                new RelayCounters(1),
+                clock::get);
+        assertNull(xdp.attach());
+        return xdp;
+    }
+
+    /** The commands that write maps: not the counter polls the periodic round may add at any time. */
+    private static List<String> mapWrites(ScriptedHelper helper) {
+        synchronized (helper) {
+            return helper.commands.stream().filter(c -> !c.equals("stats")).toList();
+        }
+    }
+
+    /** Spoke {@code spoke}'s handshake with sender index {@code index} reached the hub now. */
+    private void learn(String spoke, int index) {
+        Route route = hubTable.routeOf(spoke);
+        Partner toHub = route.solePartner();
+        toHub.runtime().sessions().record(index, route.runtime().id(), toHub.ring(), clock.get());
+    }
+
+    @Test
+    void aNewSessionReachesTheMapsAtTheNextSessionCheckThoughTheRosterDidNotChange() throws Exception {
+        hubWithTwoSpokes();
+        assertEquals(
+                "0.0.0.0 0 0 " + XdpPeer.FLAG_HUB + " 1",
+                first.peers.get("192.0.2.10 4010"),
+                "the hub is written without a partner");
+        synchronized (first) {
+            first.commands.clear();
+        }
+
+        xdp.checkSessionsNow();
+        assertEquals(List.of(), mapWrites(first), "no session index changed: nothing is written");
+
+        learn("s1", 0x1234);
+        learn("s2", 0x80000000);
+        xdp.checkSessionsNow();
+
+        assertEquals(
+                Map.of("192.0.2.10 4010 4660", "192.0.2.11 4011 0", "192.0.2.10 4010 2147483648", "192.0.2.12 4012 0"),
+                first.sessions);
+        assertEquals(2, mapWrites(first).size(), "only the two sessions: " + first.commands);
+    }
+
+    @Test
+    void aSweptSessionLeavesTheMapsAtTheNextSessionCheck() throws Exception {
+        hubWithTwoSpokes();
+        learn("s1", 7);
+        xdp.checkSessionsNow();
+        assertEquals(Set.of("192.0.2.10 4010 7"), first.sessions.keySet());
+
+        clock.addAndGet(SessionIndex.TTL_MILLIS);
+        hubTable.routeOf("hub").runtime().sessions().expire(clock.get()); // the owner's sweep
+        xdp.checkSessionsNow();
+
+        assertEquals(Map.of(), first.sessions);
+        assertTrue(first.commands.contains("unsession 192.0.2.10 4010 7"), first.commands.toString());
+    }
+
+    @Test
+    void aSessionExpiredByTimeLeavesTheMapsAtTheNextTickEvenUnswept() throws Exception {
+        hubWithTwoSpokes();
+        learn("s2", 9);
+        xdp.tickNow();
+        assertEquals(Set.of("192.0.2.10 4010 9"), first.sessions.keySet());
+
+        clock.addAndGet(SessionIndex.TTL_MILLIS);
+        xdp.tickNow();
+
+        assertEquals(Map.of(), first.sessions);
+    }
+
+    @Test
+    void aRestartedHelperIsGivenEveryLiveSessionAgain() throws Exception {
+        hubWithTwoSpokes();
+        learn("s1", 1);
+        learn("s2", 2);
+        xdp.checkSessionsNow();
+        first.die();
+
+        xdp.tickNow();
+
+        assertEquals(1, started.size());
+        assertEquals(first.sessions, started.get(0).sessions);
+        assertEquals(2, started.get(0).sessions.size());
     }
 
     private static Roster ok(RosterChange c) {
