@@ -27,6 +27,11 @@ final class Outcomes {
         return m;
     }
 
+    /** An endpoint, or null for {@code -}: a peer whose endpoint the relay learns (SPEC E). */
+    static Endpoint endpointOrNone(String text) throws ControlException {
+        return "-".equals(text) ? null : endpoint(text);
+    }
+
     static Endpoint endpoint(String text) throws ControlException {
         try {
             return Endpoint.parse(text);

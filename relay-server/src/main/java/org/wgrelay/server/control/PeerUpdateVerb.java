@@ -8,6 +8,8 @@ import org.wgrelay.control.protocol.ControlException;
 import org.wgrelay.control.verb.Role;
 import org.wgrelay.control.verb.VerbHandler;
 import org.wgrelay.control.verb.VerbSpec;
+import org.wgrelay.server.roster.RosterNames;
+import org.wgrelay.server.roster.RosterOutcome;
 
 /** {@code wg peer update name ip:port}: moves a peer's endpoint. */
 final class PeerUpdateVerb implements VerbHandler {
@@ -15,8 +17,8 @@ final class PeerUpdateVerb implements VerbHandler {
     static final VerbSpec SPEC = new VerbSpec(
             "wg peer update",
             Role.OPERATOR,
-            "Move a peer's registered endpoint.",
-            List.of(required("name", "peer name"), required("endpoint", "the new ip:port")));
+            "Move a peer's registered endpoint, or with - forget it so the relay learns it again.",
+            List.of(required("name", "peer name"), required("endpoint", "the new ip:port, or -")));
 
     private final ControlContext ctx;
 
@@ -28,9 +30,10 @@ final class PeerUpdateVerb implements VerbHandler {
     public Object handle(List<String> args) throws ControlException {
         if (ctx.roster().roster().peer(args.get(0)) == null) {
             // SPEC lists wg_peer_unknown first: an unknown peer wins over a bad endpoint.
-            Outcomes.require(ctx.roster().updateEndpoint(args.get(0), null));
+            throw new ControlException(
+                    RosterOutcome.PEER_UNKNOWN.code(), "no peer named '" + RosterNames.printable(args.get(0)) + "'");
         }
-        Outcomes.require(ctx.roster().updateEndpoint(args.get(0), Outcomes.endpoint(args.get(1))));
+        Outcomes.require(ctx.roster().updateEndpoint(args.get(0), Outcomes.endpointOrNone(args.get(1))));
         return Map.of("peer", ctx.status().peer(args.get(0)));
     }
 }

@@ -51,7 +51,7 @@ public final class StateEvents implements RosterListener {
     private static Map<String, Object> peer(PeerEntry p) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", p.name());
-        m.put("endpoint", p.endpoint().toString());
+        m.put("endpoint", p.endpoint() == null ? null : p.endpoint().toString());
         m.put("pubkey", p.pubkey());
         m.put("label", p.label());
         m.put("nic", p.nic());

@@ -79,6 +79,18 @@ public final class DropSourceTable {
     };
 
     /**
+     * True for the reasons counted per source IP (SPEC rule 3 and section A); a drop of an
+     * unknown source's datagram for another reason — a destination without an endpoint
+     * (SPEC E) — counts in the aggregate only.
+     */
+    public static boolean countsPerSource(RelayCounter reason) {
+        return reason == RelayCounter.DROP_UNKNOWN_SRC
+                || reason == RelayCounter.DROP_NOT_WG_SHAPED
+                || reason == RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH
+                || reason == RelayCounter.DROP_HANDSHAKE_RATE_LIMITED;
+    }
+
+    /**
      * Counts one drop. Owner thread only. A known IP costs no allocation; a new IP
      * costs one row (and evicts the least recently seen when full).
      */

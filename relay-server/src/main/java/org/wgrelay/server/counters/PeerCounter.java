@@ -12,7 +12,9 @@ public enum PeerCounter {
     /** Epoch milliseconds of the last shaped datagram from the peer's endpoint; maximum, not sum. */
     LAST_SEEN_MILLIS("last_seen"),
     /** SPEC section B: the hub's datagrams whose receiver index named none of its partners. */
-    DROP_NO_ROUTE("drop_no_route");
+    DROP_NO_ROUTE("drop_no_route"),
+    /** SPEC section E: datagrams for this peer dropped because it had no endpoint and no candidate. */
+    DROP_NO_ENDPOINT("drop_no_endpoint");
 
     private final String key;
 

@@ -19,7 +19,9 @@ public enum RelayCounter {
     /** SPEC section A: initiations from unknown sources over the MAC1 search budget, never searched. */
     DROP_HANDSHAKE_RATE_LIMITED("drop_handshake_rate_limited"),
     /** SPEC section B: a hub's type 2, 3 or 4 whose receiver index names none of its partners. */
-    DROP_NO_ROUTE("drop_no_route");
+    DROP_NO_ROUTE("drop_no_route"),
+    /** SPEC section E: a datagram for a peer with neither an endpoint nor a candidate standing in. */
+    DROP_NO_ENDPOINT("drop_no_endpoint");
 
     private final String key;
 

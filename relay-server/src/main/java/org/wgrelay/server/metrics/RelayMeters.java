@@ -146,6 +146,12 @@ public final class RelayMeters implements RosterListener {
                 .tag("reason", "pubkey_mismatch")
                 .description("The peer's datagrams dropped, by reason")
                 .register(registry));
+        meters.add(
+                FunctionCounter.builder("wgrelay.peer.dropped.packets", stats, s -> s.get(PeerCounter.DROP_NO_ENDPOINT))
+                        .tag("peer", peer)
+                        .tag("reason", "no_endpoint")
+                        .description("The peer's datagrams dropped, by reason")
+                        .register(registry));
         if (roster.roster().maxLinksPerPeer() > 1) {
             meters.add(FunctionCounter.builder(
                             "wgrelay.peer.dropped.packets", stats, s -> s.get(PeerCounter.DROP_NO_ROUTE))

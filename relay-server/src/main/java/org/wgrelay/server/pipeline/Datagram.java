@@ -88,9 +88,9 @@ public final class Datagram implements ReferenceCounted {
         this.redirect = to;
     }
 
-    /** Where it goes: the redirect if any, else the partner's endpoint. */
+    /** Where it goes: the redirect if any, else the partner's endpoint; null when it has none (SPEC E). */
     public InetSocketAddress destination() {
-        return redirect != null ? redirect : partner.address();
+        return redirect != null ? redirect : partner == null ? null : partner.address();
     }
 
     /** Also sends a copy to {@code to} (SPEC rule 8: a type 2 to the partner's candidate), uncounted. */

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
 import java.net.InetSocketAddress;
+import org.wgrelay.server.counters.PeerCounter;
 import org.wgrelay.server.counters.RelayCounter;
 
 /**
@@ -36,7 +37,15 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
             ctx.write(new DatagramPacket(content.retainedDuplicate(), mirror), ctx.voidPromise());
         }
         int bytes = content.readableBytes();
-        if (send(ctx, content, datagram.destination(), worker)) {
+        InetSocketAddress to = datagram.destination();
+        if (to == null) {
+            // SPEC E without roaming to stand in: the partner has no endpoint yet.
+            worker.counters().increment(worker.stripe(), RelayCounter.DROP_NO_ENDPOINT);
+            datagram.partner().runtime().stats().increment(worker.stripe(), PeerCounter.DROP_NO_ENDPOINT);
+            datagram.release();
+            return;
+        }
+        if (send(ctx, content, to, worker)) {
             datagram.route().stats().forwarded(worker.stripe(), bytes);
         }
     }

@@ -2,6 +2,7 @@ package org.wgrelay.server.pipeline;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import org.wgrelay.server.counters.DropSourceTable;
 import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.table.ForwardingTableHolder;
 import org.wgrelay.server.table.Route;
@@ -36,7 +37,9 @@ public final class SourceLookup extends ChannelInboundHandlerAdapter {
                 Forwarder.send(ctx, datagram.content(), datagram.destination(), worker);
             } else {
                 worker.counters().increment(worker.stripe(), drop);
-                worker.dropSources().record(datagram.sender().getAddress(), drop, worker.nowMillis());
+                if (DropSourceTable.countsPerSource(drop)) {
+                    worker.dropSources().record(datagram.sender().getAddress(), drop, worker.nowMillis());
+                }
                 datagram.release();
             }
             return;

@@ -73,7 +73,9 @@ public final class TraceHasher extends ChannelDuplexHandler {
         // Only the forwarder, after this stage, writes through here while a datagram is in
         // flight; the forwarded datagram is the one to its destination, and a mirror copy
         // to a candidate (rule 8) gets no line (SPEC).
-        if (egressRoute != null && msg instanceof DatagramPacket p && egressTo.equals(p.recipient())) {
+        if (egressRoute != null
+                && msg instanceof DatagramPacket p
+                && p.recipient().equals(egressTo)) {
             ByteBuf content = p.content();
             LOG.info(
                     "trace egress sha256={} len={} type={} src_peer={} dst_peer={}",

@@ -49,6 +49,15 @@ public final class Candidate implements RoamingCandidate {
     private volatile long lastInitForwardMillis;
 
     private volatile long lastTransportForwardMillis;
+    /**
+     * SPEC E: the candidate answered the partner's initiation (its peer is the responder), so
+     * the partner's transport data to {@link #answerIndex} commits it, not to the sender index.
+     */
+    private volatile boolean responder;
+    /** SPEC E: datagrams for an endpoint-less peer sent to this candidate, each kind once a second. */
+    private volatile long lastStandInInitMillis = Long.MIN_VALUE / 2;
+
+    private volatile long lastStandInTransportMillis = Long.MIN_VALUE / 2;
     /** Whether the owner thread has counted and struck this candidate's failure (owner only). */
     boolean failureSettled;
 
@@ -183,6 +192,7 @@ public final class Candidate implements RoamingCandidate {
             if (indexOf(w) == newSenderIndex || !(live(s) || s == COMMITTING)) {
                 return;
             }
+            responder = false; // a new handshake of its own: it is the initiator again
             if (word.compareAndSet(w, pack(newSenderIndex, s == ANSWERED ? PENDING : s))) {
                 return;
             }
@@ -202,6 +212,50 @@ public final class Candidate implements RoamingCandidate {
                 return true;
             }
         }
+    }
+
+    /**
+     * SPEC E: the candidate's own response answered the partner's initiation; its sender index
+     * is stored as the answer index, and the partner's transport data to it will commit.
+     */
+    boolean markResponded(int responseSenderIndex) {
+        while (true) {
+            long w = word.get();
+            if (stateOf(w) != PENDING) {
+                return false;
+            }
+            answerIndex = responseSenderIndex;
+            responder = true;
+            if (word.compareAndSet(w, pack(indexOf(w), ANSWERED))) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * The receiver index of the partner's transport data that commits this answered candidate:
+     * its sender index when its peer initiated (rule 9), its answer index when it responded (SPEC E).
+     */
+    public int commitIndex() {
+        return responder ? answerIndex : senderIndex();
+    }
+
+    /** SPEC E, a candidate standing in for a missing endpoint: at most one initiation a second to it. */
+    boolean takeStandInInit(long nowMillis) {
+        if (nowMillis - lastStandInInitMillis < 1000) {
+            return false;
+        }
+        lastStandInInitMillis = nowMillis;
+        return true;
+    }
+
+    /** SPEC E: at most one transport datagram a second to a candidate standing in. */
+    boolean takeStandInTransport(long nowMillis) {
+        if (nowMillis - lastStandInTransportMillis < 1000) {
+            return false;
+        }
+        lastStandInTransportMillis = nowMillis;
+        return true;
     }
 
     /** At most once per second (rule 3 retries); true when this call may forward. */

@@ -120,7 +120,7 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
     public RelayCounter decide(Datagram datagram, WorkerState worker) {
         return datagram.type() == WgMessage.TYPE_HANDSHAKE_INITIATION
                 ? initiation(datagram, worker)
-                : fromCandidate(datagram, worker.nowMillis());
+                : fromCandidate(datagram, worker);
     }
 
     /** An initiation from an unregistered endpoint: MAC1 search, then the candidate rules. */
@@ -148,11 +148,11 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
             return RelayCounter.DROP_HANDSHAKE_NO_PUBKEY_MATCH;
         }
         if (match.isHub()) {
-            return unidentified(match, datagram, now);
+            return unidentified(match, datagram, worker);
         }
         RoamingSlot slot = match.partnerRuntime().roaming();
-        if (now - slot.lastRelearnMillis() < RELEARN_COOLDOWN_MILLIS) {
-            return RelayCounter.DROP_UNKNOWN_SRC;
+        if (match.partner().endpoint() != null && now - slot.lastRelearnMillis() < RELEARN_COOLDOWN_MILLIS) {
+            return RelayCounter.DROP_UNKNOWN_SRC; // SPEC E: no hold-off for a peer without an endpoint
         }
         int senderIndex = WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET);
         Candidate c = candidateIn(slot);
@@ -172,8 +172,48 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
             }
             toOwner(() -> registered(registered));
         }
-        datagram.redirect(match.peer().endpoint().socketAddress());
+        match.runtime().roaming().partnerInitiated(match.partnerRuntime().id(), senderIndex);
+        return sendTo(datagram, match, worker);
+    }
+
+    /**
+     * Redirects an unknown source's datagram to peer {@code to}'s endpoint or, without one,
+     * to its candidate (SPEC E); null when sent, else {@code drop_no_endpoint}, also counted
+     * as the peer's own. An initiation is remembered as the peer's partner's last (SPEC E's
+     * responder learning).
+     */
+    private RelayCounter sendTo(Datagram datagram, Route to, WorkerState worker) {
+        InetSocketAddress address = reach(
+                to.peer().endpoint() == null ? null : to.peer().endpoint().socketAddress(),
+                to.runtime().roaming(),
+                datagram.type(),
+                worker.nowMillis());
+        if (address == null) {
+            to.stats().increment(worker.stripe(), PeerCounter.DROP_NO_ENDPOINT);
+            return RelayCounter.DROP_NO_ENDPOINT;
+        }
+        datagram.redirect(address);
         return null;
+    }
+
+    /**
+     * Where a datagram for a peer goes: its committed endpoint {@code address}, or (SPEC E)
+     * when it has none the candidate in its {@code slot}, at most one initiation and one
+     * transport datagram a second; null when neither may take it.
+     */
+    private static InetSocketAddress reach(InetSocketAddress address, RoamingSlot slot, int type, long now) {
+        if (address != null) {
+            return address;
+        }
+        Candidate c = candidateIn(slot);
+        if (c == null || !(c.isLive() || c.state() == Candidate.COMMITTING)) {
+            return null;
+        }
+        if ((type == WgMessage.TYPE_HANDSHAKE_INITIATION && !c.takeStandInInit(now))
+                || (type == WgMessage.TYPE_TRANSPORT_DATA && !c.takeStandInTransport(now))) {
+            return null;
+        }
+        return c.address();
     }
 
     /**
@@ -182,7 +222,8 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
      * (one per source endpoint, 64 per hub), retried as rule 3 retries, until the hub's
      * response identifies it ({@link #claim}).
      */
-    private RelayCounter unidentified(Route hub, Datagram datagram, long now) {
+    private RelayCounter unidentified(Route hub, Datagram datagram, WorkerState worker) {
+        long now = worker.nowMillis();
         InetSocketAddress source = datagram.sender();
         int senderIndex = WgMessage.index(datagram.content(), WgMessage.SENDER_INDEX_OFFSET);
         Candidate known = bySource.isEmpty() ? null : bySource.get(source);
@@ -204,8 +245,7 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
             }
             toOwner(() -> LOG.info("candidate hub={} source={} unidentified", u.hub(), u.endpoint()));
         }
-        datagram.redirect(hub.peer().endpoint().socketAddress());
-        return null;
+        return sendTo(datagram, hub, worker);
     }
 
     private static Candidate unidentifiedFrom(RoamingSlot hubSlot, InetSocketAddress source) {
@@ -262,7 +302,7 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
         long now = worker.nowMillis();
         RoamingSlot spokeSlot = spoke.runtime().roaming();
         Candidate existing = candidateIn(spokeSlot);
-        if (now - spokeSlot.lastRelearnMillis() < RELEARN_COOLDOWN_MILLIS
+        if ((spoke.address() != null && now - spokeSlot.lastRelearnMillis() < RELEARN_COOLDOWN_MILLIS)
                 || (existing != null && (existing.isLive() || existing.state() == Candidate.COMMITTING))) {
             return null; // as rule 3: no candidate now, or the spoke has one from elsewhere
         }
@@ -286,26 +326,102 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
         return spoke;
     }
 
-    /** Types 2, 3 and 4 from an unregistered endpoint: only a candidate's, and only as rule 3 allows. */
-    private RelayCounter fromCandidate(Datagram datagram, long now) {
+    /**
+     * Types 2, 3 and 4 from an unregistered endpoint: only a candidate's, and only as rule 3
+     * allows — plus SPEC E: a candidate's response to its partner's initiation, and the
+     * transport data of an answered candidate whose peer has no endpoint, which may commit
+     * its partner's candidate.
+     */
+    private RelayCounter fromCandidate(Datagram datagram, WorkerState worker) {
         Candidate c = bySource.isEmpty() ? null : bySource.get(datagram.sender());
-        if (c != null) {
-            int state = c.state();
-            boolean committing = state == Candidate.COMMITTING;
-            boolean answeredTransport = datagram.type() == WgMessage.TYPE_TRANSPORT_DATA
-                    && state == Candidate.ANSWERED
-                    && c.takeTransportForward(now);
-            if (committing || answeredTransport) {
-                Route route = tables.current().routeOf(c.peer());
-                Partner to = route == null ? null : partnerFor(route, datagram, now);
-                if (to != null) {
-                    // Never commits by itself (rule 9): the partner's WireGuard judges it.
-                    datagram.redirect(to.address());
-                    return null;
-                }
+        if (c == null) {
+            return RelayCounter.DROP_UNKNOWN_SRC;
+        }
+        long now = worker.nowMillis();
+        int type = datagram.type();
+        int state = c.state();
+        if (type == WgMessage.TYPE_HANDSHAKE_RESPONSE && state == Candidate.PENDING) {
+            return response(c, datagram, worker);
+        }
+        Route route = tables.current().routeOf(c.peer());
+        Partner to = route == null ? null : partnerFor(route, datagram, now);
+        if (to == null) {
+            return RelayCounter.DROP_UNKNOWN_SRC;
+        }
+        if (type == WgMessage.TYPE_TRANSPORT_DATA
+                && state == Candidate.ANSWERED
+                && route.peer().endpoint() == null) {
+            // SPEC E: a peer without an endpoint sends its transport data from its answered candidate;
+            // to the partner's answered candidate's commit index, it commits that candidate.
+            Candidate theirs = candidateIn(to.runtime().roaming());
+            if (theirs != null
+                    && theirs.state() == Candidate.ANSWERED
+                    && WgMessage.index(datagram.content(), WgMessage.RECEIVER_INDEX_OFFSET) == theirs.commitIndex()
+                    && theirs.transition(Candidate.COMMITTING, Candidate.ANSWERED)) {
+                toOwner(() -> finishCommit(theirs));
+                datagram.redirect(theirs.address());
+                return null;
             }
         }
+        boolean committing = state == Candidate.COMMITTING;
+        boolean answeredTransport =
+                type == WgMessage.TYPE_TRANSPORT_DATA && state == Candidate.ANSWERED && c.takeTransportForward(now);
+        if (committing || answeredTransport) {
+            // Never commits by itself (rule 9): the partner's WireGuard judges it.
+            InetSocketAddress address = reach(to.address(), to.runtime().roaming(), type, now);
+            if (address == null) {
+                to.runtime().stats().increment(worker.stripe(), PeerCounter.DROP_NO_ENDPOINT);
+                return RelayCounter.DROP_NO_ENDPOINT;
+            }
+            datagram.redirect(address);
+            return null;
+        }
         return RelayCounter.DROP_UNKNOWN_SRC;
+    }
+
+    /**
+     * SPEC E, the partner initiated and the peer answers: a response from the peer's pending
+     * candidate to the sender index of the last initiation a partner sent the peer, with a
+     * MAC1 for that partner's key, goes to the partner (its endpoint, else its candidate,
+     * which it answers as in rule 8); its sender index becomes the candidate's answer index,
+     * and the partner's transport data to it will commit the candidate.
+     */
+    private RelayCounter response(Candidate c, Datagram datagram, WorkerState worker) {
+        Route peer = tables.current().routeOf(c.peer());
+        long initiation = c.slot().lastPartnerInitiation();
+        ByteBuf content = datagram.content();
+        int receiverIndex = WgMessage.index(content, WgMessage.RESPONSE_RECEIVER_INDEX_OFFSET);
+        if (peer == null || initiation == 0 || RoamingSlot.initiationIndex(initiation) != receiverIndex) {
+            return RelayCounter.DROP_UNKNOWN_SRC;
+        }
+        Partner partner = peer.partnerById(RoamingSlot.initiatingPartner(initiation));
+        if (partner == null || partner.mac1Key() == null || !worker.mac1().verify(content, partner.mac1Key())) {
+            return RelayCounter.DROP_UNKNOWN_SRC;
+        }
+        InetSocketAddress to = partner.address();
+        Candidate theirs = null;
+        if (to == null) {
+            theirs = candidateIn(partner.runtime().roaming());
+            if (theirs == null || !theirs.isLive()) {
+                partner.runtime().stats().increment(worker.stripe(), PeerCounter.DROP_NO_ENDPOINT);
+                return RelayCounter.DROP_NO_ENDPOINT;
+            }
+            to = theirs.address();
+        }
+        int responseSenderIndex = WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET);
+        if (!c.markResponded(responseSenderIndex)) {
+            return RelayCounter.DROP_UNKNOWN_SRC;
+        }
+        if (theirs != null) {
+            theirs.markAnswered(receiverIndex, responseSenderIndex);
+        }
+        // A hub partner's later datagrams name the peer by this index (SPEC B's session index).
+        partner.runtime()
+                .sessions()
+                .record(responseSenderIndex, peer.runtime().id(), partner.ring(), worker.nowMillis());
+        toOwner(this::changed);
+        datagram.redirect(to);
+        return null;
     }
 
     /** Where a candidate's datagram goes: its peer's one partner, or for a hub the partner its receiver index names. */
@@ -325,10 +441,12 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
      * Looks at a datagram from a registered, linked endpoint on its way to the partner.
      * May mirror a type 2 to the partner's candidate (rule 8), void the sender's own
      * candidate, or decide a commit (rule 9), after which the datagram goes to the
-     * candidate instead of the partner's committed endpoint.
+     * candidate instead of the partner's committed endpoint. For a partner without an
+     * endpoint (SPEC E) its candidate stands in; with none the datagram is
+     * {@code drop_no_endpoint}.
      */
     @Override
-    public void watch(Datagram datagram, WorkerState worker) {
+    public RelayCounter watch(Datagram datagram, WorkerState worker) {
         Route route = datagram.route();
         int type = datagram.type();
         ByteBuf content = datagram.content();
@@ -344,35 +462,47 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
                 toOwner(() -> settleFailure(own));
             }
         }
-        RoamingSlot partnerSlot = datagram.partner().runtime().roaming();
-        if (type == WgMessage.TYPE_HANDSHAKE_INITIATION && partnerSlot.hasUnidentified()) {
-            voidUnidentifiedCopy(partnerSlot, WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET));
+        Partner partner = datagram.partner();
+        RoamingSlot partnerSlot = partner.runtime().roaming();
+        if (type == WgMessage.TYPE_HANDSHAKE_INITIATION) {
+            int senderIndex = WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET);
+            partnerSlot.partnerInitiated(route.runtime().id(), senderIndex); // SPEC E's responder learning
+            if (partnerSlot.hasUnidentified()) {
+                voidUnidentifiedCopy(partnerSlot, senderIndex);
+            }
         }
         Candidate theirs = candidateIn(partnerSlot);
-        if (theirs == null) {
-            return;
-        }
-        int state = theirs.state();
-        if (type == WgMessage.TYPE_HANDSHAKE_RESPONSE && theirs.isLive()) {
-            datagram.mirror(theirs.address());
-            if (theirs.markAnswered(
-                    WgMessage.index(content, WgMessage.RESPONSE_RECEIVER_INDEX_OFFSET),
-                    WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET))) {
-                toOwner(this::changed);
+        if (theirs != null) {
+            int state = theirs.state();
+            if (type == WgMessage.TYPE_HANDSHAKE_RESPONSE && theirs.isLive()) {
+                if (partner.address() != null) {
+                    datagram.mirror(theirs.address());
+                } // else the candidate stands in for the missing endpoint below: one copy is enough
+                if (theirs.markAnswered(
+                        WgMessage.index(content, WgMessage.RESPONSE_RECEIVER_INDEX_OFFSET),
+                        WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET))) {
+                    toOwner(this::changed);
+                }
+            } else if (type == WgMessage.TYPE_TRANSPORT_DATA
+                    && state == Candidate.ANSWERED
+                    && WgMessage.index(content, WgMessage.RECEIVER_INDEX_OFFSET) == theirs.commitIndex()
+                    && theirs.transition(Candidate.COMMITTING, Candidate.ANSWERED)) {
+                toOwner(() -> finishCommit(theirs));
+                datagram.redirect(theirs.address());
+                return null;
+            } else if (state == Candidate.COMMITTING) {
+                datagram.redirect(theirs.address());
+                return null;
             }
-            return;
         }
-        if (type == WgMessage.TYPE_TRANSPORT_DATA
-                && state == Candidate.ANSWERED
-                && WgMessage.index(content, WgMessage.RECEIVER_INDEX_OFFSET) == theirs.senderIndex()
-                && theirs.transition(Candidate.COMMITTING, Candidate.ANSWERED)) {
-            toOwner(() -> finishCommit(theirs));
-            datagram.redirect(theirs.address());
-            return;
+        if (datagram.destination() == null) {
+            InetSocketAddress standIn = reach(null, partnerSlot, type, worker.nowMillis());
+            if (standIn == null) {
+                return RelayCounter.DROP_NO_ENDPOINT;
+            }
+            datagram.redirect(standIn);
         }
-        if (state == Candidate.COMMITTING) {
-            datagram.redirect(theirs.address());
-        }
+        return null;
     }
 
     /**

@@ -6,7 +6,8 @@ import java.util.Base64;
  * One registered peer as the roster holds it. Immutable; a change makes a new entry.
  *
  * @param name unique name, a roster token (see {@link RosterNames})
- * @param endpoint the peer's committed source endpoint, unique in the roster
+ * @param endpoint the peer's committed source endpoint, unique in the roster; null while
+ *     the relay has yet to learn it (SPEC E)
  * @param pubkey the stamped WireGuard public key in standard base64, or null
  * @param label free text for operators, or null
  * @param nic the XDP egress NIC the peer is pinned to, or null

@@ -13,7 +13,8 @@ import java.util.Map;
  * that validates first and returns a {@link RosterChange} holding either a new roster
  * or, on rejection, this one unchanged with a distinct {@link RosterOutcome}.
  *
- * <p>Invariants, held by every instance: peer names are unique; endpoints are unique;
+ * <p>Invariants, held by every instance: peer names are unique; endpoints, where known,
+ * are unique (SPEC E: a peer may have none yet, and then needs a stamped key to be linked);
  * every link joins two distinct registered peers; each peer is in at most
  * {@link #maxLinksPerPeer()} links (SPEC B; 1 by default, so a source endpoint alone
  * names the destination); a peer in two or more links (a hub) and all its partners have
@@ -45,7 +46,9 @@ public final class Roster {
         this.maxLinksPerPeer = maxLinksPerPeer;
         this.frozen = frozen;
         for (PeerEntry p : peers.values()) {
-            nameByEndpoint.put(p.endpoint(), p.name());
+            if (p.endpoint() != null) {
+                nameByEndpoint.put(p.endpoint(), p.name());
+            }
         }
         for (Link l : links) {
             indexLink(l);
@@ -183,7 +186,7 @@ public final class Roster {
     }
 
     public PeerEntry peerAt(Endpoint endpoint) {
-        String name = nameByEndpoint.get(endpoint);
+        String name = endpoint == null ? null : nameByEndpoint.get(endpoint);
         return name == null ? null : peers.get(name);
     }
 
@@ -193,9 +196,6 @@ public final class Roster {
         String bad = RosterNames.checkName(name);
         if (bad != null) {
             return reject(RosterOutcome.INVALID_ARG, bad);
-        }
-        if (endpoint == null) {
-            return reject(RosterOutcome.INVALID_ARG, "endpoint is required");
         }
         bad = RosterNames.checkLabel(label);
         if (bad != null) {
@@ -219,16 +219,21 @@ public final class Roster {
         }
         Roster next = derive();
         next.putPeer(new PeerEntry(name, endpoint, key, RosterNames.normaliseLabel(label), null));
-        return applied(next, "peer '" + name + "' added at " + endpoint);
+        return applied(
+                next,
+                endpoint == null
+                        ? "peer '" + name + "' added without an endpoint: the relay learns it (SPEC E)"
+                        : "peer '" + name + "' added at " + endpoint);
     }
 
+    /** Moves the peer to {@code endpoint}, or with null forgets its endpoint (SPEC E: learned again). */
     public RosterChange updateEndpoint(String name, Endpoint endpoint) {
         PeerEntry peer = peers.get(name);
         if (peer == null) {
             return unknownPeer(name);
         }
         if (endpoint == null) {
-            return reject(RosterOutcome.INVALID_ARG, "endpoint is required");
+            return replace(peer.withEndpoint(null), "peer '" + name + "' endpoint forgotten: the relay learns it");
         }
         PeerEntry holder = peerAt(endpoint);
         if (holder != null && !holder.name().equals(name)) {
@@ -280,7 +285,10 @@ public final class Roster {
                 next.dropLink(link);
             }
         }
-        next.nameByEndpoint.remove(next.peers.remove(name).endpoint());
+        Endpoint gone = next.peers.remove(name).endpoint();
+        if (gone != null) {
+            next.nameByEndpoint.remove(gone);
+        }
         return applied(next, "peer '" + name + "' removed");
     }
 
@@ -304,6 +312,15 @@ public final class Roster {
             List<Link> of = linksByName.get(n);
             if (of != null && of.size() >= maxLinksPerPeer) {
                 return reject(RosterOutcome.LINK_LIMIT_EXCEEDED, limitMessage(n, of));
+            }
+        }
+        for (String n : new String[] {a, b}) {
+            PeerEntry p = peers.get(n);
+            if (p.endpoint() == null && p.pubkey() == null) {
+                return reject(
+                        RosterOutcome.PUBKEY_REQUIRED,
+                        "'" + n + "' has no endpoint, so the relay learns it by MAC1: stamp its public key first"
+                                + " (wg peer pubkey)");
             }
         }
         for (String n : new String[] {a, b}) {
@@ -369,7 +386,10 @@ public final class Roster {
 
     private RosterChange replace(PeerEntry updated, String message) {
         Roster next = derive();
-        next.nameByEndpoint.remove(next.peers.get(updated.name()).endpoint());
+        Endpoint old = next.peers.get(updated.name()).endpoint();
+        if (old != null) {
+            next.nameByEndpoint.remove(old);
+        }
         next.putPeer(updated);
         return applied(next, message);
     }
@@ -390,7 +410,9 @@ public final class Roster {
 
     private void putPeer(PeerEntry peer) {
         peers.put(peer.name(), peer);
-        nameByEndpoint.put(peer.endpoint(), peer.name());
+        if (peer.endpoint() != null) {
+            nameByEndpoint.put(peer.endpoint(), peer.name());
+        }
     }
 
     private void indexLink(Link link) {

@@ -141,10 +141,10 @@ public final class RosterFile {
     }
 
     private static RosterChange parsePeer(Roster.Builder builder, String[] f, String where) throws RosterFileException {
-        expectFields(f, 3, Integer.MAX_VALUE, where, "peer <name> <ip:port> [pubkey-base64|-] [label...]");
+        expectFields(f, 3, Integer.MAX_VALUE, where, "peer <name> <ip:port|-> [pubkey-base64|-] [label...]");
         Endpoint endpoint;
         try {
-            endpoint = Endpoint.parse(f[2]);
+            endpoint = f[2].equals("-") ? null : Endpoint.parse(f[2]); // "-": not known yet (SPEC E)
         } catch (IllegalArgumentException e) {
             throw new RosterFileException(where + e.getMessage());
         }
@@ -166,7 +166,7 @@ public final class RosterFile {
         sb.append("# wg-relay roster: rewritten by the relay after every change.\n");
         sb.append("# peer <name> <ip:port> [pubkey-base64|-] [label...] / link <a> <b> / nic <peer> <iface>\n");
         for (PeerEntry p : roster.peers()) {
-            sb.append("peer ").append(p.name()).append(' ').append(p.endpoint());
+            sb.append("peer ").append(p.name()).append(' ').append(p.endpoint() == null ? "-" : p.endpoint());
             if (p.pubkey() != null || p.label() != null) {
                 sb.append(' ').append(p.pubkey() == null ? "-" : p.pubkey());
             }

@@ -79,7 +79,7 @@ public final class RosterNames {
         return raw.length == PUBKEY_LENGTH ? Base64.getEncoder().encodeToString(raw) : null;
     }
 
-    static String printable(String s) {
+    public static String printable(String s) {
         if (s == null) {
             return "";
         }

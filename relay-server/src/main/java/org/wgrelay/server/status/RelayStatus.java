@@ -78,7 +78,7 @@ public final class RelayStatus {
         PeerStats stats = roster.statsOf(p.name());
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", p.name());
-        m.put("endpoint", p.endpoint().toString());
+        m.put("endpoint", p.endpoint() == null ? null : p.endpoint().toString()); // SPEC E: null until learned
         m.put("pubkey", p.pubkey());
         m.put("label", p.label());
         m.put("linked_to", r.partnerOf(p.name())); // SPEC B: only for exactly one link

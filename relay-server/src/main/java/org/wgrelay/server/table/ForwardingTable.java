@@ -87,6 +87,9 @@ public final class ForwardingTable {
                 keyed.add(route);
             }
             Endpoint ep = peer.endpoint();
+            if (ep == null) {
+                continue; // SPEC E: no source to look up yet; reachable by name and as a partner
+            }
             if (ep.isIpv4()) {
                 keys[v4] = Ipv4RouteMap.key(ep.address().hashCode(), ep.port());
                 routes[v4++] = route;

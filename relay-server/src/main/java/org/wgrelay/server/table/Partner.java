@@ -19,7 +19,7 @@ public final class Partner {
     Partner(PeerEntry peer, PeerRuntime runtime, SessionRing ring) {
         this.peer = peer;
         this.runtime = runtime;
-        this.address = peer.endpoint().socketAddress();
+        this.address = peer.endpoint() == null ? null : peer.endpoint().socketAddress();
         this.mac1Key = runtime.mac1Key(peer.pubkey());
         this.ring = ring;
     }
@@ -32,7 +32,10 @@ public final class Partner {
         return runtime;
     }
 
-    /** The partner's committed endpoint, as the preallocated address to send to. */
+    /**
+     * The partner's committed endpoint, as the preallocated address to send to; null while the
+     * relay has yet to learn it (SPEC E: its candidate stands in).
+     */
     public InetSocketAddress address() {
         return address;
     }

@@ -39,6 +39,9 @@ public final class RoamingSlot {
     private volatile RoamingCandidate candidate;
     private volatile long lastRelearnMillis = Long.MIN_VALUE / 2;
     private volatile AtomicReferenceArray<RoamingCandidate> unidentified;
+    /** SPEC E: the last initiation forwarded to this peer, {@code partner id << 32 | sender index}; 0: none. */
+    private volatile long lastPartnerInitiation;
+
     private final AtomicInteger unidentifiedCount = new AtomicInteger();
 
     public RoamingCandidate candidate() {
@@ -94,6 +97,29 @@ public final class RoamingSlot {
                 return;
             }
         }
+    }
+
+    /** A partner's initiation with {@code senderIndex} was forwarded to this peer (SPEC E's responder learning). */
+    public void partnerInitiated(int partnerId, int senderIndex) {
+        long v = ((long) partnerId << 32) | Integer.toUnsignedLong(senderIndex);
+        if (lastPartnerInitiation != v) {
+            lastPartnerInitiation = v;
+        }
+    }
+
+    /** The last initiation forwarded to this peer as one word (0: none); read it once, then decode. */
+    public long lastPartnerInitiation() {
+        return lastPartnerInitiation;
+    }
+
+    /** The id of the partner that sent {@code initiation} (a {@link #lastPartnerInitiation()} word). */
+    public static int initiatingPartner(long initiation) {
+        return (int) (initiation >>> 32);
+    }
+
+    /** The sender index of {@code initiation}. */
+    public static int initiationIndex(long initiation) {
+        return (int) initiation;
     }
 
     public long lastRelearnMillis() {

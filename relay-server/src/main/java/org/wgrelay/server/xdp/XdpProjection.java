@@ -46,7 +46,9 @@ final class XdpProjection {
         }
         Map<String, XdpPeer> peers = new HashMap<>();
         for (Route r : table.routes()) {
-            if (!r.linked() || !r.peer().endpoint().isIpv4()) {
+            if (!r.linked()
+                    || r.peer().endpoint() == null // SPEC E: entries appear once an endpoint is known
+                    || !r.peer().endpoint().isIpv4()) {
                 continue; // unlinked sources are dropped by userspace; IPv6 is not in the program
             }
             Endpoint from = r.peer().endpoint();
@@ -57,8 +59,8 @@ final class XdpProjection {
                 continue;
             }
             PeerEntry partner = r.partner();
-            if (!partner.endpoint().isIpv4()) {
-                continue;
+            if (partner.endpoint() == null || !partner.endpoint().isIpv4()) {
+                continue; // a partner without an endpoint is reached through its candidate, in userspace
             }
             Endpoint to = partner.endpoint();
             // SPEC rule 9 must see the partner's transport data while a candidate is answered,
@@ -105,7 +107,7 @@ final class XdpProjection {
         table.forEachLiveSession(nowMillis, (hub, receiverIndex, owner) -> {
             Endpoint from = hub.peer().endpoint();
             Endpoint to = owner.peer().endpoint();
-            if (!from.isIpv4() || !to.isIpv4()) {
+            if (from == null || to == null || !from.isIpv4() || !to.isIpv4()) {
                 return;
             }
             XdpSession s = new XdpSession(

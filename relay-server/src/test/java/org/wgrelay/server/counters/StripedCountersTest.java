@@ -174,7 +174,8 @@ class StripedCountersTest {
                         "drop_pubkey_mismatch",
                         "endpoint_relearn",
                         "last_seen",
-                        "drop_no_route"),
+                        "drop_no_route",
+                        "drop_no_endpoint"),
                 keys);
     }
 

@@ -206,7 +206,7 @@ class RosterFileTest {
         return Stream.of(
                 Arguments.of("unknown keyword", "# c\n" + ok1 + "route alice bob\n", 3, "unknown entry 'route'"),
                 Arguments.of("keyword in capitals", "PEER alice 192.0.2.1:1\n", 1, "unknown entry"),
-                Arguments.of("peer without endpoint", ok1 + "peer bob\n", 2, "expected 'peer <name> <ip:port>"),
+                Arguments.of("peer without endpoint", ok1 + "peer bob\n", 2, "expected 'peer <name> <ip:port|->"),
                 Arguments.of("bare peer", "\n\npeer\n", 3, "expected 'peer"),
                 Arguments.of("link with one name", ok1 + ok2 + "link alice\n", 3, "expected 'link <name-a> <name-b>'"),
                 Arguments.of("link with three names", ok1 + ok2 + "link alice bob carol\n", 3, "expected 'link"),

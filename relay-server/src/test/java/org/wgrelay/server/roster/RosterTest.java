@@ -158,8 +158,16 @@ public class RosterTest {
     }
 
     @Test
-    void refusesAPeerWithoutAnEndpointAsInvalidArg() {
-        rejected(Roster.EMPTY, RosterOutcome.INVALID_ARG, x -> x.addPeer("alice", null, null, null));
+    void registersAPeerWithoutAnEndpointThatTheRelayLearnsLater() {
+        // SPEC E: no endpoint, and (below) no link without a key.
+        Roster r = ok(Roster.EMPTY, x -> x.addPeer("alice", null, null, null));
+        assertNull(r.peer("alice").endpoint());
+        r = ok(r, x -> x.addPeer("bob", null, KEY, null));
+        assertNull(r.peerAt(null));
+        rejected(r, RosterOutcome.PUBKEY_REQUIRED, x -> x.addLink("alice", "bob"));
+        r = ok(r, x -> x.setPubkey("alice", key(9)));
+        r = ok(r, x -> x.addLink("alice", "bob"));
+        assertEquals("bob", r.partnerOf("alice"));
     }
 
     @Test
@@ -259,8 +267,14 @@ public class RosterTest {
     }
 
     @Test
-    void refusesAMoveWithoutAnEndpointAsInvalidArg() {
-        rejected(fourPeersOneLink(), RosterOutcome.INVALID_ARG, x -> x.updateEndpoint("bob", null));
+    void aMoveToNoEndpointForgetsItAndFreesItForAnotherPeer() {
+        Roster r = fourPeersOneLink();
+        Endpoint was = r.peer("bob").endpoint();
+        r = ok(r, x -> x.updateEndpoint("bob", null));
+        assertNull(r.peer("bob").endpoint());
+        assertNull(r.peerAt(was));
+        r = ok(r, x -> x.addPeer("erin", was, null, null));
+        assertEquals("erin", r.peerAt(was).name());
     }
 
     @Test

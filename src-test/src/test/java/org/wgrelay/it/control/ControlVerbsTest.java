@@ -45,6 +45,7 @@ class ControlVerbsTest {
             "fwd_packets",
             "fwd_bytes",
             "drop_no_link",
+            "drop_no_endpoint", // SPEC E
             "drop_pubkey_mismatch",
             "endpoint_relearn",
             "candidate_endpoint");
@@ -59,6 +60,7 @@ class ControlVerbsTest {
             "drop_relearn_unconfirmed",
             "drop_blocklisted",
             "drop_handshake_rate_limited",
+            "drop_no_endpoint", // SPEC E
             "port",
             "peer_count",
             "link_count",

@@ -141,7 +141,7 @@ class MetricsEndpointTest {
                 reasons++;
             }
         }
-        assertEquals(8, reasons);
+        assertEquals(9, reasons); // SPEC's eight, section A's rate limit, section E's no_endpoint
         assertEquals(reasons, m.named("wgrelay_dropped_packets_total").size(), "one series per SPEC reason");
         assertEquals(1.0, m.value("wgrelay_dropped_packets_total", "reason", "handshake_pubkey_mismatch"));
         assertEquals(2.0, m.value("wgrelay_dropped_packets_total", "reason", "no_link"));
@@ -186,11 +186,11 @@ class MetricsEndpointTest {
         c.ok("wg link add", "alice", "bob");
         PrometheusText before = scrape();
         assertEquals(
-                4,
+                5,
                 before.samples.stream()
                         .filter(s -> "alice".equals(s.labels().get("peer")))
                         .count(),
-                "rx bytes, forwarded bytes and two drop reasons");
+                "rx bytes, forwarded bytes and three drop reasons (SPEC E's no_endpoint)");
         assertEquals(1.0, before.value("wgrelay_links"));
 
         c.ok("wg peer remove", "alice");
