@@ -18,17 +18,17 @@ import org.wgrelay.server.wire.WgMessage;
  * the hub's partner: {@code drop_no_route}). A datagram from a peer in one link has its
  * partner already and passes straight through.
  *
- * <p>Before the index is asked, the {@link HubIndexMiss} may claim a response the index
- * does not know: an unidentified roaming candidate's (SPEC B, spokes roam).
+ * <p>A response may also identify an unidentified roaming candidate of the hub (SPEC B,
+ * spokes roam): the {@link UnidentifiedClaim} then names the spoke, by the response's MAC1.
  */
 public final class HubRouter extends ChannelInboundHandlerAdapter {
     private final WorkerState worker;
-    private final HubIndexMiss misses;
+    private final UnidentifiedClaim unidentified;
 
-    /** @param misses who may claim a hub's response the index does not know; null for none */
-    public HubRouter(WorkerState worker, HubIndexMiss misses) {
+    /** @param unidentified who may claim a hub's response for an unidentified candidate; null for none */
+    public HubRouter(WorkerState worker, UnidentifiedClaim unidentified) {
         this.worker = worker;
-        this.misses = misses;
+        this.unidentified = unidentified;
     }
 
     @Override
@@ -59,8 +59,11 @@ public final class HubRouter extends ChannelInboundHandlerAdapter {
                         ? WgMessage.RESPONSE_RECEIVER_INDEX_OFFSET
                         : WgMessage.RECEIVER_INDEX_OFFSET);
         Partner owner = route.runtime().sessions().lookup(receiverIndex, route, worker.nowMillis());
-        if (owner == null && type == WgMessage.TYPE_HANDSHAKE_RESPONSE && misses != null) {
-            owner = misses.claim(datagram, receiverIndex, worker);
+        if (type == WgMessage.TYPE_HANDSHAKE_RESPONSE && unidentified != null) {
+            Partner claimed = unidentified.claim(datagram, receiverIndex, worker);
+            if (claimed != null) {
+                owner = claimed; // the response's MAC1 names its spoke; the index entry agrees or collided
+            }
         }
         if (owner == null) {
             drop(datagram, route, RelayCounter.DROP_NO_ROUTE, PeerCounter.DROP_NO_ROUTE);

@@ -90,7 +90,7 @@ public final class RelayChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast("source-lookup", new SourceLookup(tables, unknownSources, worker)); // rule 3
         p.addLast("link-lookup", new LinkLookup(worker)); // rule 4
         if (hubLinks) {
-            p.addLast("hub-router", new HubRouter(worker, roaming instanceof HubIndexMiss m ? m : null)); // B
+            p.addLast("hub-router", new HubRouter(worker, roaming instanceof UnidentifiedClaim m ? m : null)); // B
         }
         p.addLast("mac1-verifier", new Mac1Verifier(worker)); // rule 5
         if (hubLinks) {

@@ -294,6 +294,11 @@ public final class Candidate implements RoamingCandidate {
         }
     }
 
+    /** The candidate in {@code slot}: roaming is the only writer of slots, so whatever one holds is a Candidate. */
+    static Candidate in(RoamingSlot slot) {
+        return (Candidate) slot.candidate();
+    }
+
     @Override
     public String toString() {
         return "candidate " + (hub == null ? peer : "(unidentified, hub " + hub + ")") + "@" + endpoint + " state="

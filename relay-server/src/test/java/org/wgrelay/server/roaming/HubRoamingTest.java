@@ -109,6 +109,26 @@ class HubRoamingTest {
     }
 
     @Test
+    void aReplayTheIndexKnowsIsIdentifiedAndAnsweredByAHubThatNeverSawItYetNeverCommits() {
+        relay.receive(relay.init(0x88, HUB_KEY), BOB); // forwarded long ago, the hub was down
+        relay.sent();
+        relay.receive(relay.init(0x88, HUB_KEY), MALLORY); // the replay
+
+        relay.receive(relay.response(0xA8, 0x88, RoamingHarness.BOB_KEY), ALICE);
+
+        assertEquals(List.of(ALICE, MALLORY, BOB), relay.sent(), "identified as bob's, mirrored to the replayer");
+        assertTrue(relay.engine.candidateOf("bob").isAnswered());
+        relay.receive(relay.transport(0xA8), MALLORY); // passed on, which the hub cannot decrypt
+        assertEquals(List.of(ALICE), relay.sent());
+
+        relay.advance(RoamingEngine.CANDIDATE_TTL_MILLIS);
+        relay.engine.sweep();
+        assertEquals(RoamingHarness.ep(BOB), relay.endpointOf("bob"));
+        assertEquals(1, relay.count(RelayCounter.DROP_RELEARN_UNCONFIRMED));
+        assertEquals(1, relay.strikes.totalStrikes(MALLORY.getAddress()));
+    }
+
+    @Test
     void aReplayThatNoResponseIdentifiesExpiresAsAStrikeAndNeverCommits() {
         relay.receive(relay.init(0x66, HUB_KEY), MALLORY);
         relay.receive(relay.transport(0x1234), MALLORY);
