@@ -34,6 +34,9 @@ import org.wgrelay.it.noise.WgLayout;
  * initiation answers it. So the initiation is captured while the hub is down — a socket stands on
  * the hub's address and port and keeps the bytes the relay forwards — spoke 1 is then kept quiet
  * so that the hub meets no newer initiation of its, and the hub comes up (with spokes 2 and 3).
+ * The relay forwarded the captured initiation from spoke 1's endpoint, so its session index
+ * already names spoke 1 for that sender index when the hub answers the replay; SPEC B identifies
+ * the unidentified candidate by its sender index all the same, and rule 8 mirrors the answer to it.
  * Then: the replay, answered by the hub; spoke 1's own tunnel comes up beside mallory's live
  * candidate; the candidate expires after 30 s ({@code drop_relearn_unconfirmed} = 1, one strike,
  * no block). Throughout, spoke 1's endpoint never moves and spoke 2's pings to the hub keep
