@@ -77,7 +77,9 @@ class HubReplayedInitiationEndToEndTest {
             System.out.print("replay:\n" + replay);
             assertTrue(
                     replay.contains("answered sender="),
-                    "the hub must answer a replay of an initiation it never saw; mallory's output:\n" + replay
+                    "mallory must get the hub's answer: the hub answers an initiation it never saw, the answer"
+                            + " identifies mallory as spoke1's candidate, and rule 8 mirrors it there; mallory's output:\n"
+                            + replay
                             + fixture.diagnostics());
             // The hub's answer named spoke 1 (its MAC1 verifies against spoke 1's key alone): mallory
             // is now spoke 1's candidate, answered, and still not its endpoint.
