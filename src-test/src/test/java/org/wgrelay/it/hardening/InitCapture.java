@@ -25,7 +25,7 @@ public final class InitCapture {
 
     private InitCapture() {}
 
-    static List<String> command(String ip, int port, Path out, long timeoutMillis) {
+    public static List<String> command(String ip, int port, Path out, long timeoutMillis) {
         return JavaCommand.of(
                 List.of("-Xmx64m", "-XX:TieredStopAtLevel=1"),
                 InitCapture.class.getName(),

@@ -34,7 +34,7 @@ public final class ReplayAttacker {
 
     private ReplayAttacker() {}
 
-    static List<String> command(
+    public static List<String> command(
             String bindIp,
             int bindPort,
             String relayIp,

@@ -71,6 +71,15 @@ public final class WireGuardTunnel {
         return new WireGuardTunnel(a, b, topology.workDir());
     }
 
+    /**
+     * Two peers that already run, seen as a tunnel from {@code from} (alice's part: she pings and
+     * sends) to {@code to} (bob's part): for a topology where a peer has several partners, such as
+     * a hub with its spokes, each pair is one such view.
+     */
+    public static WireGuardTunnel between(WireGuardPeer from, WireGuardPeer to, Path workDir) {
+        return new WireGuardTunnel(from, to, workDir);
+    }
+
     public WireGuardPeer alice() {
         return alice;
     }

@@ -34,7 +34,7 @@ import org.wgrelay.it.netns.UdpSnmp;
  * redirect only while it runs an XDP program itself (docs/xdp.md). Those programs go with the
  * namespaces.
  */
-final class XdpRig implements AutoCloseable {
+public final class XdpRig implements AutoCloseable {
 
     static final int RELAY_PORT = 51820;
     static final String RELAY_A = "10.250.1.1";
@@ -70,7 +70,7 @@ final class XdpRig implements AutoCloseable {
      * Skips (or under CI=true fails) unless this is root with namespaces, ip, bash, and a built
      * {@code bpf/build}; {@code wireguard} adds TUN, wg, wireguard-go and ping.
      */
-    static void enforcePrerequisites(boolean wireguard) {
+    public static void enforcePrerequisites(boolean wireguard) {
         Prerequisites p = Prerequisites.check()
                 .root()
                 .tools("ip", "bash", "env")
@@ -114,12 +114,12 @@ final class XdpRig implements AutoCloseable {
         return projectDir().resolve("bpf/build/wg-relay-xdp-helper");
     }
 
-    static Path object() {
+    public static Path object() {
         return projectDir().resolve("bpf/build/wg_relay.bpf.o");
     }
 
     /** Where the relay finds the helper and the BPF object (XdpLauncher's environment variables). */
-    static Map<String, String> helperEnv() {
+    public static Map<String, String> helperEnv() {
         return Map.of("WG_RELAY_XDP_HELPER", helper().toString(), "WG_RELAY_XDP_OBJECT", object().toString());
     }
 
