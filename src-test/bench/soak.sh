@@ -32,16 +32,20 @@
 # (NETTY_LEAK level: paranoid for runs of 10 minutes or less, else simple, the default).
 # Exit 0 on pass, 1 on fail. OUT gets samples.csv, summary.txt, soak.png (with gnuplot),
 # relay.log, loadgen.json and class histograms at the end of the warm-up and at the end
-# (hist-warm.txt, hist-end.txt; hist-diff.txt: the classes that grew most).
+# (hist-warm.txt, hist-end.txt; hist-diff.txt: live bytes per class, end minus warm-up).
 #
 # Environment: WARMUP (s; default 600, or a third of the run if that is less)
 # MAX_RSS_SLOPE (1) MAX_HEAP_SLOPE (1) FD_SLACK (4) THREAD_SLACK (4) LOSS_MAX (1)
 # LEGIT_FLOWS (4) LEGIT_PPS (2000) FLOOD_PPS (1000) ROAM_PAIRS (3) FORGED_PAIRS (3)
-# RELAY_JAVA_OPTS ("-XX:+ExitOnOutOfMemoryError -Xms128m -Xmx128m -XX:+AlwaysPreTouch": a
+# RELAY_JAVA_OPTS ("-XX:+ExitOnOutOfMemoryError -Xms128m -Xmx128m -XX:+AlwaysPreTouch
+# -XX:SoftRefLRUPolicyMSPerMB=0": a
 # heap of fixed size, touched at start, so that RSS does not follow G1 growing and
 # shrinking the heap around the sampler's full collections (measured: +-100 MB between
 # samples with only -Xmx256m); the heap's own growth is the heap-after-GC figure, RSS
-# then shows what grows outside it: direct buffers, metaspace, threads, malloc)
+# then shows what grows outside it: direct buffers, metaspace, threads, malloc; soft
+# references cleared at every collection, so that the heap after GC counts only what is
+# strongly reachable: otherwise the JDK's soft caches of reflection and jar data leave it
+# ~1 s per free MB (here ~2 min) after their last use, a 3 MB step down in a short run)
 # NETTY_LEAK OUT BUILD=0 (skip mvn; CI builds first) MVN_OPTS (extra mvn arguments)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -60,7 +64,7 @@ LEGIT_PPS=${LEGIT_PPS:-2000}
 FLOOD_PPS=${FLOOD_PPS:-1000}
 ROAM_PAIRS=${ROAM_PAIRS:-3}
 FORGED_PAIRS=${FORGED_PAIRS:-3}
-RELAY_JAVA_OPTS=${RELAY_JAVA_OPTS:--XX:+ExitOnOutOfMemoryError -Xms128m -Xmx128m -XX:+AlwaysPreTouch}
+RELAY_JAVA_OPTS=${RELAY_JAVA_OPTS:--XX:+ExitOnOutOfMemoryError -Xms128m -Xmx128m -XX:+AlwaysPreTouch -XX:SoftRefLRUPolicyMSPerMB=0}
 if [ "$MINUTES" -le 10 ]; then NETTY_LEAK=${NETTY_LEAK:-paranoid}; else NETTY_LEAK=${NETTY_LEAK:-simple}; fi
 OUT=${OUT:-$ROOT/src-test/target/soak/run-$(date -u +%Y%m%dT%H%M%SZ)}
 BUILD=${BUILD:-1}
@@ -74,7 +78,7 @@ LIB="$ROOT/relay-server/target/lib/*"
 RELAY_CP="$ROOT/relay-server/target/relay-server.jar:$LIB"
 DRIVER_CP="$ROOT/src-test/target/classes:$RELAY_CP"
 RELAY_MAIN=$(unzip -p "$ROOT/relay-server/target/relay-server.jar" META-INF/MANIFEST.MF 2>/dev/null |
-  sed -n 's/^Main-Class: *//p' | tr -d '\r')
+  sed -n 's/^Main-Class: *//p' | tr -d '\r') || true
 RELAY_MAIN=${RELAY_MAIN:-org.wgrelay.server.daemon.Main}
 [ -f "$ROOT/src-test/target/classes/org/wgrelay/soak/SoakDriver.class" ] ||
   { echo "build first: mvn -q -Dmaven.test.skip=true package -pl relay-server,src-test -am" >&2; exit 1; }
@@ -159,11 +163,11 @@ if grep -q 'LEAK:' "$OUT/relay.log"; then
   echo "FAIL: Netty reported a buffer leak (relay.log)" | tee -a "$OUT/summary.txt"; verdict=1
 fi
 
-# The classes whose live bytes grew most between the end of the warm-up and the end.
+# Live bytes per class, end of the run minus end of the warm-up, most grown first.
 if [ -s "$OUT/hist-warm.txt" ] && [ -s "$OUT/hist-end.txt" ]; then
   awk 'FNR == 1 { f++ } $1 ~ /^[0-9]+:$/ { b[f, $4] = $3; n[$4] = 1 }
     END { for (c in n) if (b[2, c] - b[1, c] != 0) printf "%+12d B  %s\n", b[2, c] - b[1, c], c }' \
-    "$OUT/hist-warm.txt" "$OUT/hist-end.txt" | sort -rn | head -25 >"$OUT/hist-diff.txt"
+    "$OUT/hist-warm.txt" "$OUT/hist-end.txt" | sort -rn >"$OUT/hist-diff.txt"
 fi
 
 # ---- plot: RSS and heap after GC with the fitted RSS line; threads and descriptors;
