@@ -32,20 +32,22 @@
 # (NETTY_LEAK level: paranoid for runs of 10 minutes or less, else simple, the default).
 # Exit 0 on pass, 1 on fail. OUT gets samples.csv, summary.txt, soak.png (with gnuplot),
 # relay.log, loadgen.json and class histograms at the end of the warm-up and at the end
-# (hist-warm.txt, hist-end.txt; hist-diff.txt: live bytes per class, end minus warm-up).
+# (hist-warm.txt, hist-end.txt; hist-diff.txt: live bytes per class, end minus warm-up),
+# and nmt-diff.txt (native memory by JVM area, end against the end of the warm-up).
 #
 # Environment: WARMUP (s; default 600, or a third of the run if that is less)
 # MAX_RSS_SLOPE (1) MAX_HEAP_SLOPE (1) FD_SLACK (4) THREAD_SLACK (4) LOSS_MAX (1)
 # LEGIT_FLOWS (4) LEGIT_PPS (2000) FLOOD_PPS (1000) ROAM_PAIRS (3) FORGED_PAIRS (3)
 # RELAY_JAVA_OPTS ("-XX:+ExitOnOutOfMemoryError -Xms128m -Xmx128m -XX:+AlwaysPreTouch
-# -XX:SoftRefLRUPolicyMSPerMB=0": a
+# -XX:SoftRefLRUPolicyMSPerMB=0 -XX:NativeMemoryTracking=summary": a
 # heap of fixed size, touched at start, so that RSS does not follow G1 growing and
 # shrinking the heap around the sampler's full collections (measured: +-100 MB between
 # samples with only -Xmx256m); the heap's own growth is the heap-after-GC figure, RSS
 # then shows what grows outside it: direct buffers, metaspace, threads, malloc; soft
 # references cleared at every collection, so that the heap after GC counts only what is
 # strongly reachable: otherwise the JDK's soft caches of reflection and jar data leave it
-# ~1 s per free MB (here ~2 min) after their last use, a 3 MB step down in a short run)
+# ~1 s per free MB (here ~2 min) after their last use, a 3 MB step down in a short run;
+# native memory tracking, so that nmt-diff.txt says which JVM area RSS growth is in)
 # NETTY_LEAK OUT BUILD=0 (skip mvn; CI builds first) MVN_OPTS (extra mvn arguments)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -64,7 +66,7 @@ LEGIT_PPS=${LEGIT_PPS:-2000}
 FLOOD_PPS=${FLOOD_PPS:-1000}
 ROAM_PAIRS=${ROAM_PAIRS:-3}
 FORGED_PAIRS=${FORGED_PAIRS:-3}
-RELAY_JAVA_OPTS=${RELAY_JAVA_OPTS:--XX:+ExitOnOutOfMemoryError -Xms128m -Xmx128m -XX:+AlwaysPreTouch -XX:SoftRefLRUPolicyMSPerMB=0}
+RELAY_JAVA_OPTS=${RELAY_JAVA_OPTS:--XX:+ExitOnOutOfMemoryError -Xms128m -Xmx128m -XX:+AlwaysPreTouch -XX:SoftRefLRUPolicyMSPerMB=0 -XX:NativeMemoryTracking=summary}
 if [ "$MINUTES" -le 10 ]; then NETTY_LEAK=${NETTY_LEAK:-paranoid}; else NETTY_LEAK=${NETTY_LEAK:-simple}; fi
 OUT=${OUT:-$ROOT/src-test/target/soak/run-$(date -u +%Y%m%dT%H%M%SZ)}
 BUILD=${BUILD:-1}

@@ -122,6 +122,19 @@ final class RelaySampler implements AutoCloseable {
                 new String[] {String[].class.getName()});
     }
 
+    /**
+     * {@code VM.native_memory} with {@code args} ("baseline", "summary.diff"): where the
+     * relay's native memory went, by JVM area; a line saying so when the relay does not
+     * run with {@code -XX:NativeMemoryTracking}.
+     */
+    String nativeMemory(String... args) throws Exception {
+        return (String) mbeans.invoke(
+                new ObjectName("com.sun.management:type=DiagnosticCommand"),
+                "vmNativeMemory",
+                new Object[] {args},
+                new String[] {String[].class.getName()});
+    }
+
     private record Scrape(long pauses, double pauseSeconds, double pauseMaxSeconds, long rx, long fwd) {}
 
     private Scrape scrape() throws IOException, InterruptedException {

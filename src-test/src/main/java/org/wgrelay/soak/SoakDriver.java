@@ -18,7 +18,9 @@ import java.util.Map;
  * and then this): registers its own peers over the control channel, runs roaming,
  * forgery, a flood and control churn until {@code --duration}, samples the relay every
  * {@code --interval} seconds into a CSV, keeps a class histogram at the end of the
- * warm-up and at the end, and judges the run ({@link SoakVerdict}).
+ * warm-up and at the end, and the change of the JVM's native memory by area between
+ * them (with {@code -XX:NativeMemoryTracking=summary} on the relay), and judges the run
+ * ({@link SoakVerdict}).
  *
  * <pre>
  * SoakDriver --pid PID --relay IP:PORT --control HOST:PORT --metrics HOST:PORT --out DIR
@@ -28,7 +30,7 @@ import java.util.Map;
  * </pre>
  *
  * Exit 0 when the verdict passes and the loads did their work, 1 otherwise, 2 on bad
- * options. DIR gets samples.csv, summary.txt (key=value) and hist-*.txt.
+ * options. DIR gets samples.csv, summary.txt (key=value), hist-*.txt and nmt-diff.txt.
  */
 public final class SoakDriver {
     private final Map<String, String> opt = new LinkedHashMap<>();
@@ -132,6 +134,7 @@ public final class SoakDriver {
                 }
                 if (!warmHistogram && t >= warmup) {
                     Files.writeString(out.resolve("hist-warm.txt"), sampler.classHistogram());
+                    sampler.nativeMemory("baseline");
                     warmHistogram = true;
                 }
                 if (t >= duration) {
@@ -146,6 +149,7 @@ public final class SoakDriver {
                 t.join(30_000);
             }
             Files.writeString(out.resolve("hist-end.txt"), sampler.classHistogram());
+            Files.writeString(out.resolve("nmt-diff.txt"), sampler.nativeMemory("summary.diff"));
         }
 
         SoakVerdict v = SoakVerdict.judge(
