@@ -19,7 +19,8 @@
 #   control   (ControlChurn) a verb every 200 ms on a fresh connection per cycle: peer
 #             add/pubkey/update/remove, link add/remove, blocklist add/remove, wg show,
 #             peer list, drop sources, show config, help; and a subscriber
-# Every 10 s the driver samples the relay: VmRSS and Threads (/proc/PID/status), open
+# Every 10 s the driver samples the relay: VmRSS (as found, and after a full GC and a
+# malloc trim: the figure judged; see RelaySampler) and Threads (/proc/PID/status), open
 # descriptors (/proc/PID/fd), the heap after a full collection (the relay's platform
 # MBeans through the attach API), GC pauses other than those collections and the packet
 # counters (/metrics). See SoakDriver and RelaySampler for how.
@@ -191,7 +192,8 @@ set multiplot layout 4,1 title "wg-relay soak, ${MINUTES} min: legit ${LEGIT_PPS
 set xlabel "minutes"
 set arrow from $WARMUP/60.0, graph 0 to $WARMUP/60.0, graph 1 nohead dt 2
 set ylabel "RSS, MiB"
-plot "$OUT/samples.csv" using (\$1/60):(\$2/1024) with lines lw 2 title "RSS (least-squares slope after warm-up: ${rss_slope} MB/h)", \
+plot "$OUT/samples.csv" using (\$1/60):(\$13/1024) with lines lw 1 lc rgb "gray60" title "RSS as found", \
+     "" using (\$1/60):(\$2/1024) with lines lw 2 lc rgb "dark-violet" title "RSS after full GC and malloc trim (least-squares slope after warm-up: ${rss_slope} MB/h)", \
      (x >= $WARMUP/60.0 ? $fa + $fb * x : 1/0) with lines dt 3 lw 2 lc rgb "black" title "fit"
 set ylabel "MiB"
 plot "$OUT/samples.csv" using (\$1/60):(\$3/1024) with lines lw 2 title "heap after full GC (slope after warm-up: ${heap_slope} MB/h)", \
