@@ -106,7 +106,7 @@ final class RelaySampler implements AutoCloseable {
         double cpu = (Long.parseLong(stat[11]) + Long.parseLong(stat[12])) / 100.0; // utime, stime in ticks
         return String.format(
                 java.util.Locale.ROOT,
-                "%d,%d,%d,%d,%d,%d,%d,%.1f,%.1f,%d,%d,%.1f",
+                "%d,%d,%d,%d,%d,%d,%d,%.1f,%.1f,%d,%d,%.1f,%d",
                 t,
                 rss,
                 heap / 1024,
@@ -118,7 +118,8 @@ final class RelaySampler implements AutoCloseable {
                 m.pauseMaxSeconds * 1000,
                 m.rx,
                 m.fwd,
-                cpu);
+                cpu,
+                rawRss);
     }
 
     /** {@code System.trim_native_heap} (JDK 17.0.9 and later; a no-op where it is missing). */
