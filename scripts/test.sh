@@ -18,9 +18,8 @@ else
 fi
 mvn -B -ntp verify "$@"
 
-# The soak's CI criterion. Three minutes cannot show 1 MB/h (the 1-hour bound): RSS moves
-# by a few MB in a short run while the JIT compiles and metaspace fills, so here each
-# check is one that a real leak fails within the run and noise does not:
+# The soak's CI criterion. Three minutes cannot show 1 MB/h (the 1-hour bound), so here
+# each check is one that a real leak fails within the run and noise does not:
 #  - no "LEAK:" from Netty's detector at paranoid level: any ByteBuf not released, on
 #    every path the load takes (forward, every drop reason, roaming, control);
 #  - open descriptors and threads flat (+4 at most): a control connection, socket or
@@ -28,12 +27,13 @@ mvn -B -ntp verify "$@"
 #  - heap after a full GC: slope <= 10 MB/h after a 60 s warm-up (the bounded tables
 #    are full by then); two runs measured -2.5 and +1.7 MB/h, while one leaked 16-byte
 #    object per flood datagram is 55 MB/h and 1 KB per control verb 18 MB/h;
-#  - RSS: slope <= 512 MB/h: three short runs measured -109, +24 and +77 MB/h (the JIT's
-#    compile arenas come and go by ~10 MB), while a native leak of ~50 B per received
-#    datagram (3,000 a second) exceeds it;
-#  - every roam committed, every verb answered ok, legit loss under 1 %.
+#  - RSS (after a full GC and a malloc trim): slope <= 1024 MB/h, a coarse net only. In
+#    three minutes the JIT is still compiling and RSS moves by +-10 MB between samples
+#    even after the trim (four short runs: -156 to +77 MB/h); a native leak of ~100 B
+#    per received datagram (3,000 a second) exceeds it. A leaked direct buffer is the
+#    leak detector's catch; RSS at 1 MB/h is the 1-hour run's (docs/security.md);#  - every roam committed, every verb answered ok, legit loss under 1 %.
 SOAK_MINUTES=${SOAK_MINUTES:-3}
 if [ "$SOAK_MINUTES" != 0 ]; then
-  BUILD=0 WARMUP=60 MAX_HEAP_SLOPE=10 MAX_RSS_SLOPE=512 NETTY_LEAK=paranoid \
+  BUILD=0 WARMUP=60 MAX_HEAP_SLOPE=10 MAX_RSS_SLOPE=1024 NETTY_LEAK=paranoid \
     OUT=src-test/target/soak/ci src-test/bench/soak.sh "$SOAK_MINUTES"
 fi
