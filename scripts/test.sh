@@ -25,13 +25,14 @@ mvn -B -ntp verify "$@"
 #  - open descriptors and threads flat (+4 at most): a control connection, socket or
 #    thread leaked per cycle adds ~30 in the two steady minutes;
 #  - heap after a full GC: slope <= 10 MB/h after a 60 s warm-up (the bounded tables
-#    are full by then); two runs measured -2.5 and +1.7 MB/h, while one leaked 16-byte
+#    are full by then); three runs measured -2.5 to +2.0 MB/h, while one leaked 16-byte
 #    object per flood datagram is 55 MB/h and 1 KB per control verb 18 MB/h;
 #  - RSS (after a full GC and a malloc trim): slope <= 1024 MB/h, a coarse net only. In
 #    three minutes the JIT is still compiling and RSS moves by +-10 MB between samples
 #    even after the trim (four short runs: -156 to +77 MB/h); a native leak of ~100 B
 #    per received datagram (3,000 a second) exceeds it. A leaked direct buffer is the
-#    leak detector's catch; RSS at 1 MB/h is the 1-hour run's (docs/security.md);#  - every roam committed, every verb answered ok, legit loss under 1 %.
+#    leak detector's catch; RSS at 1 MB/h is the 1-hour run's (docs/security.md);
+#  - every roam committed, every verb answered ok, legit loss under 1 %.
 SOAK_MINUTES=${SOAK_MINUTES:-3}
 if [ "$SOAK_MINUTES" != 0 ]; then
   BUILD=0 WARMUP=60 MAX_HEAP_SLOPE=10 MAX_RSS_SLOPE=1024 NETTY_LEAK=paranoid \
