@@ -132,7 +132,9 @@ public final class SoakDriver {
                             churn.ok.get(),
                             churn.failed.get());
                 }
-                if (!warmHistogram && t >= warmup) {
+                // one sample before the steady part: the histogram's and the baseline's own
+                // native memory (a few MB) then lands before the first sample judged
+                if (!warmHistogram && t + interval >= warmup) {
                     Files.writeString(out.resolve("hist-warm.txt"), sampler.classHistogram());
                     sampler.nativeMemory("baseline");
                     warmHistogram = true;
