@@ -183,10 +183,10 @@ if command -v gnuplot >/dev/null && [ -s "$OUT/samples.csv" ]; then
   rss_slope=$(sed -n 's/^rss_slope_mb_h=//p' "$OUT/summary.txt")
   heap_slope=$(sed -n 's/^heap_slope_mb_h=//p' "$OUT/summary.txt")
   gnuplot <<EOF || echo "(gnuplot failed; no plot)" >&2
-set terminal pngcairo size 1000,1100 font ",10"
+set terminal pngcairo size 1000,1300 font ",10"
 set output "$OUT/soak.png"
 set datafile separator ","
-set key top left opaque
+set key below
 set grid
 set multiplot layout 4,1 title "wg-relay soak, ${MINUTES} min: legit ${LEGIT_PPS} pps, flood ${FLOOD_PPS} pps, roaming, forgery, control churn"
 set xlabel "minutes"
