@@ -5,8 +5,6 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.counters.PeerCounter;
 import org.wgrelay.server.counters.RelayCounter;
@@ -40,11 +38,15 @@ import org.wgrelay.server.wire.WgMessage;
  * owner — it never writes to a socket, takes a lock, logs or copies a table.
  *
  * <p>The owner ({@code owner}, the daemon's one owner thread, behind a bounded queue) does
- * the slow work: indexing and logging new candidates, counting and striking failed ones,
+ * the slow work, in {@link CandidateFollowUps}: indexing and logging new candidates, counting and striking failed ones,
  * escalating onto the blocklist, committing to the roster, events, telling the XDP sync,
  * and the once-a-second {@link #sweep}. A task the full queue refuses is not lost for good:
  * the sweep finds every candidate whose transition was not followed up, through the peers'
  * slots, and does it then.
+ *
+ * <p>SPEC B's unidentified candidates (initiations that name a hub) live in
+ * {@link UnidentifiedCandidates}; SPEC E's candidate standing in for a missing endpoint in
+ * {@link StandIn}.
  *
  * <p>Threat model: a forger who knows a peer's public key can make a valid MAC1 but not
  * complete a handshake. Its candidate is answered by the partner at most — it never
@@ -53,7 +55,6 @@ import org.wgrelay.server.wire.WgMessage;
  * each a strike; strikes escalate onto the blocklist.
  */
 public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWatch, UnidentifiedClaim {
-    private static final Logger LOG = LoggerFactory.getLogger(RoamingEngine.class);
     /** SPEC: a candidate not confirmed within 30 s of its registration expires. */
     public static final long CANDIDATE_TTL_MILLIS = 30_000;
     /** SPEC: no new candidate for a peer within 5 s of its last relearn. */
