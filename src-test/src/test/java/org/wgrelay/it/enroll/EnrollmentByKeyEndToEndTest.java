@@ -23,12 +23,13 @@ class EnrollmentByKeyEndToEndTest {
     /** PersistentKeepalive of the tests where both peers must initiate by themselves. */
     private static final int KEEPALIVE = 25;
 
-    /** The relay on an empty roster; afresh for each test, closed by JUnit after it, failed or not. */
+    /** The relay on an empty roster; started by each test, closed by JUnit after it, failed or not. */
     @AutoClose
-    private final EnrollmentNet net = EnrollmentNet.start();
+    private EnrollmentNet net;
 
     @Test
     void aPeerRegisteredByKeyOnlyIsLearnedFromHerFirstHandshakeAndTheTunnelWorksBothWays() {
+        net = EnrollmentNet.start(true);
         net.register("bob", EnrollmentNet.BOB_SEEN);
         net.register("alice", "-");
         net.link();
@@ -92,6 +93,7 @@ class EnrollmentByKeyEndToEndTest {
 
     @Test
     void twoPeersRegisteredByKeyOnlyLearnEachOtherInOneHandshake() {
+        net = EnrollmentNet.start(false);
         enrollBothByKeyOnly();
 
         Command.Result back = EnrollmentNet.pings(net.bobNs, EnrollmentNet.ALICE_TUNNEL, 3);
@@ -117,6 +119,7 @@ class EnrollmentByKeyEndToEndTest {
 
     @Test
     void learnedEndpointsSurviveARelayRestartAndTheTunnelWorksAtOnce() {
+        net = EnrollmentNet.start(false);
         enrollBothByKeyOnly();
         net.poll(
                 COMMIT_VISIBLE,

@@ -62,7 +62,7 @@ class EnrollmentForgeryEndToEndTest {
     private static final Duration CHILD_JVM = Duration.ofSeconds(60);
 
     @AutoClose
-    private final EnrollmentNet net = EnrollmentNet.start();
+    private final EnrollmentNet net = EnrollmentNet.start(true);
 
     @Test
     void neitherAReplayedInitiationNorAForgedAnswerEnrollsAPeerAndTheForgerEndsUpBlocklisted() throws IOException {

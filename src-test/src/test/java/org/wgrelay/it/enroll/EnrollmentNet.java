@@ -31,6 +31,8 @@ import org.wgrelay.it.netns.WireGuardPeer;
  * <p>Each NAT rewrites its side's UDP to one fixed public port ({@code 10.235.1.2:47001} for
  * alice), so the endpoint the relay sees is neither the peer's address nor its listen port: an
  * endpoint the relay shows was learned from the wire, not guessed from the peer's configuration.
+ * Like a real NAT, each lets in only replies to what its peer sent, unless a test has bob's NAT
+ * forward his port (the peer whose endpoint the operator registers).
  * The relay namespace has no route to either home subnet and does not forward, so every tunnel
  * packet has crossed the relay's UDP port.
  *
@@ -87,7 +89,7 @@ final class EnrollmentNet implements AutoCloseable {
     WireGuardPeer alice;
     WireGuardPeer bob;
 
-    private EnrollmentNet(Topology topology) {
+    private EnrollmentNet(Topology topology, boolean bobForwardsHisPort) {
         this.topology = topology;
         relayNs = topology.namespace("relay");
         aliceNs = topology.namespace("alice");
@@ -96,8 +98,29 @@ final class EnrollmentNet implements AutoCloseable {
         bobNatNs = topology.namespace("bnat");
         malloryNs = topology.namespace("mallory");
         behindNat(aliceNs, "a", ALICE_HOME, aliceNatNs, "an", ALICE_GATEWAY, "ap", ALICE_NAT, ALICE_NAT_PORT);
+        // What the relay sends to a NAT is dropped there until the peer behind it has sent
+        // through it; an operator who knows bob's endpoint knows it because bob forwards it.
         topology.connect(aliceNatNs, "ap", ALICE_NAT + "/24", relayNs, "ra", RELAY_ON_ALICE_SIDE + "/24");
         behindNat(bobNs, "b", BOB_HOME, bobNatNs, "bn", BOB_GATEWAY, "bp", BOB_NAT, BOB_NAT_PORT);
+        if (bobForwardsHisPort) {
+            bobNatNs.exec(
+                    COMMAND,
+                    Prerequisites.which("iptables"),
+                    "-t",
+                    "nat",
+                    "-A",
+                    "PREROUTING",
+                    "-i",
+                    topology.interfaceName("bp"),
+                    "-p",
+                    "udp",
+                    "--dport",
+                    Integer.toString(BOB_NAT_PORT),
+                    "-j",
+                    "DNAT",
+                    "--to-destination",
+                    BOB_HOME + ":" + PEER_PORT);
+        }
         topology.connect(bobNatNs, "bp", BOB_NAT + "/24", relayNs, "rb", RELAY_ON_BOB_SIDE + "/24");
         topology.connect(relayNs, "rm", RELAY_ON_MALLORY_SIDE + "/24", malloryNs, "m", MALLORY + "/24");
         roster = topology.workDir().resolve("wg-roster");
@@ -145,9 +168,11 @@ final class EnrollmentNet implements AutoCloseable {
 
     /**
      * Skips (or under CI=true fails) without root and tools; builds the topology and starts the
-     * relay on an empty roster. No peer is registered and no WireGuard runs yet.
+     * relay on an empty roster. No peer is registered and no WireGuard runs yet. With {@code
+     * bobForwardsHisPort} bob's NAT forwards {@link #BOB_SEEN} to him (a peer whose endpoint the
+     * operator can register); without, it is as closed as alice's.
      */
-    static EnrollmentNet start() {
+    static EnrollmentNet start(boolean bobForwardsHisPort) {
         Prerequisites.check()
                 .root()
                 .tun()
@@ -156,7 +181,7 @@ final class EnrollmentNet implements AutoCloseable {
                 .enforce();
         Topology topology = Topology.create();
         try {
-            EnrollmentNet net = new EnrollmentNet(topology);
+            EnrollmentNet net = new EnrollmentNet(topology, bobForwardsHisPort);
             net.startRelay();
             return net;
         } catch (RuntimeException | Error e) {
