@@ -97,29 +97,14 @@ final class EnrollmentNet implements AutoCloseable {
         bobNs = topology.namespace("bob");
         bobNatNs = topology.namespace("bnat");
         malloryNs = topology.namespace("mallory");
-        behindNat(aliceNs, "a", ALICE_HOME, aliceNatNs, "an", ALICE_GATEWAY, "ap", ALICE_NAT, ALICE_NAT_PORT);
+        Nat.behind(
+                topology, aliceNs, "a", ALICE_HOME, aliceNatNs, "an", ALICE_GATEWAY, "ap", ALICE_NAT, ALICE_NAT_PORT);
         // What the relay sends to a NAT is dropped there until the peer behind it has sent
         // through it; an operator who knows bob's endpoint knows it because bob forwards it.
         topology.connect(aliceNatNs, "ap", ALICE_NAT + "/24", relayNs, "ra", RELAY_ON_ALICE_SIDE + "/24");
-        behindNat(bobNs, "b", BOB_HOME, bobNatNs, "bn", BOB_GATEWAY, "bp", BOB_NAT, BOB_NAT_PORT);
+        Nat.behind(topology, bobNs, "b", BOB_HOME, bobNatNs, "bn", BOB_GATEWAY, "bp", BOB_NAT, BOB_NAT_PORT);
         if (bobForwardsHisPort) {
-            bobNatNs.exec(
-                    COMMAND,
-                    Prerequisites.which("iptables"),
-                    "-t",
-                    "nat",
-                    "-A",
-                    "PREROUTING",
-                    "-i",
-                    topology.interfaceName("bp"),
-                    "-p",
-                    "udp",
-                    "--dport",
-                    Integer.toString(BOB_NAT_PORT),
-                    "-j",
-                    "DNAT",
-                    "--to-destination",
-                    BOB_HOME + ":" + PEER_PORT);
+            Nat.forwardPort(topology, bobNatNs, "bp", BOB_NAT_PORT, BOB_HOME, PEER_PORT);
         }
         topology.connect(bobNatNs, "bp", BOB_NAT + "/24", relayNs, "rb", RELAY_ON_BOB_SIDE + "/24");
         topology.connect(relayNs, "rm", RELAY_ON_MALLORY_SIDE + "/24", malloryNs, "m", MALLORY + "/24");
@@ -128,42 +113,6 @@ final class EnrollmentNet implements AutoCloseable {
         alicePublicKey = WireGuardPeer.publicKeyOf(alicePrivateKey);
         bobPrivateKey = WireGuardPeer.generatePrivateKey();
         bobPublicKey = WireGuardPeer.publicKeyOf(bobPrivateKey);
-    }
-
-    /**
-     * A home network behind a NAT: {@code home} reaches the world through {@code nat}, which
-     * forwards and rewrites every UDP datagram leaving on its public interface (tag {@code
-     * publicTag}, connected afterwards) to {@code publicIp:publicPort}. Replies find their way
-     * back through the NAT's connection tracking; nothing unsolicited does.
-     */
-    private void behindNat(
-            Netns home,
-            String homeTag,
-            String homeIp,
-            Netns nat,
-            String natTag,
-            String gateway,
-            String publicTag,
-            String publicIp,
-            int publicPort) {
-        topology.connect(home, homeTag, homeIp + "/24", nat, natTag, gateway + "/24");
-        home.ip("route", "add", "default", "via", gateway);
-        nat.exec(COMMAND, Prerequisites.which("sysctl"), "-q", "-w", "net.ipv4.ip_forward=1");
-        nat.exec(
-                COMMAND,
-                Prerequisites.which("iptables"),
-                "-t",
-                "nat",
-                "-A",
-                "POSTROUTING",
-                "-o",
-                topology.interfaceName(publicTag),
-                "-p",
-                "udp",
-                "-j",
-                "SNAT",
-                "--to-source",
-                publicIp + ":" + publicPort);
     }
 
     /**
