@@ -1,6 +1,7 @@
 package org.wgrelay.it.enroll;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -89,6 +90,47 @@ class EnrollmentByKeyEndToEndTest {
                 "the roster file to carry alice's learned endpoint and her key",
                 () -> net.rosterHasLineStartingWith(
                         "peer alice " + EnrollmentNet.ALICE_SEEN + " " + net.alicePublicKey));
+    }
+
+    @Test
+    void aForgottenEndpointIsLearnedAgainFromThePeersNextHandshake() {
+        net = EnrollmentNet.start(true);
+        net.register("bob", EnrollmentNet.BOB_SEEN);
+        net.register("alice", "-");
+        net.link();
+        net.startBob(0);
+        net.startAlice(0);
+        net.poll(FIRST_TUNNEL, "alice's first ping to cross the relay", net::aliceReachesBob);
+        net.poll(
+                COMMIT_VISIBLE,
+                "wg peer list to show alice's learned endpoint",
+                () -> EnrollmentNet.ALICE_SEEN.equals(
+                        net.row("alice").path("endpoint").asText()));
+
+        net.control.ctl("wg", "peer", "update", "alice", "-");
+        assertTrue(net.row("alice").path("endpoint").isNull(), net.diagnostics());
+        assertTrue(
+                net.rosterHasLineStartingWith("peer alice - " + net.alicePublicKey),
+                "the roster must name alice without an endpoint again:\n" + net.rosterText());
+
+        // Bob's data for alice has nowhere to go now; alice's, from a source no longer
+        // registered, is an unknown source's. Her WireGuard initiates again when its data goes
+        // unanswered (15 s), and that handshake enrolls her again.
+        long noEndpointBefore = net.control.counter("drop_no_endpoint");
+        assertFalse(net.bobReachesAlice(), net.diagnostics());
+        assertTrue(net.control.counter("drop_no_endpoint") > noEndpointBefore, net.diagnostics());
+        net.poll(Duration.ofSeconds(60), "alice's tunnel back after her next handshake", net::aliceReachesBob);
+        net.poll(
+                COMMIT_VISIBLE,
+                "wg peer list to show alice's endpoint learned again",
+                () -> EnrollmentNet.ALICE_SEEN.equals(
+                        net.row("alice").path("endpoint").asText()));
+        assertEquals(
+                2,
+                net.relayLogCount("relearn peer=alice endpoint=" + EnrollmentNet.ALICE_SEEN),
+                "one relearn at her enrollment, one after the update\n" + net.diagnostics());
+        assertTrue(net.bobReachesAlice(), net.diagnostics());
+        assertEquals(0, net.control.counter("drop_relearn_unconfirmed"), net.diagnostics());
     }
 
     @Test
