@@ -136,7 +136,7 @@ class EnrollmentByKeyEndToEndTest {
     @Test
     void twoPeersRegisteredByKeyOnlyLearnEachOtherInOneHandshake() {
         net = EnrollmentNet.start(false);
-        enrollBothByKeyOnly();
+        net.enrollBothByKeyOnly(KEEPALIVE);
 
         Command.Result back = EnrollmentNet.pings(net.bobNs, EnrollmentNet.ALICE_TUNNEL, 3);
         assertTrue(
@@ -162,7 +162,7 @@ class EnrollmentByKeyEndToEndTest {
     @Test
     void learnedEndpointsSurviveARelayRestartAndTheTunnelWorksAtOnce() {
         net = EnrollmentNet.start(false);
-        enrollBothByKeyOnly();
+        net.enrollBothByKeyOnly(KEEPALIVE);
         net.poll(
                 COMMIT_VISIBLE,
                 "the roster file to carry both learned endpoints",
@@ -206,36 +206,5 @@ class EnrollmentByKeyEndToEndTest {
         assertEquals(0, net.control.counter("drop_unknown_src"), net.diagnostics());
         assertEquals(0, net.control.counter("drop_no_endpoint"), net.diagnostics());
         assertTrue(net.control.counter("fwd_packets") >= 7, net.diagnostics());
-    }
-
-    /**
-     * Both registered by key only, both with PersistentKeepalive. Alice comes up first: her
-     * initiation makes her a candidate and has nowhere to go ({@code drop_no_endpoint}); then
-     * bob's initiation reaches alice through her candidate, and the one handshake commits both.
-     * Returns once a ping crosses and both endpoints are learned.
-     */
-    private void enrollBothByKeyOnly() {
-        net.register("alice", "-");
-        net.register("bob", "-");
-        net.link();
-        assertTrue(net.row("bob").path("endpoint").isNull(), net.diagnostics());
-
-        net.startAlice(KEEPALIVE);
-        net.poll(
-                Duration.ofSeconds(20),
-                "alice's initiation to make her a candidate and be dropped for want of bob's endpoint",
-                () -> EnrollmentNet.ALICE_SEEN.equals(
-                                net.row("alice").path("candidate_endpoint").asText())
-                        && net.control.counter("drop_no_endpoint") >= 1);
-        assertTrue(net.row("alice").path("endpoint").isNull(), net.diagnostics());
-
-        net.startBob(KEEPALIVE);
-        net.poll(FIRST_TUNNEL, "alice's first ping to cross the relay", net::aliceReachesBob);
-        net.poll(COMMIT_VISIBLE, "wg peer list to show both learned endpoints", () -> {
-            JsonNode alice = net.row("alice");
-            JsonNode bob = net.row("bob");
-            return EnrollmentNet.ALICE_SEEN.equals(alice.path("endpoint").asText())
-                    && EnrollmentNet.BOB_SEEN.equals(bob.path("endpoint").asText());
-        });
     }
 }

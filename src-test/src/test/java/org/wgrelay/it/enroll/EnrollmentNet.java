@@ -1,5 +1,7 @@
 package org.wgrelay.it.enroll;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,6 +18,7 @@ import org.wgrelay.it.netns.RelayProcess;
 import org.wgrelay.it.netns.Topology;
 import org.wgrelay.it.netns.UdpSnmp;
 import org.wgrelay.it.netns.WireGuardPeer;
+import org.wgrelay.it.xdp.XdpRig;
 
 /**
  * The fixture of the enrollment tests (SPEC E): alice and bob each behind a NAT of their own,
@@ -84,13 +87,17 @@ final class EnrollmentNet implements AutoCloseable {
     final String bobPrivateKey;
     final String bobPublicKey;
 
+    /** Whether the relay runs its XDP fast path on its three veths. */
+    final boolean xdp;
+
     RelayProcess relay;
     RelayControl control;
     WireGuardPeer alice;
     WireGuardPeer bob;
 
-    private EnrollmentNet(Topology topology, boolean bobForwardsHisPort) {
+    private EnrollmentNet(Topology topology, boolean bobForwardsHisPort, boolean xdp) {
         this.topology = topology;
+        this.xdp = xdp;
         relayNs = topology.namespace("relay");
         aliceNs = topology.namespace("alice");
         aliceNatNs = topology.namespace("anat");
@@ -99,10 +106,10 @@ final class EnrollmentNet implements AutoCloseable {
         malloryNs = topology.namespace("mallory");
         Nat.behind(
                 topology, aliceNs, "a", ALICE_HOME, aliceNatNs, "an", ALICE_GATEWAY, "ap", ALICE_NAT, ALICE_NAT_PORT);
-        // What the relay sends to a NAT is dropped there until the peer behind it has sent
-        // through it; an operator who knows bob's endpoint knows it because bob forwards it.
         topology.connect(aliceNatNs, "ap", ALICE_NAT + "/24", relayNs, "ra", RELAY_ON_ALICE_SIDE + "/24");
         Nat.behind(topology, bobNs, "b", BOB_HOME, bobNatNs, "bn", BOB_GATEWAY, "bp", BOB_NAT, BOB_NAT_PORT);
+        // What the relay sends to a NAT is dropped there until the peer behind it has sent
+        // through it; an operator who knows bob's endpoint knows it because bob forwards it.
         if (bobForwardsHisPort) {
             Nat.forwardPort(topology, bobNatNs, "bp", BOB_NAT_PORT, BOB_HOME, PEER_PORT);
         }
@@ -122,6 +129,18 @@ final class EnrollmentNet implements AutoCloseable {
      * operator can register); without, it is as closed as alice's.
      */
     static EnrollmentNet start(boolean bobForwardsHisPort) {
+        return start(bobForwardsHisPort, false);
+    }
+
+    /**
+     * As {@link #start(boolean)}; with {@code xdp} the relay attaches its fast path in native
+     * mode to its three veths (the far ends run the no-op pass program a veth needs to receive
+     * XDP_TX and redirected frames), with one worker, and the test needs a built {@code bpf/build}.
+     */
+    static EnrollmentNet start(boolean bobForwardsHisPort, boolean xdp) {
+        if (xdp) {
+            XdpRig.enforcePrerequisites(true);
+        }
         Prerequisites.check()
                 .root()
                 .tun()
@@ -130,7 +149,12 @@ final class EnrollmentNet implements AutoCloseable {
                 .enforce();
         Topology topology = Topology.create();
         try {
-            EnrollmentNet net = new EnrollmentNet(topology, bobForwardsHisPort);
+            EnrollmentNet net = new EnrollmentNet(topology, bobForwardsHisPort, xdp);
+            if (xdp) {
+                net.attachPassProgram(net.aliceNatNs, "ap");
+                net.attachPassProgram(net.bobNatNs, "bp");
+                net.attachPassProgram(net.malloryNs, "m");
+            }
             net.startRelay();
             return net;
         } catch (RuntimeException | Error e) {
@@ -145,8 +169,41 @@ final class EnrollmentNet implements AutoCloseable {
 
     /** Starts (or, after {@link #stopRelay}, restarts) the relay on {@link #roster}. */
     void startRelay() {
-        relay = topology.adopt(RelayProcess.start(relayNs, "0.0.0.0", RELAY_PORT, roster, 2, RELAY_STARTUP));
+        if (xdp) {
+            String veths = String.join(
+                    ",", topology.interfaceName("ra"), topology.interfaceName("rb"), topology.interfaceName("rm"));
+            relay = topology.adopt(RelayProcess.start(
+                    relayNs,
+                    "0.0.0.0",
+                    RELAY_PORT,
+                    roster,
+                    1,
+                    RELAY_STARTUP,
+                    XdpRig.helperEnv(),
+                    "--xdp-interface",
+                    veths,
+                    "--xdp-mode",
+                    "drv"));
+        } else {
+            relay = topology.adopt(RelayProcess.start(relayNs, "0.0.0.0", RELAY_PORT, roster, 2, RELAY_STARTUP));
+        }
         control = RelayControl.of(relay, relayNs);
+    }
+
+    /** The no-op XDP program on {@code tag}'s veth in {@code ns}. */
+    private void attachPassProgram(Netns ns, String tag) {
+        ns.ip(
+                "link",
+                "set",
+                "dev",
+                topology.interfaceName(tag),
+                "xdpdrv",
+                "object",
+                XdpRig.object().toString(),
+                "section",
+                "xdp",
+                "program",
+                "wg_relay_pass");
     }
 
     /** SIGTERM to the relay; returns its exit code, which the SPEC requires to be 0. */
@@ -215,6 +272,35 @@ final class EnrollmentNet implements AutoCloseable {
             argv.addAll(List.of("persistent-keepalive", Integer.toString(keepalive)));
         }
         self.namespace().exec(COMMAND, argv.toArray(String[]::new));
+    }
+
+    /**
+     * Both registered by key only and linked, both with PersistentKeepalive {@code keepalive}.
+     * Alice comes up first: her initiation makes her a candidate and has nowhere to go ({@code
+     * drop_no_endpoint}); then bob's initiation reaches alice through her candidate, and the one
+     * handshake commits both (SPEC E). Returns once a ping crosses and both endpoints are learned.
+     */
+    void enrollBothByKeyOnly(int keepalive) {
+        register("alice", "-");
+        register("bob", "-");
+        link();
+        assertTrue(row("bob").path("endpoint").isNull(), diagnostics());
+
+        startAlice(keepalive);
+        poll(
+                Duration.ofSeconds(20),
+                "alice's initiation to make her a candidate and be dropped for want of bob's endpoint",
+                () -> ALICE_SEEN.equals(row("alice").path("candidate_endpoint").asText())
+                        && control.counter("drop_no_endpoint") >= 1);
+        assertTrue(row("alice").path("endpoint").isNull(), diagnostics());
+
+        startBob(keepalive);
+        poll(Duration.ofSeconds(45), "alice's first ping to cross the relay", this::aliceReachesBob);
+        poll(
+                Duration.ofSeconds(15),
+                "wg peer list to show both learned endpoints",
+                () -> ALICE_SEEN.equals(row("alice").path("endpoint").asText())
+                        && BOB_SEEN.equals(row("bob").path("endpoint").asText()));
     }
 
     /** One ping through the tunnel from {@code from}'s namespace to {@code toTunnel}. */
