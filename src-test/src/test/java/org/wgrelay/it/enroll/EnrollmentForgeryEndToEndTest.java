@@ -27,9 +27,10 @@ import org.wgrelay.it.noise.WgLayout;
  * only has no endpoint, so the relay gives her traffic to whoever is her candidate — and a forger
  * who knows the public keys can become that candidate. The relay must never commit it.
  *
- * <p>Bob is registered with his endpoint and key; alice with her key only, and she never talks to
- * the relay: her endpoint stays null unless the relay commits a forger, which makes every "still
- * null" below a claim that could fail. Mallory, on an address of its own, tries both directions:
+ * <p>In the first test bob is registered with his endpoint and key; alice with her key only, and
+ * she never talks to the relay: her endpoint stays null unless the relay commits a forger, which
+ * makes every "still null" a claim that could fail. Mallory, on an address of its own, tries both
+ * directions:
  *
  * <ol>
  *   <li>The replay: a genuine initiation of alice's (captured off the relay, so no WireGuard has
@@ -44,7 +45,8 @@ import org.wgrelay.it.noise.WgLayout;
  *       that would commit. Its expiry is mallory's second strike within 60 s: blocklisted.
  * </ol>
  *
- * About 75 s, bound by the SPEC's 30 s candidate lifetime, twice.
+ * About 75 s, bound by the SPEC's 30 s candidate lifetime, twice. The other tests give the forger
+ * two addresses, so that it can play both ends of the pair ({@link PairForger}).
  */
 class EnrollmentForgeryEndToEndTest {
 
@@ -61,11 +63,13 @@ class EnrollmentForgeryEndToEndTest {
 
     private static final Duration CHILD_JVM = Duration.ofSeconds(60);
 
+    /** Started by each test, closed by JUnit after it, failed or not. */
     @AutoClose
-    private final EnrollmentNet net = EnrollmentNet.start(true);
+    private EnrollmentNet net;
 
     @Test
     void neitherAReplayedInitiationNorAForgedAnswerEnrollsAPeerAndTheForgerEndsUpBlocklisted() throws IOException {
+        net = EnrollmentNet.start(true);
         net.register("bob", EnrollmentNet.BOB_SEEN);
         net.register("alice", "-");
         net.link();
@@ -164,6 +168,63 @@ class EnrollmentForgeryEndToEndTest {
                 net.rosterHasLineStartingWith("peer alice - " + net.alicePublicKey),
                 "the roster file must still name alice without an endpoint:\n" + net.rosterText());
         assertEquals(EnrollmentNet.BOB_SEEN, net.row("bob").path("endpoint").asText(), net.diagnostics());
+    }
+
+    /**
+     * The same forger as below, with both sockets ({@link PairForger}), against a pair whose
+     * partner is anchored: bob registered with his endpoint and his WireGuard up, alice by key
+     * only. The forger's "bob" is only a roaming candidate of bob's, so its "alice"'s answer goes
+     * to bob's registered endpoint — bob's WireGuard, which rejects it — and nothing commits.
+     */
+    @Test
+    void aForgerPlayingBothEndsCannotEnrollAPeerWhosePartnerHasAnEndpoint() {
+        net = EnrollmentNet.start(true);
+        net.register("bob", EnrollmentNet.BOB_SEEN);
+        net.register("alice", "-");
+        net.link();
+        net.startBob(0);
+
+        String output = runToEnd(
+                "pair-forger",
+                PairForger.command(
+                        EnrollmentNet.MALLORY,
+                        FORGER_PORT,
+                        FORGER_PORT + 1,
+                        EnrollmentNet.RELAY_ON_MALLORY_SIDE,
+                        EnrollmentNet.RELAY_PORT,
+                        net.alicePublicKey,
+                        net.bobPublicKey));
+        System.out.print("pair forger against an anchored partner:\n" + output);
+        String why = "forger output:\n" + output + net.diagnostics();
+        assertTrue(output.contains("as-alice received initiation"), why);
+        assertTrue(output.contains("as-bob received response=false"), why);
+        anchoredPairUnmoved();
+
+        net.poll(CANDIDATE_EXPIRY, "both forged candidates to expire, never committed", () -> {
+            anchoredPairUnmoved();
+            return net.control.counter("drop_relearn_unconfirmed") >= 2;
+        });
+        net.poll(Duration.ofSeconds(10), "the forger on the blocklist", () -> {
+            anchoredPairUnmoved();
+            return net.control.blocklistEntry(EnrollmentNet.MALLORY) != null;
+        });
+        assertEquals(0, net.relayLogCount("relearn peer="), net.diagnostics());
+
+        net.startAlice(0);
+        net.poll(Duration.ofSeconds(45), "alice's first ping to cross the relay", net::aliceReachesBob);
+        net.poll(
+                Duration.ofSeconds(15),
+                "alice's real endpoint learned",
+                () -> EnrollmentNet.ALICE_SEEN.equals(
+                        net.row("alice").path("endpoint").asText()));
+    }
+
+    /** The invariant of the anchored pair forgery: alice has no endpoint, bob keeps his, neither relearned. */
+    private void anchoredPairUnmoved() {
+        aliceStillUnknown();
+        JsonNode bob = net.row("bob");
+        assertEquals(EnrollmentNet.BOB_SEEN, bob.path("endpoint").asText(), "bob moved\n" + net.diagnostics());
+        assertEquals(0, bob.path("endpoint_relearn").asLong(), "bob was relearned\n" + net.diagnostics());
     }
 
     /**
