@@ -131,6 +131,7 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
         }
         int senderIndex = WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET);
         Candidate c = Candidate.in(slot);
+        Candidate current = c;
         if (c != null && (c.isLive() || c.state() == Candidate.COMMITTING)) {
             if (!c.address().equals(source)) {
                 return RelayCounter.DROP_UNKNOWN_SRC; // S already has a candidate from another source
@@ -146,9 +147,14 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
                 return RelayCounter.DROP_UNKNOWN_SRC; // another worker registered one for S first
             }
             toOwner(() -> followUps.registered(registered));
+            current = registered;
         }
         match.runtime().roaming().partnerInitiated(match.partnerRuntime().id(), senderIndex);
-        return StandIn.sendTo(datagram, match, worker);
+        RelayCounter verdict = StandIn.sendTo(datagram, match, worker);
+        if (verdict == null) {
+            current.reachedPartner();
+        }
+        return verdict;
     }
 
     /**
