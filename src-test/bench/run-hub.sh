@@ -8,7 +8,18 @@
 # the anchors' hb-*):
 #   wgh-gen (10.77.0.11) --veth--+-- br0 in wgh-lan
 #   wgh-relay (10.77.0.1) -veth--+
-# No default routes: nothing leaves these namespaces.
+# No default routes: nothing leaves these namespaces. wgh-gen owns
+# 10.77.128.0/17 (a local route on lo), which wgh-relay reaches via 10.77.0.11.
+#
+# Where the spokes are (SPOKES_AT):
+#   ips    (default) spoke k at 10.77.128.(1+k):40000, its own address as
+#          spokes behind different NATs have; the relay sends to 1000
+#          addresses through one gateway, and after priming ONE socket in
+#          wgh-gen receives for all of them, so that the kernel's delivery work
+#          -- which on veth runs in the relay's context and counts in its CPU --
+#          is the same per datagram as for the single link's one socket
+#   ports  spoke k at 10.77.0.11:20001+k, each its own socket to the end: the
+#          relay's CPU then also pays for waking 1000 receiving sockets
 #
 # Cases, each on its own relay (--workers 1, RELAY_ARGS, default
 # --max-links-per-peer 1024; single on port 51820, hub on 51821, both running
@@ -52,7 +63,7 @@
 # Pinning (PIN): "pinned" = generator (and registration) on CPU 0, relay on
 # CPU 1; "unpinned" = everything floats.
 #
-# Environment: STARTS RUNS CASES SPOKES RATE RATE_BATCH DUR DUR_FLAT WARMUP DIRECTION SIZE
+# Environment: STARTS RUNS CASES SPOKES SPOKES_AT RATE RATE_BATCH DUR DUR_FLAT WARMUP DIRECTION SIZE
 # PIN REGISTER=once|each OTHER_MAX RETRIES IDLE_WAIT OUT BUILD=0 (skip mvn)
 # RELAY_CP GEN_CP RELAY_MAIN RELAY_ARGS RELAY_JAVA_OPTS GEN_JAVA_OPTS
 # MVN_ARGS (extra mvn arguments, e.g. -o -Dmaven.repo.local=...)
@@ -86,7 +97,10 @@ RELAY_JAVA_OPTS=${RELAY_JAVA_OPTS:-}
 GEN_JAVA_OPTS=${GEN_JAVA_OPTS:--Dio.netty.leakDetection.level=disabled -Xms256m}
 
 NS_LAN=wgh-lan NS_R=wgh-relay NS_G=wgh-gen
-R_IP=10.77.0.1 G_IP=10.77.0.11 PORT0=20000
+R_IP=10.77.0.1 G_IP=10.77.0.11 PORT0=20000 SPOKE_NET=10.77.128.0/17 SPOKE_BASE=10.77.128.1:40000
+SPOKES_AT=${SPOKES_AT:-ips}
+SPOKE_ARGS=()
+[ "$SPOKES_AT" = ips ] && SPOKE_ARGS=(--spoke-ips "$SPOKE_BASE")
 declare -A R_PORT=([single]=51820 [hub]=51821) RPIDS=() CONTROLS=()
 HZ=$(getconf CLK_TCK)
 
@@ -134,6 +148,8 @@ topo_up() {
     ip -n "$ns" addr add "$ip/24" dev eth0
     ip -n "$ns" link set eth0 up
   done
+  ip -n $NS_G route add local $SPOKE_NET dev lo
+  ip -n $NS_R route add $SPOKE_NET via $G_IP
   ip netns exec $NS_G ping -q -c1 -W1 $R_IP >/dev/null
 }
 
@@ -209,7 +225,7 @@ start_relay() {  # start_relay CASE START
     [ "$c" = hub ] && spokes=$SPOKES
     [ "$PIN" = pinned ] && ts0=(taskset -c 0)
     ip netns exec $NS_R "${ts0[@]}" java -cp "$GEN_CP" org.wgrelay.loadgen.HubBench register \
-      --control "${CONTROLS[$c]}" --local "$G_IP:$PORT0" --spokes "$spokes" >"$T/register.json" 2>"$T/register.err" ||
+      --control "${CONTROLS[$c]}" --local "$G_IP:$PORT0" --spokes "$spokes" "${SPOKE_ARGS[@]}" >"$T/register.json" 2>"$T/register.err" ||
       { echo "registration failed:" >&2; cat "$T/register.err" >&2; exit 1; }
     echo "  $c: registered over the control channel: $(cat "$T/register.json")" | tee -a "$OUT/summary.md"
     cp "$roster" "$T/roster-$c"
@@ -226,7 +242,7 @@ run_gen() {  # run_gen CASE DUR RATE TAG -> JSON in RESULT
   local c=$1 dur=$2 rate=$3 tag=$4 ts=() spokes=1 i
   [ "$c" = hub ] && spokes=$SPOKES
   [ "$PIN" = pinned ] && ts=(taskset -c 0)
-  local args=(--relay "$R_IP:${R_PORT[$c]}" --local "$G_IP:$PORT0" --spokes "$spokes" --direction "$DIRECTION"
+  local args=(--relay "$R_IP:${R_PORT[$c]}" --local "$G_IP:$PORT0" --spokes "$spokes" "${SPOKE_ARGS[@]}" --direction "$DIRECTION"
     --duration "$dur" --size "$SIZE" --warmup 1 --ready-file "$T/ready" --go-file "$T/go")
   [ "$rate" -gt 0 ] && args+=(--rate "$rate" --batch "$RATE_BATCH")
   rm -f "$T/go" "$T/ready"
@@ -301,7 +317,7 @@ printf 'case\tkind\trep\tsent\treceived\trelay_fwd\trx_pps\tloss_pct\trelay_cpu_
 {
   echo "# run-hub $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null || true)"
   echo "# host: nproc=$(nproc) kernel=$(uname -r) cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo) java=$(java -version 2>&1 | head -1)"
-  echo "# load: single link vs hub with $SPOKES spokes, direction $DIRECTION, ${SIZE} B, paced ${RATE} pps (batch ${RATE_BATCH}) ${DUR} s, flat ${DUR_FLAT} s, warm-up ${WARMUP} s, ${STARTS} relay starts x ${RUNS} rounds, pin ${PIN}, relay args: ${RELAY_ARGS}"
+  echo "# load: single link vs hub with $SPOKES spokes at $SPOKES_AT, direction $DIRECTION, ${SIZE} B, paced ${RATE} pps (batch ${RATE_BATCH}) ${DUR} s, flat ${DUR_FLAT} s, warm-up ${WARMUP} s, ${STARTS} relay starts x ${RUNS} rounds, pin ${PIN}, relay args: ${RELAY_ARGS}"
 } | tee "$OUT/summary.md"
 t_start=$(date +%s)
 reversed=$(echo "$CASES" | awk '{ for (i = NF; i > 0; i--) printf "%s%s", $i, (i > 1 ? " " : "") }')

@@ -27,10 +27,14 @@ import java.util.function.Function;
  * that owns the hub's socket and every spoke's.
  *
  * <pre>
- * HubBench register --control HOST:PORT [--token-file F] --local IP:PORT0 --spokes N
- *     wg peer add / pubkey for "hub" (IP:PORT0) and spoke0..spokeN-1 (IP:PORT0+1+k),
- *     then wg link add hub spokeK; prints {"verbs":..,"seconds":..}
- * HubBench run --relay IP:PORT --local IP:PORT0 --spokes N [options]
+ * HubBench register --control HOST:PORT [--token-file F] --local IP:PORT0 --spokes N [--spoke-ips IP:PORT]
+ *     wg peer add / pubkey for "hub" (IP:PORT0) and spoke0..spokeN-1 (IP:PORT0+1+k, or
+ *     with --spoke-ips IP+k:PORT), then wg link add hub spokeK; prints {"verbs":..,"seconds":..}
+ * HubBench run --relay IP:PORT --local IP:PORT0 --spokes N [--spoke-ips IP:PORT] [options]
+ *   --spoke-ips IP:PORT  each spoke its own address, IP+k (the namespace must own them,
+ *                        e.g. "ip route add local 10.77.128.0/17 dev lo"); after priming,
+ *                        the spokes' sockets close and one socket on PORT receives for all
+ *                        of them (hub direction only)
  *   --direction hub|both  hub: the hub's transport data to the spokes, the relay
  *                        routing each datagram by its receiver index (default);
  *                        both: and the spokes' to the hub, half the rate each way
@@ -57,6 +61,7 @@ public final class HubBench {
     private InetSocketAddress control;
     private Path tokenFile;
     private InetSocketAddress local;
+    private InetSocketAddress spokeIps;
     private int spokes = 1;
     private boolean both;
     private double durationS = 5;
@@ -110,6 +115,7 @@ public final class HubBench {
                 case "--control" -> control = LoadGenerator.endpoint(v);
                 case "--token-file" -> tokenFile = Path.of(v);
                 case "--local" -> local = LoadGenerator.endpoint(v);
+                case "--spoke-ips" -> spokeIps = LoadGenerator.endpoint(v);
                 case "--spokes" -> spokes = Integer.parseInt(v);
                 case "--direction" ->
                     both = switch (v) {
@@ -133,6 +139,9 @@ public final class HubBench {
         if (local == null) {
             throw new IllegalArgumentException("need --local IP:PORT0");
         }
+        if (spokeIps != null && both) {
+            throw new IllegalArgumentException("--spoke-ips receives on one socket: --direction hub only");
+        }
         if (size < Payload.MIN_SIZE || size > Payload.MAX_SIZE) {
             throw new IllegalArgumentException("--size must be within 32..2048");
         }
@@ -142,7 +151,7 @@ public final class HubBench {
     }
 
     private HubLayout layout() {
-        return new HubLayout(local.getAddress(), local.getPort(), spokes);
+        return new HubLayout(local.getAddress(), local.getPort(), spokes, spokeIps);
     }
 
     private String register() throws IOException {
@@ -177,6 +186,16 @@ public final class HubBench {
             long p0 = System.nanoTime();
             prime(loop, stats, hub, spokeChannels);
             double primeS = (System.nanoTime() - p0) / 1e9;
+            if (spokeIps != null) {
+                // One receiving socket for every spoke address, as the far side of a
+                // real hub's spokes is many hosts, not many sockets in one process:
+                // the kernel's per-socket delivery work stays what the pair's is.
+                for (Channel ch : spokeChannels) {
+                    ch.close().sync();
+                }
+                b.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[4]), spokeIps.getPort()))
+                        .sync();
+            }
             LoadGenerator.barrier(readyFile, goFile);
 
             long cpu0 = LoadGenerator.processCpuNanos();
