@@ -63,10 +63,16 @@
 # Pinning (PIN): "pinned" = generator (and registration) on CPU 0, relay on
 # CPU 1; "unpinned" = everything floats.
 #
+# TABLE_ONLY=DIR prints the tables of the run in DIR (also of one that was
+# interrupted: results.tsv is written run by run) and exits.
 # Environment: STARTS RUNS CASES SPOKES SPOKES_AT RATE RATE_BATCH DUR DUR_FLAT WARMUP DIRECTION SIZE
 # PIN REGISTER=once|each OTHER_MAX RETRIES IDLE_WAIT OUT BUILD=0 (skip mvn)
 # RELAY_CP GEN_CP RELAY_MAIN RELAY_ARGS RELAY_JAVA_OPTS GEN_JAVA_OPTS
 # MVN_ARGS (extra mvn arguments, e.g. -o -Dmaven.repo.local=...)
+# PERF=1 samples the relay during each paced run (perf record -g -F 1999, JIT
+# symbols from -XX:+DumpPerfMapAtExit) and prints each case's top symbols and
+# the kernel / JIT / libjvm shares (perturbs the CPU figures a little, alike
+# for both cases).
 # JFR=1 records each relay start with JFR's profile settings (costs CPU: do
 # not read µs/pkt from such a run).
 set -euo pipefail
@@ -91,6 +97,7 @@ RETRIES=${RETRIES:-2}
 IDLE_WAIT=${IDLE_WAIT:-180}
 OUT=${OUT:-$ROOT/src-test/target/bench/hub-$(date -u +%Y%m%dT%H%M%SZ)}
 BUILD=${BUILD:-1}
+[ -z "${TABLE_ONLY:-}" ] || BUILD=0
 JFR=${JFR:-0}
 RELAY_ARGS=${RELAY_ARGS---max-links-per-peer 1024}
 RELAY_JAVA_OPTS=${RELAY_JAVA_OPTS:-}
@@ -204,6 +211,7 @@ relay_show() {  # relay_show CASE: one `wg show` over the control channel, witho
 start_relay() {  # start_relay CASE START
   local c=$1 rep=$2 ts=() opts=() log=$OUT/relay-$1-$2.log roster=$T/roster-$1-$2 i pid
   [ "$PIN" = pinned ] && ts=(taskset -c 1)
+  [ "${PERF:-0}" = 1 ] && opts+=(-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit -XX:+PreserveFramePointer)
   [ "$JFR" = 1 ] && opts+=("-XX:StartFlightRecording=filename=$OUT/relay-$c-$rep.jfr,settings=profile,dumponexit=true")
   rm -f "$roster"
   [ "$REGISTER" = each ] || [ ! -f "$T/roster-$c" ] || cp "$T/roster-$c" "$roster"
@@ -263,9 +271,15 @@ run_gen() {  # run_gen CASE DUR RATE TAG -> JSON in RESULT
   other=$(other_relay "$c")
   o0=0; [ -z "$other" ] || o0=$(relay_ticks "$other")
   c0=$(relay_ticks "${RPIDS[$c]}") n0=$(relay_ns "${RPIDS[$c]}") b0=$(busy_ticks) k0=$(ksoftirqd_ticks)
+  local perf=
+  if [ "${PERF:-0}" = 1 ] && [ "$rate" -gt 0 ]; then
+    perf record -q -g -F 1999 -p "${RPIDS[$c]}" -o "$OUT/perf-$tag.data" >/dev/null 2>&1 &
+    perf=$!
+  fi
   touch "$T/go"
   wait "$GPID" || { echo "generator failed:" >&2; cat "$OUT/$tag.err" >&2; GPID=; exit 1; }
   GPID=
+  [ -z "$perf" ] || { kill -INT "$perf"; wait "$perf" 2>/dev/null || true; }
   c1=$(relay_ticks "${RPIDS[$c]}") n1=$(relay_ns "${RPIDS[$c]}") b1=$(busy_ticks) k1=$(ksoftirqd_ticks)
   o1=0; [ -z "$other" ] || o1=$(relay_ticks "$other")
   rr1=$(udp_rcvbuf_errs $NS_R) sr1=$(udp_rcvbuf_errs $NS_G)
@@ -310,6 +324,57 @@ record() {  # record CASE KIND REP JSON
     "$upp" "$upt" "$(jget cpu_s "$j")" "$(jget other_cpu_s "$j")" "$(jget ksoftirqd_s "$j")"
 }
 
+perf_report() {  # perf_report CASE PID START: shares and top symbols of its paced runs
+  local c=$1 pid=$2 f
+  for f in "$OUT"/perf-"$c"-rate-*.data; do
+    [ -f "$f" ] && [ ! -f "$f.txt" ] || continue
+    perf report -i "$f" --no-children --sort dso,sym --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' |
+      grep -E '^ +[0-9]' | head -40 >"$f.txt"
+    perf report -i "$f" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8 >"$f.dso.txt"
+    { echo "# perf $c $(basename "$f"): by dso"; cat "$f.dso.txt"; echo "# top symbols"; head -25 "$f.txt"; } >>"$OUT/perf.txt"
+  done
+}
+
+# ---- tables ---------------------------------------------------------------
+tables() {
+  # Per kind: median [min-max] over reps of each case, and the ratio hub / single
+  # within each rep (neighbouring minutes), then its median [min-max].
+  awk -F'\t' -v omax="$OTHER_MAX" '
+    function sort(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t } }
+    function med(s, d,   a, n) { n = split(s, a, " "); if (n == 0) return "-"; sort(a, n)
+      return sprintf(d " [" d "–" d "]", n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2, a[1], a[n]) }
+    NR == 1 { next }
+    { k = $2; kinds[k] = 1; ok = ($13 + 0 <= omax) ? "" : "*"
+      v[k, $1, "upp"] = v[k, $1, "upp"] " " $10; v[k, $1, "upt"] = v[k, $1, "upt"] " " $11
+      v[k, $1, "pps"] = v[k, $1, "pps"] " " $7 / 1000; v[k, $1, "loss"] = v[k, $1, "loss"] " " $8
+      v[k, $1, "gen"] = v[k, $1, "gen"] " " $12
+      u[k, $3, $1] = $10; t[k, $3, $1] = $11; dist[k, $3] = dist[k, $3] ok; reps[$3] = 1 }
+    END {
+      for (k in kinds) {
+        printf "\n%s runs (median [min–max] over rounds)\n\n", k == "rate" ? "Paced" : "Flat-out"
+        print "| case | fwd kpps | loss % | relay µs/pkt (schedstat) | relay µs/pkt (ticks) | generator CPU s |"
+        print "|---|---|---|---|---|---|"
+        for (ci = 1; ci <= 2; ci++) { c = ci == 1 ? "single" : "hub"
+          printf "| %s | %s | %s | %s | %s | %s |\n", c, med(v[k, c, "pps"], "%.1f"), med(v[k, c, "loss"], "%.2f"),
+            med(v[k, c, "upp"], "%.3f"), med(v[k, c, "upt"], "%.2f"), med(v[k, c, "gen"], "%.2f") }
+        rs = ""; rt = ""; line = ""; cs = ""
+        for (r = 1; (k, r, "hub") in u || (k, r, "single") in u; r++) {
+          if (!((k, r, "hub") in u) || !((k, r, "single") in u) || u[k, r, "single"] <= 0) continue
+          x = u[k, r, "hub"] / u[k, r, "single"]; y = t[k, r, "single"] > 0 ? t[k, r, "hub"] / t[k, r, "single"] : 0
+          rs = rs " " x; rt = rt " " y; line = line sprintf(" %.3f%s", x, dist[k, r])
+          if (dist[k, r] == "") cs = cs " " x
+        }
+        printf "\nratio hub / single, relay µs/pkt, per round:%s\n", line
+        printf "median %s (schedstat); from ticks %s; undisturbed rounds only: %s\n", med(rs, "%.3f"), med(rt, "%.3f"), med(cs, "%.3f")
+      }
+      print "\n(* = a run of that round stayed disturbed: other CPU > " omax " s after retries)"
+    }' "$OUT/results.tsv" | tee -a "$OUT/summary.md"
+}
+
+if [ -n "${TABLE_ONLY:-}" ]; then  # the tables of an earlier (or interrupted) run
+  OUT=$TABLE_ONLY; trap - EXIT; rm -rf "$T"; tables; exit 0
+fi
+
 # ---- run ----------------------------------------------------------------
 topo_up
 printf 'case\tkind\trep\tsent\treceived\trelay_fwd\trx_pps\tloss_pct\trelay_cpu_ns\tus_per_pkt\tus_per_pkt_ticks\tgen_cpu_s\tother_cpu_s\tksoftirqd_s\tp99_us\tstart\n' >"$OUT/results.tsv"
@@ -342,41 +407,12 @@ for start in $(seq 1 "$STARTS"); do
   done
   for c in $CASES; do
     relay_show "$c" >>"$OUT/relay-$c-$start.log"
+    pid=${RPIDS[$c]}
     stop_relay "$c"
+    [ "${PERF:-0}" != 1 ] || perf_report "$c" "$pid" "$start"
   done
 done
 echo "# total $(( $(date +%s) - t_start )) s" | tee -a "$OUT/summary.md"
 
-# ---- tables ---------------------------------------------------------------
-# Per kind: median [min-max] over reps of each case, and the ratio hub / single
-# within each rep (neighbouring minutes), then its median [min-max].
-awk -F'\t' -v omax="$OTHER_MAX" '
-  function sort(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t } }
-  function med(s, d,   a, n) { n = split(s, a, " "); if (n == 0) return "-"; sort(a, n)
-    return sprintf(d " [" d "–" d "]", n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2, a[1], a[n]) }
-  NR == 1 { next }
-  { k = $2; kinds[k] = 1; ok = ($13 + 0 <= omax) ? "" : "*"
-    v[k, $1, "upp"] = v[k, $1, "upp"] " " $10; v[k, $1, "upt"] = v[k, $1, "upt"] " " $11
-    v[k, $1, "pps"] = v[k, $1, "pps"] " " $7 / 1000; v[k, $1, "loss"] = v[k, $1, "loss"] " " $8
-    v[k, $1, "gen"] = v[k, $1, "gen"] " " $12
-    u[k, $3, $1] = $10; t[k, $3, $1] = $11; dist[k, $3] = dist[k, $3] ok; reps[$3] = 1 }
-  END {
-    for (k in kinds) {
-      printf "\n%s runs (median [min–max] over rounds)\n\n", k == "rate" ? "Paced" : "Flat-out"
-      print "| case | fwd kpps | loss % | relay µs/pkt (schedstat) | relay µs/pkt (ticks) | generator CPU s |"
-      print "|---|---|---|---|---|---|"
-      for (ci = 1; ci <= 2; ci++) { c = ci == 1 ? "single" : "hub"
-        printf "| %s | %s | %s | %s | %s | %s |\n", c, med(v[k, c, "pps"], "%.1f"), med(v[k, c, "loss"], "%.2f"),
-          med(v[k, c, "upp"], "%.3f"), med(v[k, c, "upt"], "%.2f"), med(v[k, c, "gen"], "%.2f") }
-      rs = ""; rt = ""; line = ""
-      for (r = 1; (k, r, "hub") in u || (k, r, "single") in u; r++) {
-        if (!((k, r, "hub") in u) || !((k, r, "single") in u) || u[k, r, "single"] <= 0) continue
-        x = u[k, r, "hub"] / u[k, r, "single"]; y = t[k, r, "single"] > 0 ? t[k, r, "hub"] / t[k, r, "single"] : 0
-        rs = rs " " x; rt = rt " " y; line = line sprintf(" %.3f%s", x, dist[k, r])
-      }
-      printf "\nratio hub / single, relay µs/pkt, per round:%s\n", line
-      printf "median %s (schedstat); from ticks %s\n", med(rs, "%.3f"), med(rt, "%.3f")
-    }
-    print "\n(* = a run of that round stayed disturbed: other CPU > " omax " s after retries)"
-  }' "$OUT/results.tsv" | tee -a "$OUT/summary.md"
+tables
 echo "raw: $OUT/results.tsv $OUT/results.jsonl  table: $OUT/summary.md"

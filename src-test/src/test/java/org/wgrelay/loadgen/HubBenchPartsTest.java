@@ -152,6 +152,20 @@ class HubBenchPartsTest {
     }
 
     @Test
+    void spokesOnTheirOwnAddressesCountUpFromTheBaseOnOnePort() throws Exception {
+        HubLayout layout = new HubLayout(
+                InetAddress.getByName("10.77.0.11"),
+                20000,
+                1000,
+                new InetSocketAddress(InetAddress.getByName("10.77.128.1"), 40000));
+        assertEquals("10.77.0.11:20000", layout.hubEndpoint());
+        assertEquals("10.77.128.1:40000", layout.spokeEndpoint(0));
+        assertEquals("10.77.129.0:40000", layout.spokeEndpoint(255));
+        assertEquals("10.77.131.232:40000", layout.spokeEndpoint(999));
+        assertEquals("10.77.0.11:21000", new HubLayout(InetAddress.getByName("10.77.0.11"), 20000, 1000).spokeEndpoint(999));
+    }
+
+    @Test
     void registrationStopsAtTheFirstErrorAndNamesIt() throws Exception {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture.runAsync(() -> answerOk(server, new ArrayList<>(), 203));
