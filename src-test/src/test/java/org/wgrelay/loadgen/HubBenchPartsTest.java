@@ -100,7 +100,7 @@ class HubBenchPartsTest {
                 ids[k] = SessionIds.spoke(k);
             }
             // 7 per batch: consecutive batches start at different sessions
-            Sender s = new Sender(loop, List.of(hub), new int[][] {ids}, 64, 7, 20_000, 200_000_000L, false);
+            Sender s = new Sender(loop, List.of(hub), new int[][] {ids}, 64, 7, 2_000, 500_000_000L, false);
             s.start().sync();
             long sent = s.sent();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -108,7 +108,9 @@ class HubBenchPartsTest {
                 Thread.sleep(10);
             }
             assertEquals(sent, loop.submit(() -> stats.received).get());
-            assertEquals(10, loop.submit(stats::flowsSeen).get());
+            // a paced sender that wakes late gives slots up, so what was sent is what counts
+            assertEquals(
+                    Math.min(10, sent), (long) loop.submit(stats::flowsSeen).get());
             assertEquals(0, loop.submit(stats::reorderedTotal).get());
             assertEquals(0, loop.submit(stats::gapLost).get());
             assertEquals(0, loop.submit(() -> stats.bad).get());
@@ -162,7 +164,8 @@ class HubBenchPartsTest {
         assertEquals("10.77.128.1:40000", layout.spokeEndpoint(0));
         assertEquals("10.77.129.0:40000", layout.spokeEndpoint(255));
         assertEquals("10.77.131.232:40000", layout.spokeEndpoint(999));
-        assertEquals("10.77.0.11:21000", new HubLayout(InetAddress.getByName("10.77.0.11"), 20000, 1000).spokeEndpoint(999));
+        assertEquals(
+                "10.77.0.11:21000", new HubLayout(InetAddress.getByName("10.77.0.11"), 20000, 1000).spokeEndpoint(999));
     }
 
     @Test
