@@ -39,9 +39,10 @@
 #
 # STARTS times: start both relays, an unrecorded WARMUP s flat-out run on each
 # (JIT), then RUNS rounds, each a run paced at RATE pps for DUR s on both (the
-# comparison: same offered rate) and, unless DUR_FLAT=0, a flat-out run of
-# DUR_FLAT s on both (the generator's own cost differs between the cases
-# there, so its rates differ; read it with care); stop both. Within a round the
+# comparison: same offered rate) and, with DUR_FLAT > 0 (default 0), a
+# flat-out run of DUR_FLAT s on both (the generator's own cost differs between
+# the cases there, so the rates and with them the batch per wake-up differ:
+# no like-for-like comparison); stop both. Within a round the
 # order alternates, single then hub, then hub then single (ABBA), so that a
 # drift of the machine falls on both cases alike; the ratio hub / single is
 # taken within each round (the neighbouring minute), then its median over
@@ -79,14 +80,14 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 
-STARTS=${STARTS:-3}
+STARTS=${STARTS:-2}
 RUNS=${RUNS:-4}
 CASES=${CASES:-single hub}
 SPOKES=${SPOKES:-1000}
 RATE=${RATE:-20000}
 RATE_BATCH=${RATE_BATCH:-8}
-DUR=${DUR:-8}
-DUR_FLAT=${DUR_FLAT:-4}
+DUR=${DUR:-6}
+DUR_FLAT=${DUR_FLAT:-0}
 WARMUP=${WARMUP:-3}
 DIRECTION=${DIRECTION:-hub}
 SIZE=${SIZE:-128}
