@@ -281,7 +281,8 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
         Route route = datagram.route();
         int type = datagram.type();
         ByteBuf content = datagram.content();
-        Candidate own = Candidate.in(route.runtime().roaming());
+        boolean anyCandidate = RoamingSlot.anyOccupied(); // usually false: no slot read at all
+        Candidate own = anyCandidate ? Candidate.in(route.runtime().roaming()) : null;
         if (own != null && own.isLive()) {
             // The committed endpoint shows it owns the candidate's handshake: the candidate is a copy.
             if (((type == WgMessage.TYPE_HANDSHAKE_INITIATION
@@ -294,15 +295,15 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
             }
         }
         Partner partner = datagram.partner();
-        RoamingSlot partnerSlot = partner.runtime().roaming();
         if (type == WgMessage.TYPE_HANDSHAKE_INITIATION) {
+            RoamingSlot partnerSlot = partner.runtime().roaming();
             int senderIndex = WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET);
             partnerSlot.partnerInitiated(route.runtime().id(), senderIndex); // SPEC E's responder learning
             if (partnerSlot.hasUnidentified()) {
                 unidentified.voidCopies(partnerSlot, senderIndex);
             }
         }
-        Candidate theirs = Candidate.in(partnerSlot);
+        Candidate theirs = anyCandidate ? Candidate.in(partner.runtime().roaming()) : null;
         if (theirs != null) {
             int state = theirs.state();
             if (type == WgMessage.TYPE_HANDSHAKE_RESPONSE && theirs.isLive()) {
@@ -327,7 +328,7 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
             }
         }
         if (datagram.destination() == null) {
-            InetSocketAddress standIn = StandIn.reach(null, partnerSlot, type, worker.nowMillis());
+            InetSocketAddress standIn = StandIn.reach(null, partner.runtime().roaming(), type, worker.nowMillis());
             if (standIn == null) {
                 return RelayCounter.DROP_NO_ENDPOINT;
             }
