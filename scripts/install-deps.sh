@@ -18,11 +18,12 @@ if [ "${1:-}" = "--tests" ]; then
   # checks; python3: the helper protocol test; bpftool: its checks of the helper's maps
   # (counter slots, flags, NIC epoch); clang-format: the C style check;
   # podman + runc + debootstrap: the container image test (runc named explicitly:
-  # apt would pick crun, which fails on this kind of machine's hybrid cgroups).
+  # apt would pick crun, which fails on this kind of machine's hybrid cgroups);
+  # gnuplot-nox: the soak's plot (src-test/bench/soak.sh; the verdict does not need it).
   wanted+=(
     wireguard-go:wireguard-go wireguard-tools:wg iproute2:ip iputils-ping:ping procps:pgrep
     python3:python3 clang-format:clang-format podman:podman runc:runc debootstrap:debootstrap
-    bpftool:bpftool
+    bpftool:bpftool gnuplot-nox:gnuplot
   )
 fi
 
