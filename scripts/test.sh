@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole wg-relay test suite: the XDP program's fixtures and helper protocol
 # (make -C bpf test), then unit, loopback integration and end-to-end tests with real
-# WireGuard peers in network namespaces (mvn verify), then a 3-minute soak of a relay
-# process under mixed load (src-test/bench/soak.sh; SOAK_MINUTES=0 skips it). Namespace, XDP and BPF tests need
+# WireGuard peers in network namespaces (mvn verify), then each fuzz target for a bounded
+# time (scripts/fuzz.sh; WG_RELAY_FUZZ_SECONDS per target, default 45, 0 skips), then a
+# 3-minute soak of a relay process under mixed load (src-test/bench/soak.sh;
+# SOAK_MINUTES=0 skips it). Namespace, XDP and BPF tests need
 # root; elsewhere they skip with a message, except under CI=true, where a missing
 # prerequisite fails the run.
 set -euo pipefail
@@ -17,6 +19,10 @@ else
   echo "not root: skipping make -C bpf test (BPF_PROG_TEST_RUN and namespaces need root)" >&2
 fi
 mvn -B -ntp verify "$@"
+fuzz_seconds="${WG_RELAY_FUZZ_SECONDS:-45}"
+if [ "$fuzz_seconds" != 0 ]; then
+  scripts/fuzz.sh "$fuzz_seconds" "$@"
+fi
 
 # The soak's CI criterion. Three minutes cannot show 1 MB/h (the 1-hour bound), so here
 # each check is one that a real leak fails within the run and noise does not:

@@ -161,7 +161,7 @@ public final class LoadGenerator {
         }
     }
 
-    private static InetSocketAddress endpoint(String s) {
+    static InetSocketAddress endpoint(String s) {
         int colon = s.lastIndexOf(':');
         if (colon < 0) {
             throw new IllegalArgumentException("bad endpoint " + s + " (want IP:PORT)");
@@ -187,7 +187,7 @@ public final class LoadGenerator {
             }
             SinkStats stats = new SinkStats();
             SinkHandler handler = new SinkHandler(stats);
-            Bootstrap b = bootstrap(loop, handler);
+            Bootstrap b = bootstrap(loop, handler, rcvbuf);
             List<Channel> flows = new ArrayList<>();
             for (InetSocketAddress[] f : flowSpecs) {
                 flows.add(b.connect(f[1], f[0]).sync().channel());
@@ -195,7 +195,7 @@ public final class LoadGenerator {
             for (InetSocketAddress s : sinkSpecs) {
                 b.bind(s).sync();
             }
-            barrier();
+            barrier(readyFile, goFile);
 
             long cpu0 = processCpuNanos();
             Sender sender = null;
@@ -204,7 +204,7 @@ public final class LoadGenerator {
                 sender.start().sync();
             }
             long txDone = System.nanoTime();
-            waitForQuiet(loop, stats, txDone, sender == null);
+            waitForQuiet(loop, stats, txDone, sender == null, idleMs, durationS);
             long cpu1 = processCpuNanos();
 
             Sender s = sender;
@@ -215,7 +215,7 @@ public final class LoadGenerator {
         }
     }
 
-    private Bootstrap bootstrap(EventLoop loop, SinkHandler handler) {
+    static Bootstrap bootstrap(EventLoop loop, SinkHandler handler, int rcvbuf) {
         return new Bootstrap()
                 .group(loop)
                 .channel(EpollDatagramChannel.class)
@@ -231,7 +231,7 @@ public final class LoadGenerator {
     /** JIT warm-up on loopback, same code paths, separate counters. */
     private void warmUp(EventLoop loop) throws Exception {
         SinkStats stats = new SinkStats();
-        Bootstrap b = bootstrap(loop, new SinkHandler(stats));
+        Bootstrap b = bootstrap(loop, new SinkHandler(stats), rcvbuf);
         InetAddress lo = InetAddress.getLoopbackAddress();
         Channel sink = b.bind(new InetSocketAddress(lo, 0)).sync().channel();
         Channel flow = b.connect(sink.localAddress(), new InetSocketAddress(lo, 0))
@@ -245,7 +245,7 @@ public final class LoadGenerator {
         sink.close().sync();
     }
 
-    private void barrier() throws IOException, InterruptedException {
+    static void barrier(Path readyFile, Path goFile) throws IOException, InterruptedException {
         if (readyFile != null) {
             Files.writeString(readyFile, ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
         }
@@ -264,7 +264,9 @@ public final class LoadGenerator {
      * Waits until nothing has arrived for idle-ms after sending ended (or,
      * sink only, after the first traffic; or --duration with none at all).
      */
-    private void waitForQuiet(EventLoop loop, SinkStats stats, long txDone, boolean sinkOnly) throws Exception {
+    static void waitForQuiet(
+            EventLoop loop, SinkStats stats, long txDone, boolean sinkOnly, int idleMs, double durationS)
+            throws Exception {
         long idle = TimeUnit.MILLISECONDS.toNanos(idleMs);
         long start = System.nanoTime();
         while (true) {
@@ -307,7 +309,7 @@ public final class LoadGenerator {
         return r;
     }
 
-    private static long processCpuNanos() {
+    static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }

@@ -28,13 +28,27 @@ import java.util.concurrent.TimeUnit;
  * (4) for latency runs. udpblast differs in waking per slot and sending what
  * is due, up to a batch.
  *
+ * <p>A flow may carry several flow ids ({@link #Sender(EventLoop, List, int[][], int, int,
+ * long, long, boolean)}): its datagrams then take the ids in turn, one per datagram, each with
+ * its own sequence. That is a hub's one socket talking to many spokes: the id sits where
+ * WireGuard puts the receiver index, so consecutive datagrams of a batch name different
+ * sessions.
+ *
+ * <p>{@code rotate} makes flat out send one batch per tick on the next flow in turn
+ * instead of one on every flow, so that many spoke sockets together offer what one
+ * socket does.
+ *
  * <p>All state is confined to the event loop; {@link #done()} completes there.
  */
 final class Sender implements Runnable {
     private final EventLoop loop;
     private final List<Channel> flows;
-    private final int[] flowIds;
-    private final long[] sequence;
+    /** Per flow, the ids its datagrams take in turn, and each id's next sequence. */
+    private final int[][] flowIds;
+
+    private final long[][] sequence;
+    private final int[] cursor;
+    private final boolean rotate;
     private final int size;
     private final int batch;
     private final long rate;
@@ -51,18 +65,43 @@ final class Sender implements Runnable {
     private long elapsedNanos;
 
     Sender(EventLoop loop, List<Channel> flows, int firstFlowId, int size, int batch, long rate, long durationNanos) {
+        this(loop, flows, consecutiveIds(flows.size(), firstFlowId), size, batch, rate, durationNanos, false);
+    }
+
+    Sender(
+            EventLoop loop,
+            List<Channel> flows,
+            int[][] flowIds,
+            int size,
+            int batch,
+            long rate,
+            long durationNanos,
+            boolean rotate) {
+        if (flowIds.length != flows.size()) {
+            throw new IllegalArgumentException("one id list per flow");
+        }
         this.loop = loop;
         this.flows = flows;
-        this.flowIds = new int[flows.size()];
+        this.flowIds = flowIds;
+        this.sequence = new long[flows.size()][];
         for (int i = 0; i < flowIds.length; i++) {
-            flowIds[i] = firstFlowId + i;
+            sequence[i] = new long[flowIds[i].length];
         }
-        this.sequence = new long[flows.size()];
+        this.cursor = new int[flows.size()];
+        this.rotate = rotate;
         this.size = size;
         this.batch = batch;
         this.rate = rate;
         this.durationNanos = durationNanos;
         this.done = loop.newPromise();
+    }
+
+    private static int[][] consecutiveIds(int flows, int first) {
+        int[][] ids = new int[flows][];
+        for (int i = 0; i < flows; i++) {
+            ids[i] = new int[] {first + i};
+        }
+        return ids;
     }
 
     /** Starts sending; completes {@link #done()} on the loop after the duration. */
@@ -104,8 +143,13 @@ final class Sender implements Runnable {
             return;
         }
         if (rate == 0) {
-            for (int i = 0; i < flows.size(); i++) {
-                sendBatch(i, batch, now);
+            if (rotate) {
+                sendBatch(nextFlow, batch, now);
+                nextFlow = (nextFlow + 1) % flows.size();
+            } else {
+                for (int i = 0; i < flows.size(); i++) {
+                    sendBatch(i, batch, now);
+                }
             }
             loop.schedule(this, 0, TimeUnit.NANOSECONDS);
             return;
@@ -140,15 +184,20 @@ final class Sender implements Runnable {
             unwritable++;
             return;
         }
-        long seq = sequence[f];
+        int[] ids = flowIds[f];
+        long[] seq = sequence[f];
+        int c = cursor[f];
         for (int i = 0; i < n; i++) {
             ByteBuf buf = ch.alloc().directBuffer(size, size);
-            Payload.write(buf, flowIds[f], seq + i, now, size);
+            Payload.write(buf, ids[c], seq[c]++, now, size);
             // The void promise reports a failed write to SinkHandler.exceptionCaught.
             ch.write(buf, ch.voidPromise());
+            if (++c == ids.length) {
+                c = 0;
+            }
         }
         ch.flush();
-        sequence[f] = seq + n;
+        cursor[f] = c;
         sent += n;
     }
 }

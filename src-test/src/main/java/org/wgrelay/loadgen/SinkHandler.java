@@ -20,15 +20,27 @@ import java.net.PortUnreachableException;
  * channel's void promise, which reports a failed write here instead of
  * allocating a promise per datagram. Shared by all channels of one event
  * loop, hence {@link ChannelHandler.Sharable}.
+ *
+ * <p>For the hub benchmark ({@link HubBench}) the flow id on the wire is a
+ * WireGuard-like session index ({@link SessionIds#wire}), decoded back here, and
+ * the handshake messages that prime the relay's session index are tallied
+ * ({@link SinkStats#handshakes}) instead of counted as bad.
  */
 @ChannelHandler.Sharable
 final class SinkHandler extends ChannelInboundHandlerAdapter {
     private final SinkStats stats;
+    private final boolean sessionIds;
     /** Failed writes (ENOBUFS, ECONNREFUSED from a pending ICMP error, ...). */
     long sendErrors;
 
     SinkHandler(SinkStats stats) {
+        this(stats, false);
+    }
+
+    /** {@code sessionIds}: flow ids arrive as {@link SessionIds#wire} indices. */
+    SinkHandler(SinkStats stats, boolean sessionIds) {
         this.stats = stats;
+        this.sessionIds = sessionIds;
     }
 
     @Override
@@ -37,11 +49,16 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
         ByteBuf content = msg instanceof DatagramPacket ? ((DatagramPacket) msg).content() : (ByteBuf) msg;
         try {
             if (!Payload.isOurs(content)) {
-                stats.bad++;
+                if (sessionIds && HubHandshakes.isHandshake(content)) {
+                    stats.handshakes.record(content);
+                } else {
+                    stats.bad++;
+                }
                 return;
             }
+            int id = Payload.flowId(content);
             stats.account(
-                    Payload.flowId(content),
+                    sessionIds ? SessionIds.flow(id) : id,
                     Payload.sequence(content),
                     Payload.sendNanos(content),
                     content.readableBytes(),

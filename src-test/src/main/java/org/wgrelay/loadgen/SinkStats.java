@@ -19,6 +19,8 @@ final class SinkStats {
 
     private final long[] reordered = new long[MAX_FLOW_ID];
     final LatencyHistogram latency = new LatencyHistogram();
+    /** Handshake messages seen (hub benchmark priming), by the session they name. */
+    final HubHandshakes.Tally handshakes = new HubHandshakes.Tally();
 
     long received;
     long bytes;

@@ -11,6 +11,12 @@ public final class ErrorCodes {
     public static final String FORBIDDEN = "forbidden";
     public static final String BAD_REQUEST = "bad_request";
     public static final String FRAME_TOO_LARGE = "frame_too_large";
+    /** A request line did not arrive complete in time; the connection is closed. */
+    public static final String REQUEST_TIMEOUT = "request_timeout";
+    /** The connection carried nothing for too long; it is closed. */
+    public static final String IDLE_TIMEOUT = "idle_timeout";
+    /** The connection was closed to make room for a newer one at the connection limit. */
+    public static final String CONNECTION_LIMIT = "connection_limit";
     /** Something failed inside the relay; the request changed nothing. */
     public static final String INTERNAL = "internal";
 

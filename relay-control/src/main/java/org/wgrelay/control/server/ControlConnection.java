@@ -1,51 +1,57 @@
 package org.wgrelay.control.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.NullNode;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
+import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.wgrelay.control.protocol.ControlException;
-import org.wgrelay.control.protocol.ControlJson;
-import org.wgrelay.control.protocol.ControlRequest;
 import org.wgrelay.control.protocol.ErrorCodes;
-import org.wgrelay.control.verb.BuiltinVerbs;
-import org.wgrelay.control.verb.Role;
-import org.wgrelay.control.verb.VerbRegistry;
 
 /**
- * One control connection: takes framed lines, runs each request on the control
- * executor (so responses keep request order), and writes the response line.
+ * One control connection: queues its framed request lines and hands them to the server's
+ * lanes one at a time, so its responses leave in request order while other connections'
+ * requests run beside it.
  *
- * <p>Hostile clients: a line over 64 KiB is answered {@code frame_too_large} and the
- * connection closed; anything else malformed is {@code bad_request} and the connection
- * stays usable. A client that sends faster than it reads stops being read (more than
- * {@link #MAX_PENDING} requests in flight, or its output over the high-water mark), so
- * it cannot queue unbounded work or output in the relay.
+ * <p>Event loop only; the lanes hand each answer back to the loop. What one client can
+ * make the relay hold is bounded: at most {@link #MAX_QUEUED} requests or
+ * {@link #MAX_QUEUED_CHARS} of them queued (then it stops being read), one request running,
+ * and no new request started while its unread output is over the high-water mark. A
+ * client that stays over the mark for the write-stall timeout is closed. A line over 64 KiB
+ * is answered {@code frame_too_large} after the requests before it, and the connection
+ * closed; nothing after it runs.
  */
 final class ControlConnection extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ControlConnection.class);
-    static final int MAX_PENDING = 32;
+    static final int MAX_QUEUED = 32;
+    static final int MAX_QUEUED_CHARS = 128 * 1024;
+
+    /** A framed line: its text, or null when it was not valid UTF-8; or the oversized-line marker. */
+    record Pending(String line, boolean tooLong) {}
 
     private final ControlServer server;
-    private final AtomicInteger pending = new AtomicInteger();
-    private volatile boolean subscribed;
-    /** Set once the connection is to be closed (an oversized line): nothing after it runs. */
-    private volatile boolean closing;
+    private final long writeStallNanos;
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private int queuedChars;
+    private boolean running;
+    private boolean subscribed;
+    /** An oversized line was seen: nothing after it is queued. */
+    private boolean tooLong;
 
-    ControlConnection(ControlServer server) {
+    private ScheduledFuture<?> stallTimer;
+
+    ControlConnection(ControlServer server, ControlLimits limits) {
         this.server = server;
+        this.writeStallNanos = limits.writeStallTimeout().toNanos();
     }
 
     @Override
@@ -57,102 +63,125 @@ final class ControlConnection extends ChannelInboundHandlerAdapter {
         } finally {
             frame.release();
         }
-        if (closing || subscribed || (line != null && line.isBlank())) {
+        if (tooLong || subscribed || (line != null && line.isBlank())) {
             return; // a subscribed connection only carries events; blank lines are ignored
         }
-        submit(
-                ctx,
-                () -> {
-                    if (line == null) {
-                        return ControlJson.errorLine(
-                                NullNode.getInstance(), ErrorCodes.BAD_REQUEST, "the line is not valid UTF-8");
-                    }
-                    return answer(ctx, line);
-                },
-                false);
+        server.requestArrived(ctx.channel());
+        enqueue(ctx, new Pending(line, false));
     }
 
-    private String answer(ChannelHandlerContext ctx, String line) {
-        ControlRequest request;
-        try {
-            request = ControlJson.parseRequest(line);
-        } catch (ControlException e) {
-            return ControlJson.errorLine(ControlJson.idOf(line), e.code(), e.getMessage());
-        }
-        JsonNode id = request.id();
-        VerbRegistry.Binding binding = server.registry().find(request.verb());
-        try {
-            if (binding == null) {
-                throw new ControlException(
-                        ErrorCodes.UNKNOWN_VERB, "no verb '" + printable(request.verb()) + "'; 'help' lists them");
-            }
-            if (binding.spec().role() == Role.OPERATOR && !server.authorised(request.token())) {
-                throw new ControlException(ErrorCodes.FORBIDDEN, "'" + request.verb() + "' needs the operator token");
-            }
-            List<String> args = VerbRegistry.checkArgs(binding.spec(), request.args());
-            if (binding.spec() == BuiltinVerbs.SUBSCRIBE
-                    || binding.spec().verb().equals(BuiltinVerbs.SUBSCRIBE.verb())) {
-                subscribed = true;
-                server.subscribe(ctx.channel());
-                return ControlJson.okLine(id, java.util.Map.of("subscribed", true));
-            }
-            return ControlJson.okLine(id, binding.handler().handle(args));
-        } catch (ControlException e) {
-            return ControlJson.errorLine(id, e.code(), e.getMessage());
-        } catch (RuntimeException e) {
-            LOG.error("control verb '{}' failed", request.verb(), e);
-            return ControlJson.errorLine(id, ErrorCodes.INTERNAL, "the relay failed to carry out the request: " + e);
-        }
+    private void enqueue(ChannelHandlerContext ctx, Pending p) {
+        queue.add(p);
+        queuedChars += p.line() == null ? 0 : p.line().length();
+        updateAutoRead(ctx);
+        runNext(ctx);
     }
 
-    /** Runs {@code work} on the control executor and writes its line; optionally closes after. */
-    private void submit(ChannelHandlerContext ctx, java.util.concurrent.Callable<String> work, boolean closeAfter) {
-        if (pending.incrementAndGet() >= MAX_PENDING) {
-            ctx.channel().config().setAutoRead(false);
+    /** Starts the next queued request unless one is running or the client's output is backed up. */
+    private void runNext(ChannelHandlerContext ctx) {
+        if (running
+                || queue.isEmpty()
+                || !ctx.channel().isActive()
+                || !ctx.channel().isWritable()) {
+            return;
+        }
+        Pending p = queue.poll();
+        queuedChars -= p.line() == null ? 0 : p.line().length();
+        updateAutoRead(ctx);
+        running = true;
+        if (p.tooLong()) {
+            ControlServer.closeWithError(
+                    ctx.channel(),
+                    ErrorCodes.FRAME_TOO_LARGE,
+                    "a request line may be at most " + ControlServer.MAX_LINE_BYTES + " bytes");
+            return;
         }
         try {
-            server.executor().execute(() -> {
-                String line;
+            server.dispatch(p.line(), answer -> {
                 try {
-                    line = work.call();
-                } catch (Exception e) {
-                    line = ControlJson.errorLine(NullNode.getInstance(), ErrorCodes.INTERNAL, e.toString());
-                }
-                var future = ctx.writeAndFlush(Unpooled.copiedBuffer(line + "\n", StandardCharsets.UTF_8));
-                if (closeAfter) {
-                    future.addListener(f -> ctx.close());
-                }
-                if (pending.decrementAndGet() < MAX_PENDING / 2 && ctx.channel().isWritable() && !closing) {
-                    ctx.channel().config().setAutoRead(true);
+                    ctx.executor().execute(() -> finish(ctx, answer));
+                } catch (RejectedExecutionException shuttingDown) {
+                    // the loop is gone and the connection with it
                 }
             });
         } catch (RejectedExecutionException e) {
-            ctx.close(); // shutting down
+            ctx.close(); // the lanes are full (connections closed with requests queued) or shut down
         }
+    }
+
+    /** On the loop: writes one answer and starts the next request. */
+    private void finish(ChannelHandlerContext ctx, VerbDispatcher.Answer answer) {
+        running = false;
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        if (answer.subscribe()) {
+            subscribed = true;
+            queue.clear();
+            queuedChars = 0;
+            if (ctx.pipeline().get(RequestDeadlines.class) != null) {
+                ctx.pipeline().remove(RequestDeadlines.class);
+            }
+            server.subscribe(ctx.channel());
+        }
+        ctx.writeAndFlush(ByteBufUtil.writeUtf8(ctx.alloc(), answer.line() + "\n"));
+        updateAutoRead(ctx);
+        runNext(ctx);
+    }
+
+    private void updateAutoRead(ChannelHandlerContext ctx) {
+        ctx.channel()
+                .config()
+                .setAutoRead(!tooLong
+                        && ctx.channel().isWritable()
+                        && queue.size() < MAX_QUEUED
+                        && queuedChars < MAX_QUEUED_CHARS);
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        // Stop reading requests from a client that does not read its responses.
-        ctx.channel().config().setAutoRead(ctx.channel().isWritable() && pending.get() < MAX_PENDING && !closing);
+        if (ctx.channel().isWritable()) {
+            if (stallTimer != null) {
+                stallTimer.cancel(false);
+                stallTimer = null;
+            }
+            runNext(ctx);
+        } else if (stallTimer == null && !subscribed) {
+            stallTimer = ctx.executor().schedule(() -> stalled(ctx), writeStallNanos, TimeUnit.NANOSECONDS);
+        }
+        updateAutoRead(ctx);
         ctx.fireChannelWritabilityChanged();
+    }
+
+    private void stalled(ChannelHandlerContext ctx) {
+        stallTimer = null;
+        if (!ctx.channel().isWritable() && ctx.channel().isActive()) {
+            LOG.info(
+                    "control: closing {}: it has not read its responses for {} ms",
+                    ctx.channel().remoteAddress(),
+                    TimeUnit.NANOSECONDS.toMillis(writeStallNanos));
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (stallTimer != null) {
+            stallTimer.cancel(false);
+            stallTimer = null;
+        }
+        queue.clear();
+        ctx.fireChannelInactive();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
-            if (closing) {
-                return;
+            if (!tooLong && !subscribed) {
+                enqueue(ctx, new Pending(null, true));
+                tooLong = true;
+                updateAutoRead(ctx);
             }
-            closing = true;
-            ctx.channel().config().setAutoRead(false);
-            submit(
-                    ctx,
-                    () -> ControlJson.errorLine(
-                            NullNode.getInstance(),
-                            ErrorCodes.FRAME_TOO_LARGE,
-                            "a request line may be at most " + ControlServer.MAX_LINE_BYTES + " bytes"),
-                    true);
             return;
         }
         LOG.debug("control connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
@@ -171,10 +200,5 @@ final class ControlConnection extends ChannelInboundHandlerAdapter {
         } catch (CharacterCodingException e) {
             return null;
         }
-    }
-
-    private static String printable(String s) {
-        String cut = s.length() > 80 ? s.substring(0, 80) + "..." : s;
-        return cut.replaceAll("\\p{Cntrl}", "?");
     }
 }

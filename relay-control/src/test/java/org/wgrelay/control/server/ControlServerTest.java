@@ -16,6 +16,7 @@ import java.net.Socket;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -79,10 +80,18 @@ class ControlServerTest {
     }
 
     private int start(String token) throws Exception {
-        server = new ControlServer(new InetSocketAddress("127.0.0.1", 0), registry(), token);
+        return start(token, ControlLimits.DEFAULTS);
+    }
+
+    private int start(String token, ControlLimits limits) throws Exception {
+        server = new ControlServer(new InetSocketAddress("127.0.0.1", 0), registry(), token, limits);
         serverRef.set(server);
         server.start();
         return server.boundPort();
+    }
+
+    static ControlLimits limits(int maxConnections, Duration line, Duration idle, Duration writeStall) {
+        return new ControlLimits(maxConnections, line, idle, 256 * 1024, writeStall, 4);
     }
 
     @AfterEach
@@ -634,49 +643,55 @@ class ControlServerTest {
     // ---- connection limit ---------------------------------------------------------------------
 
     @Test
-    void survives300ConcurrentConnectionsAndServesAgainOnceTheyClose() throws Exception {
-        int port = start(null);
+    void aConnectionOverTheLimitClosesTheLeastRecentlyUsedOneWithAConnectionLimitLine() throws Exception {
+        int max = 20;
+        int port = start(null, limits(max, Duration.ofSeconds(30), Duration.ofMinutes(5), Duration.ofSeconds(30)));
         List<LineClient> clients = new ArrayList<>();
-        try {
-            for (int i = 0; i < 300; i++) {
+        try (LineClient active = new LineClient(port)) {
+            for (int i = 0; i < max - 1; i++) {
                 clients.add(new LineClient(port));
             }
-            for (int i = 0; i < clients.size(); i++) {
-                try {
-                    clients.get(i).writeLine(request(i, "test echo", "c" + i));
-                } catch (IOException refusedAlready) {
-                    // a refused connection may be reset before we write
-                }
+            Await.until("every connection holds a slot", () -> server.connectionCount() == max);
+            // The first connection is the oldest, but it is the one asking questions.
+            assertEquals(
+                    "busy",
+                    active.call("test echo", "busy").get("result").get("echo").asText());
+            List<LineClient> newer = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                LineClient c = new LineClient(port);
+                newer.add(c);
+                clients.add(c);
+                assertEquals(
+                        "new" + i,
+                        c.call("test echo", "new" + i).get("result").get("echo").asText());
             }
-            int answered = 0;
-            int refused = 0;
-            for (int i = 0; i < clients.size(); i++) {
-                String line = clients.get(i).readLine();
-                if (line == null) {
-                    refused++;
-                } else {
-                    JsonNode r = ControlJson.MAPPER.readTree(line);
-                    assertEquals(i, r.get("id").asInt());
-                    assertEquals("c" + i, r.get("result").get("echo").asText());
-                    answered++;
-                }
+            for (int i = 0; i < 10; i++) {
+                JsonNode r = clients.get(i).readJson();
+                assertError(r, "connection_limit");
+                assertTrue(r.get("id").isNull());
+                assertTrue(clients.get(i).closedByServer(), "idle connection " + i + " was closed for room");
             }
-            assertEquals(ControlServer.MAX_CONNECTIONS, answered, "the first MAX_CONNECTIONS are served");
-            assertEquals(300 - ControlServer.MAX_CONNECTIONS, refused, "the rest are closed, not left hanging");
+            for (int i = 10; i < max - 1; i++) {
+                assertEquals(
+                        "kept" + i,
+                        clients.get(i)
+                                .call("test echo", "kept" + i)
+                                .get("result")
+                                .get("echo")
+                                .asText());
+            }
+            assertEquals(
+                    "still",
+                    active.call("test echo", "still").get("result").get("echo").asText());
+            for (LineClient c : newer) {
+                assertTrue(c.call("test echo", "x").get("ok").asBoolean());
+            }
+            assertEquals(max, server.connectionCount());
         } finally {
             for (LineClient c : clients) {
                 c.close();
             }
         }
-        Await.until("a new connection is served after the others closed", () -> {
-            try (LineClient c = new LineClient(port)) {
-                c.writeLine(request(1, "test echo", "again"));
-                String line = c.readLine();
-                return line != null && line.contains("again");
-            } catch (IOException e) {
-                return false;
-            }
-        });
     }
 
     @Test

@@ -11,8 +11,9 @@ import org.wgrelay.server.state.RosterService;
 import org.wgrelay.server.status.RelayStatus;
 
 /**
- * What the verbs act on. Verbs run on the control executor; everything here is safe to
- * use from there (the roster has its own writer lock, the rest are snapshots or reads).
+ * What the verbs act on. Operator verbs run one at a time on the control writer thread,
+ * read verbs on the control reader threads beside them; everything here is safe to use from
+ * any of those (the roster has its own writer lock, the rest are snapshots or reads).
  *
  * @param relayAddress the UDP address the relay is bound to, with its bound port (a
  *     wildcard address when bound to all)

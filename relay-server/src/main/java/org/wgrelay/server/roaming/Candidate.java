@@ -58,6 +58,8 @@ public final class Candidate implements RoamingCandidate {
     private volatile long lastStandInInitMillis = Long.MIN_VALUE / 2;
 
     private volatile long lastStandInTransportMillis = Long.MIN_VALUE / 2;
+    /** An initiation of it was forwarded to the partner: its expiry is then a strike (see {@link #reachedAnyone}). */
+    private volatile boolean reachedPartner;
     /** Whether the owner thread has counted and struck this candidate's failure (owner only). */
     boolean failureSettled;
 
@@ -97,7 +99,27 @@ public final class Candidate implements RoamingCandidate {
      * counts from the initiation) and retry limit.
      */
     Candidate identifiedAs(String peer, RoamingSlot spokeSlot) {
-        return new Candidate(peer, null, spokeSlot, endpoint, senderIndex(), registeredAtMillis, lastInitForwardMillis);
+        Candidate identified = new Candidate(
+                peer, null, spokeSlot, endpoint, senderIndex(), registeredAtMillis, lastInitForwardMillis);
+        identified.reachedPartner = true; // the hub answered it
+        return identified;
+    }
+
+    /** One of its initiations was forwarded to the partner (its endpoint or its candidate). */
+    void reachedPartner() {
+        if (!reachedPartner) {
+            reachedPartner = true;
+        }
+    }
+
+    /**
+     * Whether a failure of this candidate says anything about its source: true once any of its
+     * initiations reached the partner, or it was answered or voided. A candidate of a peer
+     * whose partner had neither endpoint nor candidate (SPEC E: both waiting to enroll) never
+     * reached anyone; its expiry is not a forgery.
+     */
+    boolean reachedAnyone() {
+        return reachedPartner || state() == VOIDED;
     }
 
     /** True while the candidate waits in a hub's slot for the response that names its spoke. */
@@ -208,6 +230,7 @@ public final class Candidate implements RoamingCandidate {
             }
             // Written before the state that makes it meaningful is published.
             answerIndex = responseSenderIndex;
+            reachedPartner = true;
             if (word.compareAndSet(w, pack(receiverIndex, ANSWERED))) {
                 return true;
             }
@@ -226,6 +249,7 @@ public final class Candidate implements RoamingCandidate {
             }
             answerIndex = responseSenderIndex;
             responder = true;
+            reachedPartner = true;
             if (word.compareAndSet(w, pack(indexOf(w), ANSWERED))) {
                 return true;
             }

@@ -152,7 +152,12 @@ final class CandidateFollowUps {
         events.publish("state.wg.relearn", data);
     }
 
-    /** A failed (voided or expired) candidate: one drop_relearn_unconfirmed and one strike, once. */
+    /**
+     * A failed (voided or expired) candidate: one drop_relearn_unconfirmed and one strike, once.
+     * No strike for a candidate that never reached anyone (see {@link Candidate#reachedAnyone}):
+     * a peer registered by key only that waits for a partner who is offline too would otherwise
+     * strike itself onto the blocklist every minute.
+     */
     void settleFailure(Candidate c) {
         if (c.failureSettled) {
             return;
@@ -161,6 +166,9 @@ final class CandidateFollowUps {
         long now = clockMillis.getAsLong();
         counters.increment(counters.ownerStripe(), RelayCounter.DROP_RELEARN_UNCONFIRMED);
         forget(c);
+        if (!c.reachedAnyone()) {
+            return;
+        }
         InetAddress ip = c.endpoint().address();
         StrikeTable.Escalation up = strikes.strike(ip, now);
         if (up != null) {

@@ -5,8 +5,6 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.counters.PeerCounter;
 import org.wgrelay.server.counters.RelayCounter;
@@ -40,11 +38,15 @@ import org.wgrelay.server.wire.WgMessage;
  * owner — it never writes to a socket, takes a lock, logs or copies a table.
  *
  * <p>The owner ({@code owner}, the daemon's one owner thread, behind a bounded queue) does
- * the slow work: indexing and logging new candidates, counting and striking failed ones,
+ * the slow work, in {@link CandidateFollowUps}: indexing and logging new candidates, counting and striking failed ones,
  * escalating onto the blocklist, committing to the roster, events, telling the XDP sync,
  * and the once-a-second {@link #sweep}. A task the full queue refuses is not lost for good:
  * the sweep finds every candidate whose transition was not followed up, through the peers'
  * slots, and does it then.
+ *
+ * <p>SPEC B's unidentified candidates (initiations that name a hub) live in
+ * {@link UnidentifiedCandidates}; SPEC E's candidate standing in for a missing endpoint in
+ * {@link StandIn}.
  *
  * <p>Threat model: a forger who knows a peer's public key can make a valid MAC1 but not
  * complete a handshake. Its candidate is answered by the partner at most — it never
@@ -53,7 +55,6 @@ import org.wgrelay.server.wire.WgMessage;
  * each a strike; strikes escalate onto the blocklist.
  */
 public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWatch, UnidentifiedClaim {
-    private static final Logger LOG = LoggerFactory.getLogger(RoamingEngine.class);
     /** SPEC: a candidate not confirmed within 30 s of its registration expires. */
     public static final long CANDIDATE_TTL_MILLIS = 30_000;
     /** SPEC: no new candidate for a peer within 5 s of its last relearn. */
@@ -130,6 +131,7 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
         }
         int senderIndex = WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET);
         Candidate c = Candidate.in(slot);
+        Candidate current = c;
         if (c != null && (c.isLive() || c.state() == Candidate.COMMITTING)) {
             if (!c.address().equals(source)) {
                 return RelayCounter.DROP_UNKNOWN_SRC; // S already has a candidate from another source
@@ -145,9 +147,14 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
                 return RelayCounter.DROP_UNKNOWN_SRC; // another worker registered one for S first
             }
             toOwner(() -> followUps.registered(registered));
+            current = registered;
         }
         match.runtime().roaming().partnerInitiated(match.partnerRuntime().id(), senderIndex);
-        return StandIn.sendTo(datagram, match, worker);
+        RelayCounter verdict = StandIn.sendTo(datagram, match, worker);
+        if (verdict == null) {
+            current.reachedPartner();
+        }
+        return verdict;
     }
 
     /**
@@ -274,7 +281,8 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
         Route route = datagram.route();
         int type = datagram.type();
         ByteBuf content = datagram.content();
-        Candidate own = Candidate.in(route.runtime().roaming());
+        boolean anyCandidate = RoamingSlot.anyOccupied(); // usually false: no slot read at all
+        Candidate own = anyCandidate ? Candidate.in(route.runtime().roaming()) : null;
         if (own != null && own.isLive()) {
             // The committed endpoint shows it owns the candidate's handshake: the candidate is a copy.
             if (((type == WgMessage.TYPE_HANDSHAKE_INITIATION
@@ -287,15 +295,15 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
             }
         }
         Partner partner = datagram.partner();
-        RoamingSlot partnerSlot = partner.runtime().roaming();
         if (type == WgMessage.TYPE_HANDSHAKE_INITIATION) {
+            RoamingSlot partnerSlot = partner.runtime().roaming();
             int senderIndex = WgMessage.index(content, WgMessage.SENDER_INDEX_OFFSET);
             partnerSlot.partnerInitiated(route.runtime().id(), senderIndex); // SPEC E's responder learning
             if (partnerSlot.hasUnidentified()) {
                 unidentified.voidCopies(partnerSlot, senderIndex);
             }
         }
-        Candidate theirs = Candidate.in(partnerSlot);
+        Candidate theirs = anyCandidate ? Candidate.in(partner.runtime().roaming()) : null;
         if (theirs != null) {
             int state = theirs.state();
             if (type == WgMessage.TYPE_HANDSHAKE_RESPONSE && theirs.isLive()) {
@@ -320,7 +328,7 @@ public final class RoamingEngine implements UnknownSourcePolicy, LinkedSourceWat
             }
         }
         if (datagram.destination() == null) {
-            InetSocketAddress standIn = StandIn.reach(null, partnerSlot, type, worker.nowMillis());
+            InetSocketAddress standIn = StandIn.reach(null, partner.runtime().roaming(), type, worker.nowMillis());
             if (standIn == null) {
                 return RelayCounter.DROP_NO_ENDPOINT;
             }

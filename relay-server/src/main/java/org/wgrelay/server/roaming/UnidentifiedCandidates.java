@@ -49,6 +49,7 @@ final class UnidentifiedCandidates {
         }
         RoamingSlot hubSlot = hub.runtime().roaming();
         Candidate same = unidentifiedFrom(hubSlot, source);
+        Candidate current = same;
         if (same != null) {
             same.refresh(senderIndex);
             if (!same.takeInitForward(now)) {
@@ -61,8 +62,13 @@ final class UnidentifiedCandidates {
                 return RelayCounter.DROP_UNKNOWN_SRC; // 64 are waiting already
             }
             toOwner.accept(() -> LOG.info("candidate hub={} source={} unidentified", u.hub(), u.endpoint()));
+            current = u;
         }
-        return StandIn.sendTo(datagram, hub, worker);
+        RelayCounter verdict = StandIn.sendTo(datagram, hub, worker);
+        if (verdict == null) {
+            current.reachedPartner();
+        }
+        return verdict;
     }
 
     private static Candidate unidentifiedFrom(RoamingSlot hubSlot, InetSocketAddress source) {

@@ -10,8 +10,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * its types 2, 3 and 4 name their destination only by such an index (the receiver index),
  * and this is where the forward path finds it.
  *
- * <p>An open-addressed table of primitive keys — {@code index << 32 | owner id} — with a
- * parallel array of the time each key was last recorded. Lookups and records probe a
+ * <p>An open-addressed table of primitive keys — {@code index << 32 | owner id} — each
+ * beside the time it was last recorded, in one array, so a probe reads one cache line. Lookups and records probe a
  * bounded run of slots from the index's hash, so both cost O(1) whatever the number of
  * partners, allocate nothing and take no lock: workers race only through atomic slot
  * writes. Entries live {@link #TTL_MILLIS} after the handshake that made them; each
@@ -40,16 +40,16 @@ public final class SessionIndex {
     /** A removed entry: lookups probe past it, records reuse it. */
     private static final long TOMBSTONE = -1L;
 
-    private final AtomicLongArray keys;
-    private final AtomicLongArray recordedAt;
+    /** Slot i: the key at {@code 2i}, the time it was recorded at {@code 2i + 1}. */
+    private final AtomicLongArray slots;
+
     private final int mask;
     private final int seed = ThreadLocalRandom.current().nextInt() | 1;
     /** Changes whenever an entry is added or removed: the XDP map sync compares it. */
     private final AtomicLong version = new AtomicLong();
 
     private SessionIndex(int capacity) {
-        keys = new AtomicLongArray(capacity);
-        recordedAt = new AtomicLongArray(capacity);
+        slots = new AtomicLongArray(2 * capacity);
         mask = capacity - 1;
     }
 
@@ -69,7 +69,7 @@ public final class SessionIndex {
 
     /** True when this index is big enough for {@code partners} partners. */
     boolean fits(int partners) {
-        return keys.length() >= capacityFor(partners);
+        return capacity() >= capacityFor(partners);
     }
 
     static long key(int index, int ownerId) {
@@ -94,7 +94,7 @@ public final class SessionIndex {
     }
 
     private boolean fresh(int slot, long nowMillis) {
-        return nowMillis - recordedAt.get(slot) < TTL_MILLIS;
+        return nowMillis - recordedAt(slot) < TTL_MILLIS;
     }
 
     /**
@@ -117,9 +117,9 @@ public final class SessionIndex {
         int start = home(indexOf(key));
         for (int p = 0; p < MAX_PROBES; p++) {
             int slot = (start + p) & mask;
-            long k = keys.get(slot);
+            long k = keyAt(slot);
             if (k == key) {
-                recordedAt.set(slot, nowMillis); // the same handshake seen again: refresh
+                recordedAt(slot, nowMillis); // the same handshake seen again: refresh
                 return;
             }
             if (k == 0) {
@@ -130,22 +130,22 @@ public final class SessionIndex {
         long oldestAt = Long.MAX_VALUE;
         for (int p = 0; p < MAX_PROBES; p++) {
             int slot = (start + p) & mask;
-            long k = keys.get(slot);
-            if ((!live(k) || !fresh(slot, nowMillis)) && keys.compareAndSet(slot, k, key)) {
-                recordedAt.set(slot, nowMillis);
+            long k = keyAt(slot);
+            if ((!live(k) || !fresh(slot, nowMillis)) && claim(slot, k, key)) {
+                recordedAt(slot, nowMillis);
                 version.incrementAndGet();
                 return;
             }
-            long at = recordedAt.get(slot);
+            long at = recordedAt(slot);
             if (at < oldestAt) {
                 oldestAt = at;
                 oldest = slot;
             }
         }
         // Sixteen live entries in a row: only by design of an attacker. Displace the oldest.
-        long k = keys.get(oldest);
-        if (keys.compareAndSet(oldest, k, key)) {
-            recordedAt.set(oldest, nowMillis);
+        long k = keyAt(oldest);
+        if (claim(oldest, k, key)) {
+            recordedAt(oldest, nowMillis);
             version.incrementAndGet();
         }
     }
@@ -154,11 +154,11 @@ public final class SessionIndex {
         int start = home(indexOf(key));
         for (int p = 0; p < MAX_PROBES; p++) {
             int slot = (start + p) & mask;
-            long k = keys.get(slot);
+            long k = keyAt(slot);
             if (k == 0) {
                 return;
             }
-            if (k == key && keys.compareAndSet(slot, key, TOMBSTONE)) {
+            if (k == key && claim(slot, key, TOMBSTONE)) {
                 version.incrementAndGet();
                 return;
             }
@@ -173,7 +173,7 @@ public final class SessionIndex {
         int start = home(receiverIndex);
         for (int p = 0; p < MAX_PROBES; p++) {
             int slot = (start + p) & mask;
-            long k = keys.get(slot);
+            long k = keyAt(slot);
             if (k == 0) {
                 return null;
             }
@@ -190,7 +190,7 @@ public final class SessionIndex {
     /** Visits every live entry (cold path: the XDP map sync, tests). */
     public void forEachLive(long nowMillis, EntryVisitor visitor) {
         for (int slot = 0; slot <= mask; slot++) {
-            long k = keys.get(slot);
+            long k = keyAt(slot);
             if (live(k) && fresh(slot, nowMillis)) {
                 visitor.visit(indexOf(k), ownerOf(k));
             }
@@ -206,8 +206,8 @@ public final class SessionIndex {
     /** Turns expired entries into tombstones (the owner thread's sweep); the XDP sync sees the change. */
     public void expire(long nowMillis) {
         for (int slot = 0; slot <= mask; slot++) {
-            long k = keys.get(slot);
-            if (live(k) && !fresh(slot, nowMillis) && keys.compareAndSet(slot, k, TOMBSTONE)) {
+            long k = keyAt(slot);
+            if (live(k) && !fresh(slot, nowMillis) && claim(slot, k, TOMBSTONE)) {
                 version.incrementAndGet();
             }
         }
@@ -217,9 +217,9 @@ public final class SessionIndex {
     SessionIndex grownFor(int partners) {
         SessionIndex bigger = forPartners(partners);
         for (int slot = 0; slot <= mask; slot++) {
-            long k = keys.get(slot);
+            long k = keyAt(slot);
             if (live(k)) {
-                bigger.insert(k, recordedAt.get(slot));
+                bigger.insert(k, recordedAt(slot));
             }
         }
         return bigger;
@@ -230,6 +230,22 @@ public final class SessionIndex {
     }
 
     int capacity() {
-        return keys.length();
+        return mask + 1;
+    }
+
+    private long keyAt(int slot) {
+        return slots.get(2 * slot);
+    }
+
+    private boolean claim(int slot, long expected, long key) {
+        return slots.compareAndSet(2 * slot, expected, key);
+    }
+
+    private long recordedAt(int slot) {
+        return slots.get(2 * slot + 1);
+    }
+
+    private void recordedAt(int slot, long millis) {
+        slots.set(2 * slot + 1, millis);
     }
 }

@@ -163,6 +163,32 @@ class EnrollmentTest {
     }
 
     @Test
+    void aPeerWaitingForAPartnerWhoIsOfflineTooIsNeverStruck() {
+        for (int round = 0; round < 12; round++) { // six minutes of a lone peer's handshake retries
+            relay.receive(relay.init(0x300 + round, HANK_KEY), GINA_NAT);
+            relay.advance(RoamingEngine.CANDIDATE_TTL_MILLIS);
+            relay.engine.sweep();
+        }
+        assertEquals(List.of(), relay.sent(), "hank has neither endpoint nor candidate");
+        assertEquals(12, relay.count(RelayCounter.DROP_RELEARN_UNCONFIRMED));
+        assertEquals(0, relay.strikes.totalStrikes(GINA_NAT.getAddress()), "nobody saw it: not a forgery");
+        assertTrue(relay.blocklist.entries(relay.clock.get()).isEmpty());
+
+        relay.receive(relay.init(0x400, GINA_KEY), HANK_NAT); // hank comes up
+        relay.receive(relay.init(0x401, HANK_KEY), GINA_NAT); // gina is not blocked: her retry reaches him
+        assertEquals(List.of(HANK_NAT), relay.sent());
+    }
+
+    @Test
+    void aCandidateWhoseInitiationReachedThePartnerIsStruckWhenItExpires() {
+        relay.receive(relay.init(0x500, FRANK_KEY), MALLORY); // forwarded to frank, who cannot decrypt it
+        assertEquals(List.of(FRANK), relay.sent());
+        relay.advance(RoamingEngine.CANDIDATE_TTL_MILLIS);
+        relay.engine.sweep();
+        assertEquals(1, relay.strikes.totalStrikes(MALLORY.getAddress()));
+    }
+
+    @Test
     void aResponseWhoseMac1IsNotForThePartnerIsNoAnswer() {
         relay.receive(relay.init(0x71, FRANK_KEY), ERIN_NAT);
         relay.receive(relay.init(0xF9, ERIN_KEY), FRANK);

@@ -80,6 +80,24 @@ class HubRoamingTest {
     }
 
     @Test
+    void aSpokeRegisteredByKeyOnlyEnrollsThroughTheHub() throws Exception {
+        InetSocketAddress ivanNat = RoamingHarness.address("203.0.113.99", 44000);
+        String ivanKey = RoamingHarness.key(9);
+        assertTrue(relay.roster.addPeer("ivan", null, ivanKey, null).ok());
+        assertTrue(relay.roster.addLink("alice", "ivan").ok());
+
+        relay.receive(relay.init(0x90, HUB_KEY), ivanNat);
+        relay.receive(relay.response(0xA0, 0x90, ivanKey), ALICE);
+        assertEquals(List.of(ALICE, ivanNat), relay.sent(), "the response reaches the candidate once");
+        relay.receive(relay.transport(0xA0), ivanNat);
+        relay.receive(relay.transport(0x90), ALICE);
+
+        assertEquals(List.of(ALICE, ivanNat), relay.sent());
+        assertEquals(RoamingHarness.ep(ivanNat), relay.endpointOf("ivan"));
+        assertEquals(1, relay.peerCount("ivan", PeerCounter.ENDPOINT_RELEARN));
+    }
+
+    @Test
     void theOtherSpokesAreUnaffectedWhileOneRoams() {
         relay.receive(relay.init(0xB1, HUB_KEY), BOB);
         relay.receive(relay.response(0xA1, 0xB1, RoamingHarness.BOB_KEY), ALICE);

@@ -12,7 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
+import org.wgrelay.control.server.ControlLimits;
 import org.wgrelay.control.verb.ArgSpec;
 import org.wgrelay.control.verb.VerbSpec;
 import org.wgrelay.server.control.RelayVerbs;
@@ -30,6 +32,7 @@ import org.wgrelay.server.xdp.XdpMode;
 class ControlDocsTest {
     private static final Path DOC =
             Path.of(System.getProperty("user.dir")).getParent().resolve("docs/control.md");
+    private static final ControlLimits LIMITS = ControlLimits.DEFAULTS;
     private static final String ALICE_KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
     private static final String BOB_KEY = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";
 
@@ -150,7 +153,21 @@ class ControlDocsTest {
                         + " `{\"event\": \"state.wg.<name>\", \"data\": {...}}` line per change (`peer_added`,"
                         + " `peer_updated`, `peer_removed`, `link_added`, `link_removed`, `relearn`,"
                         + " `blocklist_added`, `blocklist_removed`). A subscriber that stops reading is dropped"
-                        + " once 256 KiB of events are waiting.\n\n");
+                        + " once 256 KiB of events are waiting.\n")
+                .append(String.format(
+                        Locale.ROOT,
+                        "- Limits (docs/security.md): a request line must arrive complete within %d s of its"
+                                + " first byte (`request_timeout`); a connection with no bytes either way for %d"
+                                + " minutes is closed (`idle_timeout`, not subscribers); at %,d open connections a"
+                                + " new one closes the one whose last request is oldest (`connection_limit`); a"
+                                + " client that leaves %d KiB of answers unread is not read until it catches up,"
+                                + " and closed after %d s. These errors have `\"id\": null` and close the"
+                                + " connection.\n\n",
+                        LIMITS.lineDeadline().toSeconds(),
+                        LIMITS.idleTimeout().toMinutes(),
+                        LIMITS.maxConnections(),
+                        LIMITS.outputHighWaterBytes() / 1024,
+                        LIMITS.writeStallTimeout().toSeconds()));
         md.append("## Verbs\n\n| verb | role | arguments | what it does |\n|---|---|---|---|\n");
         for (VerbSpec v : RelayVerbs.catalogue()) {
             List<String> args = new ArrayList<>();
