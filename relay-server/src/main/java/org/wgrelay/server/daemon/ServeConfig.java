@@ -10,6 +10,8 @@ import org.wgrelay.server.xdp.XdpMode;
  *
  * @param controlToken the operator token read from {@code --control-token-file}, or null
  * @param maxLinksPerPeer {@code --max-links-per-peer} (SPEC B): 1 keeps one link per peer
+ * @param xdpKeepOnExit {@code --xdp-keep-on-exit} (SPEC D): the XDP program stays attached
+ *     (and pinned) when the relay ends, and the kernel forwards on until the next relay adopts it
  */
 public record ServeConfig(
         InetAddress bind,
@@ -22,7 +24,36 @@ public record ServeConfig(
         List<String> xdpInterfaces,
         XdpMode xdpMode,
         boolean traceForwardHashes,
-        int maxLinksPerPeer) {
+        int maxLinksPerPeer,
+        boolean xdpKeepOnExit) {
+
+    /** The options of a relay that detaches XDP when it ends (no {@code --xdp-keep-on-exit}). */
+    public ServeConfig(
+            InetAddress bind,
+            int port,
+            int workers,
+            Path roster,
+            HostPort control,
+            String controlToken,
+            HostPort metrics,
+            List<String> xdpInterfaces,
+            XdpMode xdpMode,
+            boolean traceForwardHashes,
+            int maxLinksPerPeer) {
+        this(
+                bind,
+                port,
+                workers,
+                roster,
+                control,
+                controlToken,
+                metrics,
+                xdpInterfaces,
+                xdpMode,
+                traceForwardHashes,
+                maxLinksPerPeer,
+                false);
+    }
 
     /** The options of a relay without hub links ({@code --max-links-per-peer 1}). */
     public ServeConfig(

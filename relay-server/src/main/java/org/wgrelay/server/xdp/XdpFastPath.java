@@ -86,8 +86,9 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
             ForwardingTableHolder tables,
             Blocklist blocklist,
             RelayCounters counters,
+            boolean keepOnExit,
             LongSupplier clockMillis) {
-        this.supervisor = new HelperSupervisor(launcher, helper, interfaces, mode, clockMillis);
+        this.supervisor = new HelperSupervisor(launcher, helper, interfaces, mode, keepOnExit, clockMillis);
         this.relayPort = relayPort;
         this.tables = tables;
         this.blocklist = blocklist;
@@ -106,7 +107,10 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
         if (failed != null) {
             return failed;
         }
-        onXdpThread(this::syncNow);
+        onXdpThread(() -> {
+            takeBaseline();
+            syncNow();
+        });
         thread.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
         thread.scheduleWithFixedDelay(
                 this::checkSessions, SESSION_CHECK_MILLIS, SESSION_CHECK_MILLIS, TimeUnit.MILLISECONDS);
@@ -193,10 +197,10 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
 
     private void tick() {
         if (supervisor.restartIfDead()) {
-            // A new helper has empty maps and counters that start from 0.
+            // A new helper: fresh maps, or the kept ones it adopted; its resync reads them back.
             failedBeforeRestart += sync.failedWrites();
             sync = new MapSync(supervisor.helper(), clockMillis);
-            kernel.helperRestarted();
+            takeBaseline();
             syncNow();
             return;
         }
@@ -215,6 +219,16 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
             }
         } catch (RuntimeException e) {
             LOG.error("XDP session check failed", e); // keep the schedule alive
+        }
+    }
+
+    /** What the program attached just now counted before: not this relay's (see {@link KernelCounts#baseline}). */
+    private void takeBaseline() {
+        try {
+            kernel.baseline(XdpStats.parse(supervisor.helper().callMulti("stats")));
+        } catch (IOException e) {
+            LOG.warn("reading XDP counters failed: {}", e.getMessage());
+            kernel.helperRestarted();
         }
     }
 
@@ -256,7 +270,7 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
         }
     }
 
-    /** Stops the loop and closes the helper, which detaches the program from every NIC. */
+    /** Stops the loop and closes the helper, which detaches the program from every NIC (unless kept). */
     @Override
     public void close() {
         thread.shutdownNow();
