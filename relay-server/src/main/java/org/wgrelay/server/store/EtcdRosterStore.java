@@ -94,6 +94,8 @@ public final class EtcdRosterStore implements RosterStore {
     /** Strike blocks made while etcd was away, shared at the next sync (writer thread only). */
     private final Map<InetAddress, PendingBlock> pendingBlocks = new HashMap<>();
 
+    private final java.util.concurrent.atomic.AtomicLong syncs = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong losses = new java.util.concurrent.atomic.AtomicLong();
     private volatile AppliedRoster target;
     private volatile Client client;
     private volatile boolean connected;
@@ -187,6 +189,7 @@ public final class EtcdRosterStore implements RosterStore {
     private void lost(String reason) {
         if (connected) {
             connected = false;
+            losses.incrementAndGet();
             LOG.warn("store_lost reason={}", reason);
         } else if (!reportedUnreachable && !synced) {
             reportedUnreachable = true;
@@ -235,6 +238,7 @@ public final class EtcdRosterStore implements RosterStore {
                         Watch.listener(r -> onWatch(gen, r), e -> onWatchError(gen, e)));
         connected = true;
         synced = true;
+        syncs.incrementAndGet();
         Roster r = target.current();
         LOG.info("store_synced revision={} peers={} links={}", revision, r.peerCount(), r.linkCount());
         target.runOnWriter(this::writePending);
@@ -679,7 +683,7 @@ public final class EtcdRosterStore implements RosterStore {
 
     @Override
     public StoreStatus status() {
-        return new StoreStatus("etcd", appliedRevision, connected, synced);
+        return new StoreStatus("etcd", appliedRevision, connected, synced, syncs.get(), losses.get());
     }
 
     @Override
