@@ -102,6 +102,11 @@ public final class EtcdRosterStore implements RosterStore {
     private volatile boolean synced;
     private volatile long appliedRevision;
     private volatile List<RelayInfo> relays = List.of();
+    /**
+     * Test seam: runs on the store thread between a full read and the watch that follows it
+     * (a test compacts etcd there, so the watch starts behind compaction for real).
+     */
+    volatile Runnable betweenReadAndWatch;
     /** Bumped at each full sync; answers of an older watch are ignored. */
     private volatile int generation;
 
@@ -228,6 +233,11 @@ public final class EtcdRosterStore implements RosterStore {
             markApplied(revision);
             return null;
         });
+        Runnable seam = betweenReadAndWatch;
+        if (seam != null) {
+            betweenReadAndWatch = null;
+            seam.run();
+        }
         watcher = client.getWatchClient()
                 .watch(
                         bytes(keys.prefix()),
