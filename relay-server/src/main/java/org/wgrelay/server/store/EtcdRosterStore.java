@@ -199,6 +199,8 @@ public final class EtcdRosterStore implements RosterStore {
         } else if (!reportedUnreachable && !synced) {
             reportedUnreachable = true;
             LOG.warn("store_unreachable endpoints={}", settings.endpointsText());
+            // SPEC's line names the endpoints only; why is its own line (TLS, auth, refused...).
+            LOG.warn("etcd did not answer: {}; serving the cached roster, retrying every second", reason);
         }
         closeWatch();
     }
