@@ -408,6 +408,15 @@ public final class EtcdRosterStore implements RosterStore {
         }
     }
 
+    /**
+     * etcd answered a write but the watch has not delivered it: the watch is stuck. Read
+     * everything again rather than serve a roster that silently stopped following the fleet.
+     */
+    private void watchStalled(long revision) {
+        storeThread.execute(
+                () -> lost("watch did not deliver revision " + revision + " within " + APPLY_TIMEOUT_MILLIS + " ms"));
+    }
+
     /** Waits until this relay has applied {@code revision}; false on timeout. */
     private boolean awaitApplied(long revision) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(APPLY_TIMEOUT_MILLIS);
@@ -471,11 +480,8 @@ public final class EtcdRosterStore implements RosterStore {
             }
             long revision = response.getHeader().getRevision();
             try {
-                if (!awaitApplied(revision) && response.isSucceeded()) {
-                    LOG.warn(
-                            "store revision {} written but not yet applied here after {} ms",
-                            revision,
-                            APPLY_TIMEOUT_MILLIS);
+                if (!awaitApplied(revision)) {
+                    watchStalled(revision);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -613,7 +619,9 @@ public final class EtcdRosterStore implements RosterStore {
         try {
             revision =
                     putBlock(ip, Math.max(seconds, left), totalStrikes).get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-            awaitApplied(revision);
+            if (!awaitApplied(revision)) {
+                watchStalled(revision);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("interrupted; the block may or may not have been made");
@@ -662,7 +670,9 @@ public final class EtcdRosterStore implements RosterStore {
             if (stored.lease() != 0) {
                 client.getLeaseClient().revoke(stored.lease()); // best effort: it would expire anyway
             }
-            awaitApplied(revision);
+            if (!awaitApplied(revision)) {
+                watchStalled(revision);
+            }
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
