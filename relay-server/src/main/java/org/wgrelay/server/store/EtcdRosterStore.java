@@ -102,6 +102,11 @@ public final class EtcdRosterStore implements RosterStore {
     private volatile boolean synced;
     private volatile long appliedRevision;
     private volatile List<RelayInfo> relays = List.of();
+    /**
+     * Test seam: runs on the store thread between a full read and the watch that follows it
+     * (a test compacts etcd there, so the watch starts behind compaction for real).
+     */
+    volatile Runnable betweenReadAndWatch;
     /** Bumped at each full sync; answers of an older watch are ignored. */
     private volatile int generation;
 
@@ -194,6 +199,8 @@ public final class EtcdRosterStore implements RosterStore {
         } else if (!reportedUnreachable && !synced) {
             reportedUnreachable = true;
             LOG.warn("store_unreachable endpoints={}", settings.endpointsText());
+            // SPEC's line names the endpoints only; why is its own line (TLS, auth, refused...).
+            LOG.warn("etcd did not answer: {}; serving the cached roster, retrying every second", reason);
         }
         closeWatch();
     }
@@ -228,6 +235,11 @@ public final class EtcdRosterStore implements RosterStore {
             markApplied(revision);
             return null;
         });
+        Runnable seam = betweenReadAndWatch;
+        if (seam != null) {
+            betweenReadAndWatch = null;
+            seam.run();
+        }
         watcher = client.getWatchClient()
                 .watch(
                         bytes(keys.prefix()),
@@ -396,6 +408,15 @@ public final class EtcdRosterStore implements RosterStore {
         }
     }
 
+    /**
+     * etcd answered a write but the watch has not delivered it: the watch is stuck. Read
+     * everything again rather than serve a roster that silently stopped following the fleet.
+     */
+    private void watchStalled(long revision) {
+        storeThread.execute(
+                () -> lost("watch did not deliver revision " + revision + " within " + APPLY_TIMEOUT_MILLIS + " ms"));
+    }
+
     /** Waits until this relay has applied {@code revision}; false on timeout. */
     private boolean awaitApplied(long revision) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(APPLY_TIMEOUT_MILLIS);
@@ -459,11 +480,8 @@ public final class EtcdRosterStore implements RosterStore {
             }
             long revision = response.getHeader().getRevision();
             try {
-                if (!awaitApplied(revision) && response.isSucceeded()) {
-                    LOG.warn(
-                            "store revision {} written but not yet applied here after {} ms",
-                            revision,
-                            APPLY_TIMEOUT_MILLIS);
+                if (!awaitApplied(revision)) {
+                    watchStalled(revision);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -601,7 +619,9 @@ public final class EtcdRosterStore implements RosterStore {
         try {
             revision =
                     putBlock(ip, Math.max(seconds, left), totalStrikes).get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-            awaitApplied(revision);
+            if (!awaitApplied(revision)) {
+                watchStalled(revision);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("interrupted; the block may or may not have been made");
@@ -650,7 +670,9 @@ public final class EtcdRosterStore implements RosterStore {
             if (stored.lease() != 0) {
                 client.getLeaseClient().revoke(stored.lease()); // best effort: it would expire anyway
             }
-            awaitApplied(revision);
+            if (!awaitApplied(revision)) {
+                watchStalled(revision);
+            }
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
