@@ -130,6 +130,22 @@ static __u32 prog_id_of(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
+/* The pinned program is what the NIC runs, though no link is pinned: a
+ * running helper without keep owns these pins (its attach will be refused
+ * with EBUSY). They are not stale; removing them would cost that helper its
+ * adoption by a takeover. */
+static int in_use(const char *iface, __u32 ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int fd = get_pin(iface, "prog");
+	__u32 id = fd >= 0 ? prog_id_of(fd) : 0;
+
+	if (fd >= 0)
+		close(fd);
+	return id && !bpf_xdp_query((int)ifindex, 0, &q) &&
+	       (q.drv_prog_id == id || q.skb_prog_id == id);
+}
+
 int pins_find(const char *iface, __u32 ifindex, struct kept *k)
 {
 	struct bpf_link_info link = {};
@@ -176,7 +192,8 @@ int pins_find(const char *iface, __u32 ifindex, struct kept *k)
 	return 1;
 stale:
 	kept_close(k);
-	pins_remove(iface);
+	if (!in_use(iface, ifindex))
+		pins_remove(iface);
 	return 0;
 }
 

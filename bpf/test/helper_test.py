@@ -997,6 +997,19 @@ def test_pin_lifecycle():
     check(h.ask("onexit detach") == "ok onexit detach", "onexit detach")
     h.close()
 
+    # a running helper without keep: a second one is refused and leaves its pins alone
+    h = Helper()
+    check(attach_state(h.ask("attach %s drv" % DEV_R)).get("state") == "fresh", "first owner")
+    owned = pins(DEV_R)
+    other = Helper()
+    got = other.ask("attach %s drv" % DEV_R)
+    check(got.startswith("err attach ") and got.endswith("reason=Device or resource busy"),
+          "a NIC run by a helper without keep is busy", got)
+    check(pins(DEV_R) == owned, "the owner's pins are not taken for stale", str(pins(DEV_R)))
+    other.close()
+    h.close()
+    check(pins(DEV_R) is None, "the owner removes its pins")
+
     # SIGKILL without keep: the kernel detaches; the stale pins go with the next attach
     h = Helper()
     check(attach_state(h.ask("attach %s drv" % DEV_R)).get("state") == "fresh", "attach, no keep")
