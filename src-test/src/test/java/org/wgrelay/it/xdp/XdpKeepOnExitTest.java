@@ -222,15 +222,6 @@ class XdpKeepOnExitTest {
             sender.awaitSent(adoptedAt + 1_000, "after the new relay started");
             total = sender.stop();
         }
-        String output = kept.output();
-        for (String nic : List.of(rig.relayIfA, rig.relayIfB)) {
-            assertTrue(
-                    output.contains("xdp_adopted iface=" + nic + " prog_id=" + progA + " mode=drv"),
-                    "no xdp_adopted line for " + nic + " with prog_id " + progA + ":\n" + output);
-            assertEquals(progA, progId(nic), "adopting does not replace the program on " + nic);
-        }
-        assertTrue(kept.startupLine().contains(" xdp=drv "), kept.startupLine());
-
         BitSet got = receiveNumbered(total);
         int lost = (int) total - got.cardinality();
         long gap = countIn(got, stoppedAt, restartedAt);
@@ -247,6 +238,15 @@ class XdpKeepOnExitTest {
                 lost);
         assertEquals(restartedAt - stoppedAt, gap, "every datagram sent while no relay ran arrived");
         assertEquals(0, lost, "datagrams lost across the restart; first missing: " + firstMissing(got, total));
+
+        String output = kept.output();
+        for (String nic : List.of(rig.relayIfA, rig.relayIfB)) {
+            assertTrue(
+                    output.contains("xdp_adopted iface=" + nic + " prog_id=" + progA + " mode=drv"),
+                    "no xdp_adopted line for " + nic + " with prog_id " + progA + ":\n" + output);
+            assertEquals(progA, progId(nic), "adopting does not replace the program on " + nic);
+        }
+        assertTrue(kept.startupLine().contains(" xdp=drv "), kept.startupLine());
 
         // The new relay's counts start with it: not the kept program's totals from before.
         RelayControl control = RelayControl.of(kept, rig.relayNs);
@@ -266,6 +266,7 @@ class XdpKeepOnExitTest {
         kept = null;
         assertEquals(prog, progId(rig.relayIfA), "kept again by the second relay");
 
+        bob.drain(); // whatever the first test left
         RelayProcess plain = startRelay(false);
         assertTrue(
                 plain.output().contains("xdp_adopted iface=" + rig.relayIfA + " prog_id=" + prog + " mode=drv"),
