@@ -260,6 +260,23 @@ class XdpFastPathTest {
     }
 
     @Test
+    void aHelperStartedAfterADeadOneIsToldToKeepAgainAndItsAdoptedMapsAreNotCleared() throws Exception {
+        keepOnExit = true;
+        aliceAndBobLinked();
+        first.die(); // its program stays attached: the link is pinned
+
+        xdp.tickNow();
+
+        ScriptedHelper second = started.get(0);
+        List<String> commands = second.commands;
+        assertTrue(commands.indexOf("onexit keep") >= 0, commands.toString());
+        assertTrue(commands.indexOf("onexit keep") < commands.indexOf("attach lo drv"), commands.toString());
+        assertTrue(commands.contains("dump"), "resynced by difference: " + commands);
+        assertFalse(commands.contains("clear"), commands.toString());
+        assertTrue(xdp.attached());
+    }
+
+    @Test
     void aHelperThatCannotKeepFailsTheAttach() {
         keepOnExit = true;
         first.onexitKeep = "err onexit reason=pin in /sys/fs/bpf/wg-relay: Operation not supported";
