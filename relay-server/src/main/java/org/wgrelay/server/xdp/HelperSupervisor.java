@@ -43,7 +43,7 @@ final class HelperSupervisor implements AutoCloseable {
     private final LongSupplier clockMillis;
     private final List<String> interfaces;
     private final XdpMode requested;
-    private final boolean keepOnExit;
+    private volatile boolean keepOnExit;
     private volatile HelperChannel helper;
     private volatile Attachments attachments = Attachments.NONE;
     private volatile boolean attached;
@@ -161,6 +161,29 @@ final class HelperSupervisor implements AutoCloseable {
         }
         attachments = new Attachments(nics, modes);
         return null;
+    }
+
+    /**
+     * From now on the current helper leaves the program attached when it ends (and so does
+     * any helper started after it): {@code onexit keep}. True when the helper agreed. XDP
+     * thread only.
+     */
+    boolean keepFromNowOn() {
+        if (!attached) {
+            return false;
+        }
+        try {
+            String answer = helper.call("onexit keep");
+            if (!answer.equals("ok onexit keep")) {
+                LOG.error("the XDP helper cannot keep the program: {}", answer);
+                return false;
+            }
+        } catch (IOException e) {
+            LOG.error("the XDP helper cannot keep the program: {}", e.getMessage());
+            return false;
+        }
+        keepOnExit = true;
+        return true;
     }
 
     /**

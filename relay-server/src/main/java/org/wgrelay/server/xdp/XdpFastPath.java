@@ -270,6 +270,27 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
         }
     }
 
+    /**
+     * For a relay that hands over to another one (SPEC D's takeover): the program stays
+     * attached when this relay ends, so the new relay adopts it as it runs, and this relay
+     * writes the maps no more (the new one resyncs them; two writers would race for the
+     * per-endpoint counter slots). Counts are polled once more first. True when the helper
+     * agreed to keep the program; either way the loop has stopped. Call it before the new
+     * relay attaches, then {@link #close}.
+     */
+    public boolean handOver() {
+        boolean[] kept = {false};
+        onXdpThread(() -> {
+            if (supervisor.attached()) {
+                foldKernelCounts();
+            }
+            kept[0] = supervisor.keepFromNowOn();
+            thread.shutdown(); // queued syncs are dropped below; nothing else is scheduled again
+        });
+        thread.shutdownNow();
+        return kept[0];
+    }
+
     /** Stops the loop and closes the helper, which detaches the program from every NIC (unless kept). */
     @Override
     public void close() {

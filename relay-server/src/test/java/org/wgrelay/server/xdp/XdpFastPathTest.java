@@ -277,6 +277,24 @@ class XdpFastPathTest {
     }
 
     @Test
+    void aRelayHandingOverKeepsTheProgramAndStopsWritingTheMaps() throws Exception {
+        aliceAndBobLinked();
+        assertTrue(xdp.handOver(), "the helper agreed to keep");
+        assertTrue(first.commands.contains("onexit keep"), first.commands.toString());
+        int before;
+        synchronized (first) {
+            before = first.commands.size();
+        }
+
+        xdp.requestSync();
+        xdp.tickNow();
+
+        synchronized (first) {
+            assertEquals(before, first.commands.size(), "no command after the handover: " + first.commands);
+        }
+    }
+
+    @Test
     void aHelperThatCannotKeepFailsTheAttach() {
         keepOnExit = true;
         first.onexitKeep = "err onexit reason=pin in /sys/fs/bpf/wg-relay: Operation not supported";
