@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.wgrelay.it.netns.Await;
 import org.wgrelay.it.netns.Netns;
 import org.wgrelay.it.netns.Prerequisites;
 import org.wgrelay.it.netns.RelayControl;
@@ -81,6 +82,11 @@ public final class FleetRelay implements AutoCloseable {
                 .stdout()
                 .strip();
         return code.isEmpty() ? 0 : Integer.parseInt(code);
+    }
+
+    /** Waits until {@code /readyz} answers 200: with etcd, after the relay's first full sync. */
+    public void awaitReady(Duration timeout) {
+        Await.until(timeout, id + "'s /readyz to answer 200", () -> httpStatus("/readyz") == 200, this::output);
     }
 
     /** A verb that must succeed; its result. */

@@ -79,6 +79,8 @@ class VipFailoverEndToEndTest {
             standby = FleetRelay.start(net, 1, FleetNet.VIP, roster2);
             FleetRelay standbyRelay = standby;
             if (withEtcd) {
+                master.awaitReady(Duration.ofSeconds(30));
+                standby.awaitReady(Duration.ofSeconds(30));
                 // The roster is made on the master only; the standby has it from etcd.
                 master.call("wg peer add", "alice", aliceEndpoint);
                 master.call("wg peer pubkey", "alice", alicePublic);
