@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.wgrelay.it.netns.Await;
@@ -126,6 +128,28 @@ public final class FleetRelay implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /** The addresses of the etcd members this relay has an established TCP connection to now. */
+    public Set<String> etcdConnections() {
+        String out = ns.exec(
+                        Duration.ofSeconds(10),
+                        Prerequisites.which("ss"),
+                        "-Htn",
+                        "state",
+                        "established",
+                        "( dport = :" + EtcdCluster.CLIENT_PORT + " )")
+                .stdout();
+        Set<String> peers = new TreeSet<>();
+        for (String line : out.split("\n")) {
+            String[] fields = line.strip().split("\\s+");
+            if (fields.length >= 4) {
+                // Recv-Q Send-Q Local:Port Peer:Port (state omitted by the filter)
+                String peer = fields[fields.length - 1];
+                peers.add(peer.substring(0, peer.lastIndexOf(':')));
+            }
+        }
+        return peers;
     }
 
     public boolean isAlive() {

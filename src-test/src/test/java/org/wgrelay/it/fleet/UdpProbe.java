@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
  *       (the virtual IP moved), with {@code gap_ms=<n>} since the previous answer;
  *   <li>{@code resumed gap_ms=<n> from=<label>} whenever answers resume after more than
  *       {@code 5 * interval-ms} without one;
+ *   <li>each of these with {@code at_ms=<n>}, the milliseconds since the probe started;
  *   <li>at the end, {@code summary sent=<n> answered=<n> longest_gap_ms=<n>}.
  * </ul>
  * A gap is the time between two consecutive answers: it includes one interval, so it overstates
@@ -29,7 +30,8 @@ public final class UdpProbe {
     public static void main(String[] args) throws Exception {
         InetSocketAddress target = new InetSocketAddress(args[0], Integer.parseInt(args[1]));
         long intervalNanos = Long.parseLong(args[2]) * 1_000_000L;
-        long end = System.nanoTime() + Long.parseLong(args[3]) * 1_000_000L;
+        long start = System.nanoTime();
+        long end = start + Long.parseLong(args[3]) * 1_000_000L;
         long sent = 0;
         long answered = 0;
         long lastAnswer = 0;
@@ -61,9 +63,11 @@ public final class UdpProbe {
                     longestGap = Math.max(longestGap, gapMs);
                 }
                 if (!from.equals(lastFrom)) {
-                    System.out.println("answer from=" + from + " gap_ms=" + gapMs);
+                    System.out.println(
+                            "answer from=" + from + " gap_ms=" + gapMs + " at_ms=" + (at - start) / 1_000_000L);
                 } else if (gapMs * 1_000_000L > 5 * intervalNanos) {
-                    System.out.println("resumed gap_ms=" + gapMs + " from=" + from);
+                    System.out.println(
+                            "resumed gap_ms=" + gapMs + " from=" + from + " at_ms=" + (at - start) / 1_000_000L);
                 }
                 lastFrom = from;
                 lastAnswer = at;
