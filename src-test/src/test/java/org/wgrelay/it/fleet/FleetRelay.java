@@ -146,7 +146,10 @@ public final class FleetRelay implements AutoCloseable {
             if (fields.length >= 4) {
                 // Recv-Q Send-Q Local:Port Peer:Port (state omitted by the filter)
                 String peer = fields[fields.length - 1];
-                peers.add(peer.substring(0, peer.lastIndexOf(':')));
+                peers.add(peer.substring(0, peer.lastIndexOf(':'))
+                        .replace("[", "")
+                        .replace("]", "")
+                        .replace("::ffff:", ""));
             }
         }
         return peers;
