@@ -94,12 +94,19 @@ public final class EtcdRosterStore implements RosterStore {
     /** Strike blocks made while etcd was away, shared at the next sync (writer thread only). */
     private final Map<InetAddress, PendingBlock> pendingBlocks = new HashMap<>();
 
+    private final java.util.concurrent.atomic.AtomicLong syncs = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong losses = new java.util.concurrent.atomic.AtomicLong();
     private volatile AppliedRoster target;
     private volatile Client client;
     private volatile boolean connected;
     private volatile boolean synced;
     private volatile long appliedRevision;
     private volatile List<RelayInfo> relays = List.of();
+    /**
+     * Test seam: runs on the store thread between a full read and the watch that follows it
+     * (a test compacts etcd there, so the watch starts behind compaction for real).
+     */
+    volatile Runnable betweenReadAndWatch;
     /** Bumped at each full sync; answers of an older watch are ignored. */
     private volatile int generation;
 
@@ -187,10 +194,13 @@ public final class EtcdRosterStore implements RosterStore {
     private void lost(String reason) {
         if (connected) {
             connected = false;
+            losses.incrementAndGet();
             LOG.warn("store_lost reason={}", reason);
         } else if (!reportedUnreachable && !synced) {
             reportedUnreachable = true;
             LOG.warn("store_unreachable endpoints={}", settings.endpointsText());
+            // SPEC's line names the endpoints only; why is its own line (TLS, auth, refused...).
+            LOG.warn("etcd did not answer: {}; serving the cached roster, retrying every second", reason);
         }
         closeWatch();
     }
@@ -225,6 +235,11 @@ public final class EtcdRosterStore implements RosterStore {
             markApplied(revision);
             return null;
         });
+        Runnable seam = betweenReadAndWatch;
+        if (seam != null) {
+            betweenReadAndWatch = null;
+            seam.run();
+        }
         watcher = client.getWatchClient()
                 .watch(
                         bytes(keys.prefix()),
@@ -235,6 +250,7 @@ public final class EtcdRosterStore implements RosterStore {
                         Watch.listener(r -> onWatch(gen, r), e -> onWatchError(gen, e)));
         connected = true;
         synced = true;
+        syncs.incrementAndGet();
         Roster r = target.current();
         LOG.info("store_synced revision={} peers={} links={}", revision, r.peerCount(), r.linkCount());
         target.runOnWriter(this::writePending);
@@ -392,6 +408,15 @@ public final class EtcdRosterStore implements RosterStore {
         }
     }
 
+    /**
+     * etcd answered a write but the watch has not delivered it: the watch is stuck. Read
+     * everything again rather than serve a roster that silently stopped following the fleet.
+     */
+    private void watchStalled(long revision) {
+        storeThread.execute(
+                () -> lost("watch did not deliver revision " + revision + " within " + APPLY_TIMEOUT_MILLIS + " ms"));
+    }
+
     /** Waits until this relay has applied {@code revision}; false on timeout. */
     private boolean awaitApplied(long revision) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(APPLY_TIMEOUT_MILLIS);
@@ -455,11 +480,8 @@ public final class EtcdRosterStore implements RosterStore {
             }
             long revision = response.getHeader().getRevision();
             try {
-                if (!awaitApplied(revision) && response.isSucceeded()) {
-                    LOG.warn(
-                            "store revision {} written but not yet applied here after {} ms",
-                            revision,
-                            APPLY_TIMEOUT_MILLIS);
+                if (!awaitApplied(revision)) {
+                    watchStalled(revision);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -597,7 +619,9 @@ public final class EtcdRosterStore implements RosterStore {
         try {
             revision =
                     putBlock(ip, Math.max(seconds, left), totalStrikes).get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-            awaitApplied(revision);
+            if (!awaitApplied(revision)) {
+                watchStalled(revision);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("interrupted; the block may or may not have been made");
@@ -646,7 +670,9 @@ public final class EtcdRosterStore implements RosterStore {
             if (stored.lease() != 0) {
                 client.getLeaseClient().revoke(stored.lease()); // best effort: it would expire anyway
             }
-            awaitApplied(revision);
+            if (!awaitApplied(revision)) {
+                watchStalled(revision);
+            }
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -679,7 +705,7 @@ public final class EtcdRosterStore implements RosterStore {
 
     @Override
     public StoreStatus status() {
-        return new StoreStatus("etcd", appliedRevision, connected, synced);
+        return new StoreStatus("etcd", appliedRevision, connected, synced, syncs.get(), losses.get());
     }
 
     @Override

@@ -22,7 +22,7 @@ import org.wgrelay.server.roster.RosterOutcome;
  */
 public final class FileRosterStore implements RosterStore {
     private static final Logger LOG = LoggerFactory.getLogger(FileRosterStore.class);
-    private static final StoreStatus STATUS = new StoreStatus("file", null, null, true);
+    private static final StoreStatus STATUS = new StoreStatus("file", null, null, true, 0, 0);
 
     private final RosterFile file;
     private final Blocklist blocklist;
