@@ -339,6 +339,9 @@ class FleetEndToEndTest {
         ChildProcess probe = net.startProbe(net.aliceNs, FleetNet.BOB_TUNNEL, ECHO_PORT, 20, 600_000);
         probe.awaitLine(line -> line.startsWith("answer from=bob"), Duration.ofSeconds(30));
 
+        double lossesBefore = b.metric("wgrelay_store_losses_total");
+        double syncsBefore = b.metric("wgrelay_store_syncs_total");
+        assertEquals(1.0, b.metric("wgrelay_store_connected"));
         net.cutOffEtcd(1);
         long cut = System.nanoTime();
         boolean restored = false;
@@ -362,6 +365,8 @@ class FleetEndToEndTest {
             assertTrue(b.output().contains("store_lost reason="), "B logs store_lost when cut off:\n" + b.output());
             assertFalse(b.call("wg show").path("store_connected").asBoolean(true), "B reports store_connected=false");
             assertEquals("store_unavailable", b.errorCode("wg link remove", "alice", "bob"));
+            assertEquals(0.0, b.metric("wgrelay_store_connected"), "wgrelay_store_connected while cut off");
+            assertTrue(b.metric("wgrelay_store_losses_total") > lossesBefore, "wgrelay_store_losses_total counts it");
 
             a.call("wg peer add", "erin", "10.240.7.1:5000");
             assertTrue(a.peerNames().contains("erin"));
@@ -389,6 +394,9 @@ class FleetEndToEndTest {
             report("tunnel through B while B was cut off etcd and reconnected: longest gap between answers " + gap
                     + " ms (probe every 20 ms)\n" + probe.output());
             assertTrue(gap < FORWARDING_STALL.toMillis(), "the tunnel stalled:\n" + probe.output());
+            assertEquals(1.0, b.metric("wgrelay_store_connected"));
+            assertTrue(
+                    b.metric("wgrelay_store_syncs_total") > syncsBefore, "wgrelay_store_syncs_total counts the resync");
 
             // What B refused was never written, even after its connection came back.
             String why = "B answered " + answers + "\n" + diagnostics();

@@ -91,6 +91,24 @@ public final class FleetRelay implements AutoCloseable {
         Await.until(timeout, id + "'s /readyz to answer 200", () -> httpStatus("/readyz") == 200, this::output);
     }
 
+    /** The value of the unlabelled sample {@code name} on {@code /metrics}; fails when absent. */
+    public double metric(String name) {
+        String text = ns.exec(
+                        Duration.ofSeconds(10),
+                        Prerequisites.which("curl"),
+                        "-fsS",
+                        "-m",
+                        "5",
+                        "http://127.0.0.1:" + metricsPort + "/metrics")
+                .stdout();
+        for (String line : text.split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Double.parseDouble(line.substring(name.length() + 1).strip());
+            }
+        }
+        throw new AssertionError("no sample " + name + " on " + id + "'s /metrics");
+    }
+
     /** A verb that must succeed; its result. */
     public JsonNode call(String verb, String... args) {
         return control.call(verb, args);
