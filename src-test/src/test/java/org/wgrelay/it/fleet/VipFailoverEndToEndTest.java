@@ -141,6 +141,21 @@ class VipFailoverEndToEndTest {
                     standby.peerNames().stream().sorted().toList());
             assertTrue(standby.hasLink("alice", "bob"), "the standby's roster is intact");
             assertTrue(tunnel.ping(3, "0.2").succeeded(), "pings after the failover\n" + tunnel.describe());
+            if (withEtcd) {
+                // The dead relay's relays/<id> key goes with its lease (10 s).
+                Await.until(
+                        Duration.ofSeconds(30),
+                        "wg relay list on the standby to drop the dead relay",
+                        () -> {
+                            List<String> ids = new java.util.ArrayList<>();
+                            standbyRelay
+                                    .call("wg relay list")
+                                    .path("relays")
+                                    .forEach(r -> ids.add(r.path("id").asText()));
+                            return ids.equals(List.of("relay2"));
+                        },
+                        standbyRelay::output);
+            }
         } catch (RuntimeException | Error e) {
             if (standby != null) {
                 e.addSuppressed(new AssertionError("standby relay output:\n" + standby.output()));
