@@ -202,7 +202,11 @@ public final class EtcdRosterStore implements RosterStore {
         }
     }
 
+    /** Why etcd last failed to answer, for tests and debugging (null until it does). */
+    volatile String lastError;
+
     private void lost(String reason) {
+        lastError = reason;
         if (connected) {
             connected = false;
             losses.incrementAndGet();
