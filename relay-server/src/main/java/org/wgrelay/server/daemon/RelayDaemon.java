@@ -1,18 +1,28 @@
 package org.wgrelay.server.daemon;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.wgrelay.control.server.ControlLimits;
 import org.wgrelay.control.server.ControlServer;
+import org.wgrelay.control.server.ListenerTransport;
 import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.control.ControlContext;
 import org.wgrelay.server.control.RelayVerbs;
 import org.wgrelay.server.control.StateEvents;
 import org.wgrelay.server.counters.RelayCounters;
+import org.wgrelay.server.handover.CounterTransfer;
+import org.wgrelay.server.handover.EpollListeners;
+import org.wgrelay.server.handover.HandoverListener;
+import org.wgrelay.server.handover.HandoverPath;
+import org.wgrelay.server.handover.SocketRole;
+import org.wgrelay.server.handover.Takeover;
 import org.wgrelay.server.metrics.MetricsServer;
 import org.wgrelay.server.metrics.RelayMeters;
 import org.wgrelay.server.roaming.Candidate;
@@ -60,6 +70,7 @@ public final class RelayDaemon implements AutoCloseable {
     private volatile RelayStatus status;
     private volatile ControlServer control;
     private volatile MetricsServer metrics;
+    private volatile HandoverListener handover;
     /** Ready for /readyz: sockets bound, roster loaded (and, later, XDP attached when configured). */
     private volatile boolean ready;
 
@@ -105,8 +116,22 @@ public final class RelayDaemon implements AutoCloseable {
      * closed what it opened) if any bind fails.
      */
     public void start() throws InterruptedException, XdpAttachException {
+        start(null);
+    }
+
+    /**
+     * As {@link #start()}, but on the sockets a running relay handed over when {@code takeover}
+     * is not null (SPEC D): the workers read the same sockets, queues included, and the
+     * listeners accept on the same ones.
+     */
+    public void start(Takeover takeover) throws InterruptedException, XdpAttachException {
+        if (takeover != null) {
+            takeover.claimAll();
+        }
         try {
-            bind("udp " + Endpoint.format(config.bind(), config.port()), udp::start);
+            bind(
+                    "udp " + Endpoint.format(config.bind(), config.port()),
+                    () -> udp.start(takeover == null ? List.of() : takeover.fds(SocketRole.UDP)));
             if (config.wantsXdp()) {
                 xdp = xdpLauncher.attach(
                         config.xdpInterfaces(),
@@ -132,11 +157,19 @@ public final class RelayDaemon implements AutoCloseable {
                     (event, data) -> publish(event, data),
                     clockMillis);
             control = new ControlServer(
-                    config.control().socketAddress(), RelayVerbs.registry(context), config.controlToken());
+                    config.control().socketAddress(),
+                    listenerTransport(takeover, SocketRole.CONTROL),
+                    RelayVerbs.registry(context),
+                    config.controlToken(),
+                    ControlLimits.DEFAULTS);
             roster.addListener(new StateEvents(this::publish));
             bind("control " + config.control(), control::start);
             metrics = new MetricsServer(
-                    config.metrics().socketAddress(), meterRegistry, () -> ready, totals::pollKernelCounts);
+                    config.metrics().socketAddress(),
+                    listenerTransport(takeover, SocketRole.METRICS),
+                    meterRegistry,
+                    () -> ready,
+                    totals::pollKernelCounts);
             bind("metrics " + config.metrics(), metrics::start);
         } catch (InterruptedException | RuntimeException e) {
             close();
@@ -147,6 +180,41 @@ public final class RelayDaemon implements AutoCloseable {
         // Candidate expiry and strike/blocklist sweeps run at least once a second, idle or not.
         owner.executor().scheduleAtFixedRate(this::sweep, 1, 1, TimeUnit.SECONDS);
         ready = true;
+    }
+
+    /** The handed-over listener of {@code role}, else a new (epoll) one. */
+    private static ListenerTransport listenerTransport(Takeover takeover, SocketRole role) {
+        int fd = takeover == null ? -1 : takeover.fd(role);
+        return fd < 0 ? EpollListeners.fresh() : EpollListeners.inherited(fd);
+    }
+
+    /**
+     * Listens for a takeover next to the roster (SPEC D); {@code exit} runs once this relay
+     * handed over. {@code replace}: this relay just took over, so the socket at the path is
+     * the exiting relay's. Without a socket (logged why) the relay serves all the same.
+     */
+    public void listenForTakeover(boolean replace, Runnable exit) {
+        handover =
+                HandoverListener.listen(HandoverPath.of(config.roster()), new RelayHandoverSource(this, exit), replace);
+    }
+
+    /** Adds the totals of the relay that handed over ({@link CounterTransfer}); on the owner thread. */
+    public void inheritCounters(JsonNode snapshot) throws InterruptedException {
+        try {
+            owner.executor()
+                    .submit(() -> CounterTransfer.restore(snapshot, counters, roster))
+                    .get(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("takeover: the old relay's counters were not added: {}", e.toString());
+        }
+    }
+
+    ControlServer controlServer() {
+        return control;
+    }
+
+    MetricsServer metricsServer() {
+        return metrics;
     }
 
     private interface Binder {
@@ -251,6 +319,9 @@ public final class RelayDaemon implements AutoCloseable {
     @Override
     public void close() {
         ready = false;
+        if (handover != null) {
+            handover.close();
+        }
         owner.close();
         if (control != null) {
             control.close();
