@@ -190,12 +190,10 @@ public final class RelayDaemon implements AutoCloseable {
 
     /**
      * Listens for a takeover next to the roster (SPEC D); {@code exit} runs once this relay
-     * handed over. {@code replace}: this relay just took over, so the socket at the path is
-     * the exiting relay's. Without a socket (logged why) the relay serves all the same.
+     * handed over. Without a socket (logged why) the relay serves all the same.
      */
-    public void listenForTakeover(boolean replace, Runnable exit) {
-        handover =
-                HandoverListener.listen(HandoverPath.of(config.roster()), new RelayHandoverSource(this, exit), replace);
+    public void listenForTakeover(Runnable exit) {
+        handover = HandoverListener.listen(HandoverPath.of(config.roster()), new RelayHandoverSource(this, exit));
     }
 
     /** Adds the totals of the relay that handed over ({@link CounterTransfer}); on the owner thread. */

@@ -208,7 +208,7 @@ public final class ServeCommand implements Callable<Integer> {
         } else {
             SystemdNotify.ready(false);
         }
-        daemon.listenForTakeover(handedOver != null, stop::countDown);
+        daemon.listenForTakeover(stop::countDown);
         if (config.traceForwardHashes()) {
             org.slf4j.LoggerFactory.getLogger("org.wgrelay.trace")
                     .warn(

@@ -9,7 +9,6 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDomainDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.unix.DomainDatagramPacket;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.charset.StandardCharsets;
@@ -48,11 +47,10 @@ final class SystemdNotify {
                     .group(group)
                     .channel(EpollDomainDatagramChannel.class)
                     .handler(new ChannelInboundHandlerAdapter())
-                    .register()
+                    .connect(new DomainSocketAddress(path))
                     .sync()
                     .channel();
-            ch.writeAndFlush(new DomainDatagramPacket(
-                            Unpooled.copiedBuffer(state, StandardCharsets.UTF_8), new DomainSocketAddress(path)))
+            ch.writeAndFlush(Unpooled.copiedBuffer(state, StandardCharsets.UTF_8))
                     .sync();
             ch.close().sync();
         } catch (Exception e) {

@@ -18,10 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -41,31 +39,27 @@ public final class HandoverListener implements AutoCloseable {
     static final int MAX_LINE_BYTES = 64 * 1024;
 
     private final Path path;
-    private final EventLoopGroup group;
-    private final Channel server;
-    /** The inode bound, so that closing never removes a newer relay's socket at the same path. */
-    private final Object fileKey;
+    private final HandoverSource source;
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("wg-relay-handover", true), EpollIoHandler.newFactory());
+    private volatile Channel server;
 
     private final AtomicBoolean busy = new AtomicBoolean();
 
-    private HandoverListener(Path path, EventLoopGroup group, Channel server, Object fileKey) {
+    private HandoverListener(Path path, HandoverSource source) {
         this.path = path;
-        this.group = group;
-        this.server = server;
-        this.fileKey = fileKey;
+        this.source = source;
     }
 
     /**
      * Listens at {@code path}, replacing a stale socket file there. Returns null (and logs
      * why) when another relay answers at that path, or when the socket cannot be bound: the
-     * relay then runs without taking part in takeovers.
-     *
-     * @param replace true right after a takeover: the relay answering at the path is the one
-     *     that handed over and is about to exit (it removes the path only while it is its own)
+     * relay then runs without taking part in takeovers. (After a takeover the path is free:
+     * the relay that handed over closed its socket before it answered {@code stopped}.)
      */
-    public static HandoverListener listen(Path path, HandoverSource source, boolean replace) {
+    public static HandoverListener listen(Path path, HandoverSource source) {
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-            if (!replace && HandoverConnector.answers(path, Duration.ofSeconds(1))) {
+            if (HandoverConnector.answers(path, Duration.ofSeconds(1))) {
                 LOG.warn("handover socket {} belongs to another running relay: this relay cannot be taken over", path);
                 return null;
             }
@@ -76,42 +70,42 @@ public final class HandoverListener implements AutoCloseable {
                 return null;
             }
         }
-        int ownUid = ownUid();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(
-                1, new DefaultThreadFactory("wg-relay-handover", true), EpollIoHandler.newFactory());
+        HandoverListener listener = new HandoverListener(path, source);
         try {
-            HandoverListener[] self = new HandoverListener[1];
-            Channel server = new ServerBootstrap()
-                    .group(group)
-                    .channel(EpollServerDomainSocketChannel.class)
-                    .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
-                        @Override
-                        protected void initChannel(EpollDomainSocketChannel ch) throws IOException {
-                            PeerCredentials peer = ch.peerCredentials();
-                            if (peer.uid() != ownUid && peer.uid() != 0) {
-                                LOG.warn("handover: refused a connection from uid {} (pid {})", peer.uid(), peer.pid());
-                                ch.close();
-                                return;
-                            }
-                            ch.pipeline()
-                                    .addLast(new LineBasedFrameDecoder(MAX_LINE_BYTES))
-                                    .addLast(new StringDecoder(StandardCharsets.UTF_8))
-                                    .addLast(new HandoverSession(source, self[0]));
-                        }
-                    })
-                    .bind(new DomainSocketAddress(path.toString()))
-                    .sync()
-                    .channel();
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-            Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-                    .fileKey();
-            self[0] = new HandoverListener(path, group, server, key);
-            return self[0];
+            listener.bind();
+            return listener;
         } catch (Exception e) {
             LOG.warn("cannot listen for a takeover at {}: {}; this relay cannot be taken over", path, e.toString());
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            listener.group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             return null;
         }
+    }
+
+    /** Binds the path (which must be free), mode 0600. */
+    private void bind() throws Exception {
+        int ownUid = ownUid();
+        server = new ServerBootstrap()
+                .group(group)
+                .channel(EpollServerDomainSocketChannel.class)
+                .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
+                    @Override
+                    protected void initChannel(EpollDomainSocketChannel ch) throws IOException {
+                        PeerCredentials peer = ch.peerCredentials();
+                        if (peer.uid() != ownUid && peer.uid() != 0) {
+                            LOG.warn("handover: refused a connection from uid {} (pid {})", peer.uid(), peer.pid());
+                            ch.close();
+                            return;
+                        }
+                        ch.pipeline()
+                                .addLast(new LineBasedFrameDecoder(MAX_LINE_BYTES))
+                                .addLast(new StringDecoder(StandardCharsets.UTF_8))
+                                .addLast(new HandoverSession(source, HandoverListener.this));
+                    }
+                })
+                .bind(new DomainSocketAddress(path.toString()))
+                .sync()
+                .channel();
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
     }
 
     public Path path() {
@@ -127,17 +121,26 @@ public final class HandoverListener implements AutoCloseable {
         busy.set(false);
     }
 
-    /** Stops listening and removes the socket file if it is still this listener's. Idempotent. */
+    /**
+     * Stops listening; closing the channel removes the socket file (Netty does), so this runs
+     * before the new relay binds the path. Idempotent.
+     */
     void stopListening() {
-        server.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        Channel ch = server;
+        if (ch != null) {
+            ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Listens again after {@link #stopListening} (a takeover that broke off late); false if it cannot. */
+    boolean relisten() {
         try {
-            Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-                    .fileKey();
-            if (Objects.equals(key, fileKey)) {
-                Files.deleteIfExists(path);
-            }
-        } catch (IOException e) {
-            // Gone already (or replaced and unreadable): nothing of ours to remove.
+            Files.deleteIfExists(path); // a socket of the new relay that went away
+            bind();
+            return true;
+        } catch (Exception e) {
+            LOG.warn("cannot listen for a takeover at {} again: {}; restart this relay to allow one", path, e);
+            return false;
         }
     }
 

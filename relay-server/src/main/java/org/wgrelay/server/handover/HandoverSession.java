@@ -142,6 +142,7 @@ final class HandoverSession extends SimpleChannelInboundHandler<String> {
             resume("the new relay pid=" + newPid + " went away before it was told this one stopped");
             return;
         }
+        listener.stopListening(); // frees the path for the new relay, which binds it after "done"
         HandoverMessage stopped = HandoverMessage.of(HandoverMessage.STOPPED);
         stopped.body().setAll(counters);
         state = State.STOPPED;
@@ -184,6 +185,7 @@ final class HandoverSession extends SimpleChannelInboundHandler<String> {
     private void resume(String why) {
         LOG.warn("handover: {}; serving again", why);
         source.resumeServing();
+        listener.relisten();
         listener.release();
         state = State.HELLO;
     }
