@@ -47,7 +47,10 @@ final class BlocklistAddVerb implements VerbHandler {
                 .mapToInt(Blocklist.Entry::totalStrikes)
                 .findFirst()
                 .orElse(0);
-        blocklist.block(ip, now + seconds * 1000, strikes);
+        Outcomes.storeWrite(() -> {
+            ctx.roster().store().block(ip, seconds, strikes);
+            return true;
+        });
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("ip", Endpoint.hostText(ip));
         result.put("seconds", seconds);

@@ -31,7 +31,7 @@ final class BlocklistRemoveVerb implements VerbHandler {
     @Override
     public Object handle(List<String> args) throws ControlException {
         InetAddress ip = Outcomes.ip(args.get(0));
-        if (!ctx.blocklist().unblock(ip)) {
+        if (!Outcomes.storeWrite(() -> ctx.roster().store().unblock(ip))) {
             throw new ControlException(BLOCKLIST_UNKNOWN, Endpoint.hostText(ip) + " is not on the blocklist");
         }
         Map<String, Object> result = Map.of("ip", Endpoint.hostText(ip));

@@ -7,10 +7,20 @@ import org.wgrelay.control.protocol.ControlException;
 import org.wgrelay.control.protocol.ErrorCodes;
 import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.roster.RosterChange;
+import org.wgrelay.server.roster.RosterOutcome;
 
 /** Turns roster outcomes and argument parse failures into control errors. */
 final class Outcomes {
     private Outcomes() {}
+
+    /** Runs a blocklist write through the store; an unreachable store is SPEC C's {@code store_unavailable}. */
+    static boolean storeWrite(java.util.function.BooleanSupplier write) throws ControlException {
+        try {
+            return write.getAsBoolean();
+        } catch (org.wgrelay.server.store.StoreUnavailableException e) {
+            throw new ControlException(RosterOutcome.STORE_UNAVAILABLE.code(), e.getMessage());
+        }
+    }
 
     /** Returns normally for OK; otherwise throws the outcome's SPEC code and message. */
     static void require(RosterChange change) throws ControlException {

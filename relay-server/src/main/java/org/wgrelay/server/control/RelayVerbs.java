@@ -31,7 +31,8 @@ public final class RelayVerbs {
             new Verb(ShowDropSourcesVerb.SPEC, ShowDropSourcesVerb::new),
             new Verb(BlocklistListVerb.SPEC, BlocklistListVerb::new),
             new Verb(BlocklistAddVerb.SPEC, BlocklistAddVerb::new),
-            new Verb(BlocklistRemoveVerb.SPEC, BlocklistRemoveVerb::new));
+            new Verb(BlocklistRemoveVerb.SPEC, BlocklistRemoveVerb::new),
+            new Verb(RelayListVerb.SPEC, RelayListVerb::new));
 
     private RelayVerbs() {}
 

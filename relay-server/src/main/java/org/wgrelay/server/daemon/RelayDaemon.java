@@ -35,6 +35,10 @@ import org.wgrelay.server.roster.RosterFileException;
 import org.wgrelay.server.state.RosterService;
 import org.wgrelay.server.status.RelayStatus;
 import org.wgrelay.server.status.RelayTotals;
+import org.wgrelay.server.store.EtcdRosterStore;
+import org.wgrelay.server.store.FileRosterStore;
+import org.wgrelay.server.store.RelayInfo;
+import org.wgrelay.server.store.RosterStore;
 import org.wgrelay.server.table.ForwardingTable;
 import org.wgrelay.server.table.ForwardingTableHolder;
 import org.wgrelay.server.table.Route;
@@ -61,6 +65,8 @@ public final class RelayDaemon implements AutoCloseable {
     private final RosterService roster;
     private final RelayServer udp;
     private final OwnerThread owner = new OwnerThread();
+    private final java.time.Instant startedAt =
+            java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     private final RoamingEngine roaming;
     private final PrometheusMeterRegistry meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final RelayMeters meters;
@@ -87,13 +93,23 @@ public final class RelayDaemon implements AutoCloseable {
         this.clockMillis = clockMillis;
         this.counters = new RelayCounters(config.workers());
         RosterFile file = new RosterFile(config.roster());
-        Roster initial = file.load(config.maxLinksPerPeer());
+        Roster initial = loadRoster(file, config);
         // File times are the wall clock's, whatever clock the relay runs on.
         int stale = file.removeStaleTemporaries(System.currentTimeMillis() - STALE_TEMPORARY_MILLIS);
         if (stale > 0) {
             LOG.info("removed {} temporary roster file(s) left by an interrupted write", stale);
         }
-        this.roster = new RosterService(initial, file, tables, config.workers(), owner.executor());
+        RosterStore store = config.etcd() == null
+                ? new FileRosterStore(file, blocklist, clockMillis, this::selfInfo)
+                : new EtcdRosterStore(
+                        config.etcd(),
+                        config.maxLinksPerPeer(),
+                        file,
+                        blocklist,
+                        clockMillis,
+                        this::publish,
+                        this::selfInfo);
+        this.roster = new RosterService(initial, store, tables, config.workers(), owner.executor());
         this.roaming = new RoamingEngine(
                 tables, roster, blocklist, new StrikeTable(), counters, clockMillis, this::publish, owner.executor());
         this.udp = new RelayServer(
@@ -109,6 +125,33 @@ public final class RelayDaemon implements AutoCloseable {
         this.totals = new RelayTotals(counters, () -> xdp);
         this.meters = new RelayMeters(meterRegistry, roster, totals, blocklist, clockMillis, owner::rejections);
         roster.addListener(meters);
+    }
+
+    /**
+     * The roster to start from: the file, or with etcd its cache — which may be missing or
+     * unreadable without stopping the relay, since the store's first sync replaces it.
+     */
+    private static Roster loadRoster(RosterFile file, ServeConfig config) throws RosterFileException {
+        if (config.etcd() == null) {
+            return file.load(config.maxLinksPerPeer());
+        }
+        try {
+            return file.load(config.maxLinksPerPeer());
+        } catch (RosterFileException e) {
+            LOG.warn("roster cache not used, starting empty until etcd answers: {}", e.getMessage());
+            return Roster.empty(config.maxLinksPerPeer());
+        }
+    }
+
+    /** This relay as {@code wg relay list} and {@code relays/<id>} show it (valid once bound). */
+    private RelayInfo selfInfo() {
+        String id = config.etcd() != null ? config.etcd().relayId() : ServeCommand.hostName();
+        String version = RelayDaemon.class.getPackage().getImplementationVersion();
+        return new RelayInfo(
+                id,
+                Endpoint.format(config.bind(), udp.boundPort()),
+                version == null ? "dev" : version,
+                startedAt.toString());
     }
 
     /**
@@ -168,7 +211,7 @@ public final class RelayDaemon implements AutoCloseable {
                     config.metrics().socketAddress(),
                     listenerTransport(takeover, SocketRole.METRICS),
                     meterRegistry,
-                    () -> ready,
+                    this::ready,
                     totals::pollKernelCounts);
             bind("metrics " + config.metrics(), metrics::start);
         } catch (InterruptedException | RuntimeException e) {
@@ -180,6 +223,7 @@ public final class RelayDaemon implements AutoCloseable {
         // Candidate expiry and strike/blocklist sweeps run at least once a second, idle or not.
         owner.executor().scheduleAtFixedRate(this::sweep, 1, 1, TimeUnit.SECONDS);
         ready = true;
+        roster.store().start(); // SPEC C: etcd syncs in the background; /readyz waits for it
     }
 
     /** The handed-over listener of {@code role}, else a new (epoll) one. */
@@ -309,8 +353,9 @@ public final class RelayDaemon implements AutoCloseable {
         return metrics.boundPort();
     }
 
+    /** SPEC: {@code /readyz} — started, and (with etcd) the roster read whole from the store once. */
     public boolean ready() {
-        return ready;
+        return ready && roster.store().status().synced();
     }
 
     /** Stops accepting, lets queued sends go out, stops the owner thread. The roster is always on disk. */
@@ -320,6 +365,7 @@ public final class RelayDaemon implements AutoCloseable {
         if (handover != null) {
             handover.close();
         }
+        roster.store().close(); // first: its sync hands work to the owner thread
         owner.close();
         if (control != null) {
             control.close();

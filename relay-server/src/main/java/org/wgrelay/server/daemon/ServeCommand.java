@@ -18,6 +18,7 @@ import org.wgrelay.server.handover.SocketRole;
 import org.wgrelay.server.handover.Takeover;
 import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterFileException;
+import org.wgrelay.server.store.EtcdSettings;
 import org.wgrelay.server.xdp.XdpAttachException;
 import org.wgrelay.server.xdp.XdpMode;
 import picocli.CommandLine.Command;
@@ -124,6 +125,63 @@ public final class ServeCommand implements Callable<Integer> {
                     + "; above 1 a peer in several links is a hub, routed by MAC1 and session index"
                     + " (default: ${DEFAULT-VALUE}).")
     String maxLinksPerPeer;
+
+    @Option(
+            names = "--etcd-endpoints",
+            paramLabel = "URL[,URL]",
+            defaultValue = "${env:WG_RELAY_ETCD_ENDPOINTS}",
+            description = "etcd members (http://HOST:PORT or https://...): share the roster and blocklist with a"
+                    + " fleet of relays (SPEC C); --roster is then a cache.")
+    String etcdEndpoints;
+
+    @Option(
+            names = "--etcd-prefix",
+            paramLabel = "P",
+            defaultValue = "${env:WG_RELAY_ETCD_PREFIX:-/wg-relay/}",
+            description = "Key prefix of the fleet's roster in etcd (default: ${DEFAULT-VALUE}).")
+    String etcdPrefix;
+
+    @Option(
+            names = "--relay-id",
+            paramLabel = "ID",
+            defaultValue = "${env:WG_RELAY_RELAY_ID}",
+            description = "This relay's name in the fleet (relays/<ID>; default: the host name).")
+    String relayId;
+
+    @Option(
+            names = "--etcd-ca-file",
+            paramLabel = "PATH",
+            defaultValue = "${env:WG_RELAY_ETCD_CA_FILE}",
+            description = "CA certificate that signs the etcd members' certificates (TLS).")
+    String etcdCaFile;
+
+    @Option(
+            names = "--etcd-cert-file",
+            paramLabel = "PATH",
+            defaultValue = "${env:WG_RELAY_ETCD_CERT_FILE}",
+            description = "Client certificate for etcd (with --etcd-key-file).")
+    String etcdCertFile;
+
+    @Option(
+            names = "--etcd-key-file",
+            paramLabel = "PATH",
+            defaultValue = "${env:WG_RELAY_ETCD_KEY_FILE}",
+            description = "Client key for etcd, PKCS#8 PEM (with --etcd-cert-file).")
+    String etcdKeyFile;
+
+    @Option(
+            names = "--etcd-user",
+            paramLabel = "NAME",
+            defaultValue = "${env:WG_RELAY_ETCD_USER}",
+            description = "etcd user (with --etcd-password-file).")
+    String etcdUser;
+
+    @Option(
+            names = "--etcd-password-file",
+            paramLabel = "PATH",
+            defaultValue = "${env:WG_RELAY_ETCD_PASSWORD_FILE}",
+            description = "File holding the etcd user's password.")
+    String etcdPasswordFile;
 
     @Option(
             names = "--takeover",
@@ -261,7 +319,64 @@ public final class ServeCommand implements Callable<Integer> {
                 nics,
                 mode,
                 trace,
-                maxLinks);
+                maxLinks,
+                etcdSettings());
+    }
+
+    /** SPEC C's options, or null without {@code --etcd-endpoints}. */
+    private EtcdSettings etcdSettings() {
+        if (blank(etcdEndpoints)) {
+            for (String other : new String[] {etcdCaFile, etcdCertFile, etcdKeyFile, etcdUser, etcdPasswordFile}) {
+                if (!blank(other)) {
+                    throw new IllegalArgumentException("the --etcd-* options need --etcd-endpoints");
+                }
+            }
+            return null;
+        }
+        String prefix = etcdPrefix == null ? "/wg-relay/" : etcdPrefix.trim();
+        if (prefix.isEmpty() || !prefix.matches("[\\x21-\\x7e]{1,256}")) {
+            throw new IllegalArgumentException(
+                    "invalid --etcd-prefix '" + etcdPrefix + "'; expected printable characters, e.g. /wg-relay/");
+        }
+        String id = blank(relayId) ? hostName() : relayId.trim();
+        if (!id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new IllegalArgumentException("invalid --relay-id '" + id + "'; expected 1-64 of A-Z a-z 0-9 . _ -");
+        }
+        return new EtcdSettings(
+                EtcdSettings.parseEndpoints(etcdEndpoints),
+                prefix,
+                id,
+                readableFile("--etcd-ca-file", etcdCaFile),
+                readableFile("--etcd-cert-file", etcdCertFile),
+                readableFile("--etcd-key-file", etcdKeyFile),
+                blank(etcdUser) ? null : etcdUser.trim(),
+                readableFile("--etcd-password-file", etcdPasswordFile));
+    }
+
+    /** The relay's default id: the host name, as SPEC C says. */
+    static String hostName() {
+        try {
+            String h = InetAddress.getLocalHost().getHostName();
+            int dot = h.indexOf('.');
+            return dot > 0 ? h.substring(0, dot) : h;
+        } catch (IOException e) {
+            return "wg-relay";
+        }
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    private static Path readableFile(String option, String text) {
+        if (blank(text)) {
+            return null;
+        }
+        Path p = Path.of(text.trim());
+        if (!Files.isReadable(p)) {
+            throw new IllegalArgumentException("cannot read " + option + " " + p);
+        }
+        return p;
     }
 
     /**

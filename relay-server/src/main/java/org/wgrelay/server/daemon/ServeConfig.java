@@ -3,6 +3,7 @@ package org.wgrelay.server.daemon;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
+import org.wgrelay.server.store.EtcdSettings;
 import org.wgrelay.server.xdp.XdpMode;
 
 /**
@@ -10,6 +11,7 @@ import org.wgrelay.server.xdp.XdpMode;
  *
  * @param controlToken the operator token read from {@code --control-token-file}, or null
  * @param maxLinksPerPeer {@code --max-links-per-peer} (SPEC B): 1 keeps one link per peer
+ * @param etcd SPEC C's store options, or null for the roster file alone
  */
 public record ServeConfig(
         InetAddress bind,
@@ -22,7 +24,36 @@ public record ServeConfig(
         List<String> xdpInterfaces,
         XdpMode xdpMode,
         boolean traceForwardHashes,
-        int maxLinksPerPeer) {
+        int maxLinksPerPeer,
+        EtcdSettings etcd) {
+
+    /** The options of a relay on the roster file alone (no {@code --etcd-endpoints}). */
+    public ServeConfig(
+            InetAddress bind,
+            int port,
+            int workers,
+            Path roster,
+            HostPort control,
+            String controlToken,
+            HostPort metrics,
+            List<String> xdpInterfaces,
+            XdpMode xdpMode,
+            boolean traceForwardHashes,
+            int maxLinksPerPeer) {
+        this(
+                bind,
+                port,
+                workers,
+                roster,
+                control,
+                controlToken,
+                metrics,
+                xdpInterfaces,
+                xdpMode,
+                traceForwardHashes,
+                maxLinksPerPeer,
+                null);
+    }
 
     /** The options of a relay without hub links ({@code --max-links-per-peer 1}). */
     public ServeConfig(
@@ -63,7 +94,8 @@ public record ServeConfig(
                 xdpInterfaces,
                 xdpMode,
                 traceForwardHashes,
-                maxLinksPerPeer);
+                maxLinksPerPeer,
+                etcd);
     }
 
     /** True when the options ask for an XDP attach. */

@@ -92,6 +92,27 @@ public final class RelayMeters implements RosterListener {
         Gauge.builder("wgrelay.xdp.attached", totals, t -> t.xdpAttached() ? 1 : 0)
                 .description("1 when the XDP fast path is attached")
                 .register(registry);
+        // SPEC C: the store's health (the file store is always connected, at revision 0).
+        Gauge.builder("wgrelay.store.connected", roster, r -> {
+                    Boolean c = r.store().status().connected();
+                    return c == null || c ? 1 : 0;
+                })
+                .description("1 while the roster's store answers (always 1 for the roster file)")
+                .register(registry);
+        Gauge.builder("wgrelay.store.revision", roster, r -> {
+                    Long rev = r.store().status().revision();
+                    return rev == null ? 0 : rev;
+                })
+                .description("The etcd revision this relay has applied (0 for the roster file)")
+                .register(registry);
+        FunctionCounter.builder(
+                        "wgrelay.store.syncs", roster, r -> r.store().status().syncs())
+                .description("Full reads of the etcd store: the first, and one after each loss or compaction")
+                .register(registry);
+        FunctionCounter.builder(
+                        "wgrelay.store.losses", roster, r -> r.store().status().losses())
+                .description("Times the connection to the etcd store was lost")
+                .register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);

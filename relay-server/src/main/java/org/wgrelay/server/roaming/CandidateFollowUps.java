@@ -132,7 +132,7 @@ final class CandidateFollowUps {
             return; // done already (a sweep may run it after the queued task)
         }
         long now = clockMillis.getAsLong();
-        RosterChange change = roster.updateEndpoint(c.peer(), c.endpoint());
+        RosterChange change = roster.relearn(c.peer(), c.endpoint());
         PeerRuntime runtime = roster.runtimeOf(c.peer());
         if (!change.ok() || runtime == null) {
             c.transition(Candidate.CANCELLED, Candidate.COMMITTING);
@@ -173,6 +173,7 @@ final class CandidateFollowUps {
         StrikeTable.Escalation up = strikes.strike(ip, now);
         if (up != null) {
             blocklist.block(ip, now + up.millis(), up.totalStrikes());
+            roster.store().shareStrikeBlock(ip, up.millis() / 1000, up.totalStrikes()); // SPEC C: fleet-wide
             LOG.info("blocklist ip={} strikes={} seconds={}", Endpoint.hostText(ip), up.strikes(), up.millis() / 1000);
             Map<String, Object> data = new LinkedHashMap<>();
             data.put("ip", Endpoint.hostText(ip));

@@ -18,7 +18,9 @@ public enum RosterOutcome {
     /** SPEC B: a hub and all its partners need stamped keys. */
     PUBKEY_REQUIRED("wg_pubkey_required"),
     /** The change was valid but could not be persisted; nothing changed. */
-    PERSIST_FAILED("internal");
+    PERSIST_FAILED("internal"),
+    /** SPEC C: the etcd store cannot be reached, so nothing changed; forwarding goes on. */
+    STORE_UNAVAILABLE("store_unavailable");
 
     private final String code;
 

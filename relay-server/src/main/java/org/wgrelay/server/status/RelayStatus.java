@@ -15,6 +15,7 @@ import org.wgrelay.server.roster.Endpoint;
 import org.wgrelay.server.roster.PeerEntry;
 import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.state.RosterService;
+import org.wgrelay.server.store.StoreStatus;
 
 /**
  * The numbers behind SPEC's {@code wg show}, {@code wg peer list} and
@@ -52,6 +53,11 @@ public final class RelayStatus {
         m.putAll(totals.xdpKeys());
         m.put("xdp_attached", totals.xdpAttached());
         m.put("xdp_mode", totals.xdpMode());
+        // SPEC C: where the roster lives; revision and connection only mean something with etcd.
+        StoreStatus store = roster.store().status();
+        m.put("store", store.kind());
+        m.put("store_revision", store.revision());
+        m.put("store_connected", store.connected());
         return m;
     }
 

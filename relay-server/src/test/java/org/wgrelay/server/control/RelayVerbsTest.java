@@ -46,6 +46,7 @@ class RelayVerbsTest {
         SPEC_VERBS.put("wg blocklist list", "read");
         SPEC_VERBS.put("wg blocklist add", "operator");
         SPEC_VERBS.put("wg blocklist remove", "operator");
+        SPEC_VERBS.put("wg relay list", "read"); // SPEC C
     }
 
     /** A registry serving every catalogue verb with a handler that echoes its args. */

@@ -65,7 +65,10 @@ class ControlVerbsTest {
             "peer_count",
             "link_count",
             "xdp_attached",
-            "xdp_mode");
+            "xdp_mode",
+            "store", // SPEC C
+            "store_revision",
+            "store_connected");
     static final String KEY_A = key(1);
     static final String KEY_B = key(2);
 
@@ -264,6 +267,9 @@ class ControlVerbsTest {
         addLinkedPair();
         JsonNode show = c.ok("wg show");
         assertEquals(SHOW_FIELDS, fields(show));
+        assertEquals("file", show.get("store").asText(), "no --etcd-endpoints: the roster file");
+        assertTrue(show.get("store_revision").isNull()
+                && show.get("store_connected").isNull());
         assertTrue(
                 fields(show).stream()
                         .noneMatch(f -> f.startsWith("xdp_") && !f.equals("xdp_attached") && !f.equals("xdp_mode")),
@@ -646,7 +652,7 @@ class ControlVerbsTest {
                         "help",
                         "subscribe")),
                 names.toString());
-        assertEquals(17, names.size());
+        assertEquals(18, names.size());
         JsonNode one = c.ok("help", "wg", "link", "add");
         assertEquals(one, c.ok("help", "wg link add"));
         assertTrue(one.get("description").asText().contains("at most one link"));

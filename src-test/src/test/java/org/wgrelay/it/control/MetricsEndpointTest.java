@@ -175,6 +175,8 @@ class MetricsEndpointTest {
         assertEquals(1.0, m.value("wgrelay_links"));
         assertEquals(1.0, m.value("wgrelay_blocklist_entries"));
         assertEquals(0.0, m.value("wgrelay_xdp_attached"));
+        assertEquals(1.0, m.value("wgrelay_store_connected"), "the roster file is always there");
+        assertEquals(0.0, m.value("wgrelay_store_revision"));
         assertTrue(m.samples.stream().anyMatch(s -> s.name().startsWith("jvm_memory")), "JVM metrics are exported");
         assertTrue(m.samples.stream().anyMatch(s -> s.name().startsWith("jvm_threads")), "JVM metrics are exported");
     }
