@@ -175,17 +175,8 @@ public final class RelayDaemon implements AutoCloseable {
             bind(
                     "udp " + Endpoint.format(config.bind(), config.port()),
                     () -> udp.start(takeover == null ? List.of() : takeover.fds(SocketRole.UDP)));
-            if (config.wantsXdp()) {
-                xdp = xdpLauncher.attach(
-                        config.xdpInterfaces(),
-                        config.xdpMode(),
-                        udp.boundPort(),
-                        tables,
-                        blocklist,
-                        roaming,
-                        counters,
-                        clockMillis);
-                roster.addListener(xdp);
+            if (takeover == null) {
+                attachXdp();
             }
             status = new RelayStatus(roster, totals, udp.boundPort(), peer -> {
                 Candidate c = roaming.candidateOf(peer);
@@ -224,6 +215,40 @@ public final class RelayDaemon implements AutoCloseable {
         owner.executor().scheduleAtFixedRate(this::sweep, 1, 1, TimeUnit.SECONDS);
         ready = true;
         roster.store().start(); // SPEC C: etcd syncs in the background; /readyz waits for it
+    }
+
+    /**
+     * Attaches (or adopts) the XDP program when the options ask for it. A relay that takes
+     * over calls this only once the old relay stopped and handed its program over
+     * ({@link #handOverXdp}), so the maps never have two writers; the kept program forwards
+     * on the old maps meanwhile.
+     */
+    public void attachXdp() throws XdpAttachException {
+        if (!config.wantsXdp() || xdp != null) {
+            return;
+        }
+        xdp = xdpLauncher.attach(
+                config.xdpInterfaces(),
+                config.xdpMode(),
+                udp.boundPort(),
+                tables,
+                blocklist,
+                roaming,
+                counters,
+                config.xdpKeepOnExit(),
+                clockMillis);
+        roster.addListener(xdp);
+    }
+
+    /**
+     * The old side of a takeover: the program stays attached for the new relay to adopt and
+     * this relay stops writing the maps ({@link XdpFastPath#handOver}). No-op without XDP.
+     */
+    void handOverXdp() {
+        XdpFastPath x = xdp;
+        if (x != null && !x.handOver()) {
+            LOG.warn("takeover: the XDP helper did not keep the program; the new relay attaches it anew");
+        }
     }
 
     /** The handed-over listener of {@code role}, else a new (epoll) one. */

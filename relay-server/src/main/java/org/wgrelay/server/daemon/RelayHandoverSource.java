@@ -57,11 +57,16 @@ final class RelayHandoverSource implements HandoverSource {
         setAccepting(false);
         Thread.sleep(OVERLAP_MILLIS);
         daemon.udp().stopReading(DRAIN_MILLIS);
+        // After the last read: the kernel's counts are folded in once more, then the program
+        // is the new relay's (it attaches only after "stopped").
+        daemon.handOverXdp();
         return CounterTransfer.snapshot(daemon.counters(), daemon.roster());
     }
 
     @Override
     public void resumeServing() {
+        // With XDP the program was handed over and this relay no longer writes its maps: the
+        // kernel forwards on the maps as they were until a restart resyncs them.
         daemon.udp().resumeReading();
         setAccepting(true);
     }

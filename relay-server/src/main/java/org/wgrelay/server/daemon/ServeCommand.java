@@ -110,6 +110,15 @@ public final class ServeCommand implements Callable<Integer> {
     String xdpMode;
 
     @Option(
+            names = "--xdp-keep-on-exit",
+            defaultValue = "${env:WG_RELAY_XDP_KEEP_ON_EXIT:-false}",
+            fallbackValue = "true",
+            arity = "0..1",
+            description = "Leave the XDP program attached and pinned (/sys/fs/bpf/wg-relay/<nic>) when the relay"
+                    + " stops, so the kernel forwards on; the next relay adopts it.")
+    String xdpKeepOnExit;
+
+    @Option(
             names = "--trace-forward-hashes",
             defaultValue = "${env:WG_RELAY_TRACE_FORWARD_HASHES:-false}",
             fallbackValue = "true",
@@ -212,7 +221,7 @@ public final class ServeCommand implements Callable<Integer> {
         Takeover handedOver = null;
         boolean takeoverWanted;
         try {
-            takeoverWanted = parseBoolean("--takeover", takeover);
+            takeoverWanted = parseFlag("--takeover", takeover);
         } catch (IllegalArgumentException e) {
             System.err.println("wg-relay: " + e.getMessage());
             return EXIT_REFUSED;
@@ -262,7 +271,13 @@ public final class ServeCommand implements Callable<Integer> {
             return EXIT_REFUSED;
         }
         if (handedOver != null) {
-            completeTakeover(handedOver, daemon);
+            try {
+                completeTakeover(handedOver, daemon);
+            } catch (XdpAttachException e) {
+                System.err.println(e.line());
+                daemon.close();
+                return EXIT_REFUSED;
+            }
         } else {
             SystemdNotify.ready(false);
         }
@@ -307,7 +322,7 @@ public final class ServeCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("invalid --xdp-interface '" + nic + "'; expected NIC[,NIC]");
             }
         }
-        boolean trace = parseBoolean("--trace-forward-hashes", traceForwardHashes);
+        boolean trace = parseFlag("--trace-forward-hashes", traceForwardHashes);
         return new ServeConfig(
                 bindAddress,
                 portN,
@@ -320,7 +335,8 @@ public final class ServeCommand implements Callable<Integer> {
                 mode,
                 trace,
                 maxLinks,
-                etcdSettings());
+                etcdSettings(),
+                parseFlag("--xdp-keep-on-exit", xdpKeepOnExit));
     }
 
     /** SPEC C's options, or null without {@code --etcd-endpoints}. */
@@ -384,7 +400,7 @@ public final class ServeCommand implements Callable<Integer> {
      * told the new main pid (before the old one exits, so the unit stays active), and the
      * old relay is let go.
      */
-    private static void completeTakeover(Takeover t, RelayDaemon daemon) {
+    private static void completeTakeover(Takeover t, RelayDaemon daemon) throws XdpAttachException {
         try {
             daemon.inheritCounters(t.confirmRunning());
         } catch (HandoverException e) {
@@ -396,6 +412,7 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        daemon.attachXdp(); // adopts the program the old relay handed over
         SystemdNotify.ready(true);
         try {
             t.finish();
@@ -411,22 +428,13 @@ public final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    private static boolean parseBoolean(String option, String text) {
-        switch (text.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "true":
-            case "1":
-            case "yes":
-            case "on":
-                return true;
-            case "false":
-            case "0":
-            case "no":
-            case "off":
-            case "":
-                return false;
-            default:
+    private static boolean parseFlag(String option, String text) {
+        return switch (text.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "1", "yes", "on" -> true;
+            case "false", "0", "no", "off", "" -> false;
+            default ->
                 throw new IllegalArgumentException("invalid " + option + " '" + text + "'; expected true or false");
-        }
+        };
     }
 
     private static int parseInt(String option, String text, int min, int max) {
