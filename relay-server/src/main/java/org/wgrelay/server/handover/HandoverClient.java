@@ -60,6 +60,10 @@ public final class HandoverClient {
                         .addLast(new Inbox(inbox));
             }
         });
+        if (ch == null && HandoverConnector.lastFailure() == HandoverConnector.Failure.OTHER) {
+            throw new HandoverException("cannot connect to the handover socket " + path
+                    + " (not a stale socket: check its owner and mode)");
+        }
         if (ch == null) {
             LOG.info(
                     "takeover: no relay to take over (nobody listens on the stale handover socket {}); starting normally",

@@ -60,7 +60,10 @@ public final class HandoverListener implements AutoCloseable {
     public static HandoverListener listen(Path path, HandoverSource source) {
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             if (HandoverConnector.answers(path, Duration.ofSeconds(1))) {
-                LOG.warn("handover socket {} belongs to another running relay: this relay cannot be taken over", path);
+                LOG.warn(
+                        "handover socket {} belongs to another running relay (or cannot be checked): this relay"
+                                + " cannot be taken over",
+                        path);
                 return null;
             }
             try {

@@ -185,6 +185,7 @@ final class HandoverSession extends SimpleChannelInboundHandler<String> {
     private void resume(String why) {
         LOG.warn("handover: {}; serving again", why);
         source.resumeServing();
+        listener.stopListening(); // if it still listens (the new relay left before "stopped")
         listener.relisten();
         listener.release();
         state = State.HELLO;
