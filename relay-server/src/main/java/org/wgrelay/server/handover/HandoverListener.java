@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * user (or root) may connect. The mode keeps other users out; the peer's credentials are
  * checked as well, which also covers the moment between bind and chmod.
  */
-public final class HandoverListener implements AutoCloseable {
+public final class HandoverListener implements HandoverSlot, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HandoverListener.class);
     static final int MAX_LINE_BYTES = 64 * 1024;
 
@@ -115,12 +115,13 @@ public final class HandoverListener implements AutoCloseable {
         return path;
     }
 
-    /** Claims the one takeover slot; false while another takeover is under way. */
-    boolean claim() {
+    @Override
+    public boolean claim() {
         return busy.compareAndSet(false, true);
     }
 
-    void release() {
+    @Override
+    public void release() {
         busy.set(false);
     }
 
@@ -128,7 +129,8 @@ public final class HandoverListener implements AutoCloseable {
      * Stops listening; closing the channel removes the socket file (Netty does), so this runs
      * before the new relay binds the path. Idempotent.
      */
-    void stopListening() {
+    @Override
+    public void stopListening() {
         Channel ch = server;
         if (ch != null) {
             ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
@@ -136,7 +138,8 @@ public final class HandoverListener implements AutoCloseable {
     }
 
     /** Listens again after {@link #stopListening} (a takeover that broke off late); false if it cannot. */
-    boolean relisten() {
+    @Override
+    public boolean relisten() {
         try {
             Files.deleteIfExists(path); // a socket of the new relay that went away
             bind();

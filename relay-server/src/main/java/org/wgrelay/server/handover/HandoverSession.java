@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.unix.FileDescriptor;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -44,15 +45,27 @@ final class HandoverSession extends SimpleChannelInboundHandler<String> {
     }
 
     private final HandoverSource source;
-    private final HandoverListener listener;
+    private final HandoverSlot listener;
+    /** Runs the blocking stop off the loop: a thread of its own in production, the caller's in tests. */
+    private final Executor stopper;
+
     private State state = State.HELLO;
     private long newPid;
     private List<HandoverSource.OfferedSocket> sockets;
     private ScheduledFuture<?> deadline;
 
-    HandoverSession(HandoverSource source, HandoverListener listener) {
+    HandoverSession(HandoverSource source, HandoverSlot listener) {
+        this(source, listener, task -> {
+            Thread t = new Thread(task, "wg-relay-handover-stop");
+            t.setDaemon(true);
+            t.start();
+        });
+    }
+
+    HandoverSession(HandoverSource source, HandoverSlot listener, Executor stopper) {
         this.source = source;
         this.listener = listener;
+        this.stopper = stopper;
     }
 
     @Override
@@ -120,20 +133,16 @@ final class HandoverSession extends SimpleChannelInboundHandler<String> {
     private void stop(ChannelHandlerContext ctx, HandoverMessage running) {
         state = State.STOPPING;
         deadline.cancel(false);
-        Thread stopper = new Thread(
-                () -> {
-                    ObjectNode counters;
-                    try {
-                        counters = source.stopServing(newPid);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    }
-                    ctx.executor().execute(() -> stopped(ctx, counters));
-                },
-                "wg-relay-handover-stop");
-        stopper.setDaemon(true);
-        stopper.start();
+        stopper.execute(() -> {
+            ObjectNode counters;
+            try {
+                counters = source.stopServing(newPid);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            ctx.executor().execute(() -> stopped(ctx, counters));
+        });
     }
 
     /** On the loop, once this relay stopped reading. */
