@@ -79,6 +79,10 @@ class XdpTakeoverTest {
             sender.setDaemon(true);
             sender.start();
             awaitSent(sent, 1_000);
+            long takeoverAt;
+            synchronized (sent) {
+                takeoverAt = sent[0];
+            }
             String[] takeover = {"--xdp-interface", rig.relayIfA + "," + rig.relayIfB, "--xdp-mode", "drv", "--takeover"
             };
             RelayProcess next = rig.topology.adopt(RelayProcess.start(
@@ -97,7 +101,12 @@ class XdpTakeoverTest {
             BitSet got = receiveNumbered(bob, total);
             System.out.printf("xdp takeover: sent %d, received %d%n", total, got.cardinality());
             assertEquals(
-                    total, got.cardinality(), "datagrams lost across the takeover: " + (total - got.cardinality()));
+                    total,
+                    got.cardinality(),
+                    "datagrams lost across the takeover: " + (total - got.cardinality()) + "; missing from "
+                            + got.nextClearBit(0) + " to " + got.previousClearBit((int) total - 1)
+                            + " (takeover started at " + takeoverAt + ", old relay gone at " + after + ")\n--- old:\n"
+                            + old.output() + "\n--- new:\n" + next.output());
             String out = next.output();
             assertTrue(out.contains("takeover from pid=" + old.pid()), out);
             assertTrue(old.output().contains("handed over to pid=" + next.pid()), old.output());
