@@ -237,6 +237,15 @@ public final class XdpRig implements AutoCloseable {
     }
 
     /**
+     * {@code Udp: RcvbufErrors} of bob's namespace: datagrams that reached bob's host but found
+     * the test's receiving socket full (the receiver fell behind, not the relay).
+     */
+    long bobReceiveBufferErrors() {
+        return UdpSnmp.field(
+                bobNs.exec(Duration.ofSeconds(20), "cat", "/proc/net/snmp").stdout(), "RcvbufErrors");
+    }
+
+    /**
      * SIGTERM to {@code relay}, then what a clean stop must leave: exit 0 (SPEC), no program on
      * either relay veth (the helper detaches them on its way out), and no process in the relay
      * namespace (the helper goes with the relay).

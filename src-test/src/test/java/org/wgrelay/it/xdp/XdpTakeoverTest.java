@@ -59,6 +59,7 @@ class XdpTakeoverTest {
             Long prog = progId(rig, rig.relayIfA);
             assertNotNull(prog, "no program on " + rig.relayIfA + ":\n" + old.output());
 
+            long bobDropsBefore = rig.bobReceiveBufferErrors();
             long[] sent = {0};
             boolean[] running = {true};
             Thread sender = new Thread(() -> {
@@ -99,11 +100,16 @@ class XdpTakeoverTest {
             long total = sent[0];
 
             BitSet got = receiveNumbered(bob, total);
-            System.out.printf("xdp takeover: sent %d, received %d%n", total, got.cardinality());
+            // On a busy machine the receiving agent can fall behind and its socket overflow:
+            // those datagrams reached bob's host, so the relay did not lose them. Counted apart.
+            long bobDrops = rig.bobReceiveBufferErrors() - bobDropsBefore;
+            System.out.printf(
+                    "xdp takeover: sent %d, received %d, dropped by the receiver's full socket %d%n",
+                    total, got.cardinality(), bobDrops);
             assertEquals(
                     total,
-                    got.cardinality(),
-                    "datagrams lost across the takeover: " + (total - got.cardinality()) + "; missing from "
+                    got.cardinality() + bobDrops,
+                    "datagrams lost across the takeover: " + (total - got.cardinality() - bobDrops) + "; missing from "
                             + got.nextClearBit(0) + " to " + got.previousClearBit((int) total - 1)
                             + " (takeover started at " + takeoverAt + ", old relay gone at " + after + ")\n--- old:\n"
                             + old.output() + "\n--- new:\n" + next.output());
