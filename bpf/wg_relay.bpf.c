@@ -114,6 +114,15 @@ struct {
 	__type(value, __u32);
 } wg_tx_ports SEC(".maps");
 
+/* Written by the helper, never read here: which build this is (see
+ * wg_relay_abi.h), for the helper that finds the program attached. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wg_meta);
+} wg_meta SEC(".maps");
+
 static __always_inline int count(__u32 what, int verdict)
 {
 	__u64 *c = bpf_map_lookup_elem(&wg_stats, &what);

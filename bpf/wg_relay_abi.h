@@ -29,6 +29,7 @@
 #define WG_MAP_PEER_STATS "wg_peer_stats"
 #define WG_MAP_TX_PORTS "wg_tx_ports"
 #define WG_MAP_SESSIONS "wg_sessions"
+#define WG_MAP_META "wg_meta"
 
 /* Program names in the object: the relay, and a no-op XDP_PASS for the
  * far end of a veth (a veth delivers XDP_TX'd frames to its peer only
@@ -195,6 +196,24 @@ struct wg_peer_stat {
 
 /* wg_tx_ports: DEVMAP_HASH (max WG_MAX_NICS), key __u32 ifindex, value
  * __u32 ifindex; the attached NICs an XDP_REDIRECT may go out of. */
+
+/* wg_meta: ARRAY[1], key __u32 0. What a helper that finds this program
+ * already attached (kept by an earlier helper, see ../PROTOCOL.md "Pins")
+ * needs to decide between adopting it and replacing it. The program never
+ * reads it; the helper that loaded the program writes it once, before the
+ * first attach. Its layout must never change: a helper of any later build
+ * reads it (a new field would go into a new map).
+ *  - prog_hash: FNV-1a 64 of the wg_relay.bpf.o file the program was
+ *    loaded from: equal means the same program.
+ *  - abi_hash: FNV-1a 64 of the `abi` table and of every map's definition
+ *    (name, type, key and value size, entries, flags) but wg_meta's: equal
+ *    means the maps can be handed to the other program as they are. */
+#define WG_META_MAGIC 0x31796c6572677777ull /* "wwgrely1" little-endian */
+struct wg_meta {
+	__u64 magic; /* WG_META_MAGIC: the value was written */
+	__u64 prog_hash;
+	__u64 abi_hash;
+};
 
 /* WireGuard message types and the sizes that make a datagram "shaped"
  * (the first 4 payload bytes, little-endian, are the type: the 3 reserved

@@ -19,11 +19,16 @@ if [ "${1:-}" = "--tests" ]; then
   # (counter slots, flags, NIC epoch); clang-format: the C style check;
   # podman + runc + debootstrap: the container image test (runc named explicitly:
   # apt would pick crun, which fails on this kind of machine's hybrid cgroups);
-  # gnuplot-nox: the soak's plot (src-test/bench/soak.sh; the verdict does not need it).
+  # gnuplot-nox: the soak's plot (src-test/bench/soak.sh; the verdict does not need it);
+  # etcd-server + etcd-client: the fleet tests' 3-member etcd cluster (org.wgrelay.it.fleet
+  # starts its own members in a namespace of their own); keepalived: their VRRP failover;
+  # iptables: cutting one relay's namespace off etcd; curl: keepalived's check of a relay's
+  # /healthz.
   wanted+=(
     wireguard-go:wireguard-go wireguard-tools:wg iproute2:ip iputils-ping:ping procps:pgrep
     python3:python3 clang-format:clang-format podman:podman runc:runc debootstrap:debootstrap
-    bpftool:bpftool gnuplot-nox:gnuplot
+    bpftool:bpftool gnuplot-nox:gnuplot etcd-server:/usr/bin/etcd etcd-client:/usr/bin/etcdctl
+    keepalived:keepalived iptables:iptables curl:curl
   )
 fi
 
@@ -39,4 +44,15 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 echo "installing: ${missing[*]}" >&2
 $sudo apt-get update -qq
+# etcd-server's and keepalived's maintainer scripts start their services (an etcd on the
+# default ports 2379/2380, with its data in /var/lib/etcd). The tests run their own daemons
+# and need neither: a policy-rc.d that answers 101 ("action forbidden") keeps invoke-rc.d
+# from starting anything during this install. One that is already there (container images
+# ship one) is left as it is.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+  trap '$sudo rm -f "$policy"' EXIT
+fi
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /* main.c -- wg-relay-xdp-helper, the privileged hands of the Java loader:
- * startup and the end of the process. It loads wg_relay.bpf.o (argv[1]) and
- * owns the object, its program and its maps for its whole lifetime (nothing
- * is pinned), hands the stages what they need of it, and then lets
- * protocol.c run one command per stdin line (see ../PROTOCOL.md). It holds
- * no policy: the Java side decides what goes into the maps. XDP is attached
- * through bpf_link, so the kernel detaches the program when this process dies
- * however it dies; on stdin EOF (the JVM exited or closed the pipe) and on
+ * startup and the end of the process. It has progs.c load wg_relay.bpf.o
+ * (argv[1]) and then lets protocol.c run one command per stdin line (see
+ * ../PROTOCOL.md). It holds no policy: the Java side decides what goes into
+ * the maps, and whether the program outlives the helper (`onexit`). XDP is
+ * attached through bpf_link, so unless the link is pinned (`onexit keep`)
+ * the kernel detaches the program when this process dies however it dies;
+ * on stdin EOF (the JVM exited or closed the pipe) and on
  * SIGTERM/SIGINT/SIGHUP the helper also detaches every NIC explicitly and
- * exits 0, which makes the process's exit the barrier after which no NIC runs
- * the program. Single-threaded: the command loop is the only writer of every
- * map the program does not write itself.
+ * removes its pins, or with `onexit keep` leaves program, maps and links
+ * pinned, and exits 0: the process's exit is the barrier after which the
+ * NICs run what they will run without it. Single-threaded: the command loop
+ * is the only writer of every map the program does not write itself.
  */
 #define _GNU_SOURCE
 #include <bpf/libbpf.h>
@@ -27,9 +28,9 @@
 #include "attach.h"
 #include "main.h"
 #include "maps.h"
+#include "pins.h"
+#include "progs.h"
 #include "protocol.h"
-
-static struct bpf_object *obj;
 
 /* ---- the end ----------------------------------------------------------- */
 
@@ -48,8 +49,8 @@ void fatal(const char *fmt, ...)
 
 void shutdown_and_exit(int code)
 {
-	detach_all();
-	bpf_object__close(obj);
+	attach_exit(); /* detaches, or leaves what is to be kept to its pins */
+	progs_close();
 	_exit(code);
 }
 
@@ -58,27 +59,6 @@ void shutdown_and_exit(int code)
 static int libbpf_warnings(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return level <= LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
-static void load(const char *path)
-{
-	struct bpf_program *prog;
-	int err;
-
-	obj = bpf_object__open_file(path, NULL);
-	if (!obj)
-		fatal("open %s: %s", path, strerror(errno));
-	/* only the relay program is loaded; wg_relay_pass is for `ip link` */
-	bpf_object__for_each_program(prog, obj)
-		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), WG_PROG_RELAY));
-	prog = bpf_object__find_program_by_name(obj, WG_PROG_RELAY);
-	if (!prog)
-		fatal("program %s not in %s", WG_PROG_RELAY, path);
-	err = bpf_object__load(obj);
-	if (err)
-		fatal("load %s: %s", path, strerror(-err));
-	attach_init(bpf_program__fd(prog));
-	maps_open(obj);
 }
 
 /* Ready means loaded and reading: the Java side waits for this answer. */
@@ -118,6 +98,9 @@ int main(int argc, char **argv)
 	if (!isatty(STDIN_FILENO))
 		setpgid(0, 0);
 
-	load(argv[1]);
+	pins_init();
+	attach_init();
+	maps_init();
+	progs_load(argv[1]);
 	serve(sfd);
 }

@@ -139,34 +139,38 @@ static int bump_nic_epoch(void)
 
 /* ---- startup ----------------------------------------------------------- */
 
-static int map_fd(struct bpf_object *obj, const char *name)
-{
-	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+const char *const map_names[MAP__COUNT] = {
+	[MAP_CONFIG] = WG_MAP_CONFIG,	  [MAP_NICS] = WG_MAP_NICS,
+	[MAP_PEERS] = WG_MAP_PEERS,	  [MAP_SESSIONS] = WG_MAP_SESSIONS,
+	[MAP_MACS] = WG_MAP_MACS,	  [MAP_BLOCKLIST] = WG_MAP_BLOCKLIST,
+	[MAP_STATS] = WG_MAP_STATS,	  [MAP_PEER_STATS] = WG_MAP_PEER_STATS,
+	[MAP_TX_PORTS] = WG_MAP_TX_PORTS, [MAP_META] = WG_MAP_META,
+};
 
-	if (!m)
-		fatal("map %s not in object", name);
-	return bpf_map__fd(m);
-}
-
-void maps_open(struct bpf_object *obj)
+void maps_init(void)
 {
-	maps.config_fd = map_fd(obj, WG_MAP_CONFIG);
-	maps.nics_fd = map_fd(obj, WG_MAP_NICS);
-	maps.peers_fd = map_fd(obj, WG_MAP_PEERS);
-	maps.sessions_fd = map_fd(obj, WG_MAP_SESSIONS);
-	/* the program's alone, looked up so that a wrong object fails here */
-	(void)map_fd(obj, WG_MAP_MACS);
-	maps.blocklist_fd = map_fd(obj, WG_MAP_BLOCKLIST);
-	maps.stats_fd = map_fd(obj, WG_MAP_STATS);
-	maps.peer_stats_fd = map_fd(obj, WG_MAP_PEER_STATS);
-	maps.tx_ports_fd = map_fd(obj, WG_MAP_TX_PORTS);
 	maps.ncpus = libbpf_num_possible_cpus();
 	if (maps.ncpus <= 0)
 		fatal("possible cpus: %s", strerror(-maps.ncpus));
 	zero_stat = calloc((size_t)maps.ncpus, sizeof(struct wg_peer_stat));
 	if (!zero_stat)
 		fatal("%s", strerror(ENOMEM));
-	slots_rebuild(); /* a fresh wg_peers: every slot free */
+}
+
+void maps_use(const int fds[MAP__COUNT])
+{
+	maps.config_fd = fds[MAP_CONFIG];
+	maps.nics_fd = fds[MAP_NICS];
+	maps.peers_fd = fds[MAP_PEERS];
+	maps.sessions_fd = fds[MAP_SESSIONS];
+	maps.macs_fd = fds[MAP_MACS];
+	maps.blocklist_fd = fds[MAP_BLOCKLIST];
+	maps.stats_fd = fds[MAP_STATS];
+	maps.peer_stats_fd = fds[MAP_PEER_STATS];
+	maps.tx_ports_fd = fds[MAP_TX_PORTS];
+	maps.meta_fd = fds[MAP_META];
+	/* empty maps: every slot free; adopted ones: those of their entries taken */
+	slots_rebuild();
 }
 
 /* ---- map commands ------------------------------------------------------- */

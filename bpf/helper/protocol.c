@@ -116,6 +116,7 @@ static const struct {
 	{ "unpeer", cmd_unpeer }, { "session", cmd_session }, { "unsession", cmd_unsession },
 	{ "block", cmd_block },	  { "unblock", cmd_unblock }, { "stats", cmd_stats },
 	{ "clear", cmd_clear },	  { "abi", cmd_abi },	      { "ping", cmd_ping },
+	{ "onexit", cmd_onexit }, { "dump", cmd_dump },
 };
 
 /* Echoes a client-supplied word into an answer without letting it break

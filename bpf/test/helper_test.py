@@ -31,6 +31,14 @@ DEV_R, DEV_P, BRIDGE = "wgr0", "wgp0", "wgbr0"
 RELAY_IP, A_IP, B_IP = "10.201.0.1", "10.201.0.2", "10.201.0.3"
 RELAY_PORT, A_PORT, B_PORT, C_PORT = 51820, 40001, 40002, 40003
 KERNEL = os.uname().release
+# Every helper here pins into a BPF file system of this run's own, mounted
+# outside /sys: `ip netns exec` remounts /sys, so pins under /sys/fs/bpf
+# would die with each helper's mount namespace (docs/xdp.md).
+PIN_BASE = "/run/%s-bpffs" % TAG
+PIN_ROOT = PIN_BASE + "/wg-relay"
+os.environ["WG_RELAY_XDP_PIN_ROOT"] = PIN_ROOT
+MAP_PINS = sorted(["wg_config", "wg_nics", "wg_peers", "wg_sessions", "wg_macs", "wg_blocklist",
+                   "wg_stats", "wg_peer_stats", "wg_tx_ports", "wg_meta"])
 BPFTOOL = shutil.which("bpftool")
 RX_PARTS = ("fwd", "pass_no_peer", "pass_no_mac", "drop_shape", "drop_block", "pass_handshake",
             "tx_err", "pass_no_session")
@@ -75,6 +83,9 @@ wg_session_value.owner_ip 0 4
 wg_session_value.owner_port 4 2
 wg_session_value.pad 6 2
 wg_session_value.egress_ifindex 8 4
+wg_meta.magic 0 8
+wg_meta.prog_hash 8 8
+wg_meta.abi_hash 16 8
 wg_config sizeof 4
 wg_nic sizeof 12
 wg_peer_key sizeof 8
@@ -84,6 +95,7 @@ wg_mac sizeof 12
 wg_peer_stat sizeof 16
 wg_session_key sizeof 12
 wg_session_value sizeof 12
+wg_meta sizeof 24
 end""".split("\n")
 
 failures = 0
@@ -117,6 +129,12 @@ def xdp_mode(ns, dev):
     if not x:
         return None
     return {1: "drv", 2: "skb", 3: "hw"}.get(x.get("mode"), str(x.get("mode")))
+
+
+def fresh(got, head, tail=""):
+    """got is head, a fresh attach's state fields, then tail."""
+    return re.fullmatch(re.escape(head) + r" state=fresh prog_id=[1-9][0-9]*" + re.escape(tail),
+                        got) is not None
 
 
 def wait_until(cond, seconds=5.0):
@@ -264,6 +282,8 @@ def maps_of(h, what):
 
 
 def setup():
+    os.makedirs(PIN_BASE, exist_ok=True)
+    sh("mount", "-t", "bpf", "bpf", PIN_BASE)
     sh("ip", "netns", "add", NS_R)
     sh("ip", "netns", "add", NS_P)
     sh("ip", "link", "add", DEV_R, "netns", NS_R, "type", "veth", "peer", "name", DEV_P,
@@ -282,6 +302,12 @@ def setup():
 def teardown():
     for ns in (NS_R, NS_P):
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    # the namespaces' NICs are gone, so are the links; the pins go with the mount
+    subprocess.run(["umount", PIN_BASE], capture_output=True)
+    try:
+        os.rmdir(PIN_BASE)
+    except OSError:
+        pass
 
 
 def test_startup_failures():
@@ -538,7 +564,7 @@ def test_attach_modes(h):
     prefix = "iface=%s ifindex=%d" % (DEV_R, ifindex)
 
     got = h.ask("attach %s skb" % DEV_R)
-    check(got == "ok attach %s mode=skb driver=? kernel=%s" % (prefix, KERNEL), "attach skb", got)
+    check(fresh(got, "ok attach %s mode=skb driver=? kernel=%s" % (prefix, KERNEL)), "attach skb", got)
     check(xdp_mode(NS_R, DEV_R) == "skb", "ip link shows xdpgeneric", str(xdp_mode(NS_R, DEV_R)))
     got = h.ask("attach %s skb" % DEV_R)
     check(got.startswith("ok attach %s mode=skb" % prefix), "attach again: same answer", got)
@@ -559,13 +585,13 @@ def test_attach_modes(h):
     sh("ip", "-n", NS_R, "link", "set", "dev", DEV_R, "xdpdrv", "off")
 
     got = h.ask("attach %s drv" % DEV_R)
-    check(got == "ok attach %s mode=drv driver=? kernel=%s" % (prefix, KERNEL), "attach drv", got)
+    check(fresh(got, "ok attach %s mode=drv driver=? kernel=%s" % (prefix, KERNEL)), "attach drv", got)
     check(xdp_mode(NS_R, DEV_R) == "drv", "ip link shows native xdp", str(xdp_mode(NS_R, DEV_R)))
     check(h.ask("detach " + DEV_R) == "ok detach iface=" + DEV_R, "detach drv")
     check(xdp_mode(NS_R, DEV_R) is None, "no xdp after drv detach")
 
     got = h.ask("attach %s auto" % DEV_R)
-    check(got == "ok attach %s mode=drv driver=? kernel=%s" % (prefix, KERNEL),
+    check(fresh(got, "ok attach %s mode=drv driver=? kernel=%s" % (prefix, KERNEL)),
           "auto on veth: drv, no fallback", got)
     check(h.ask("detach " + DEV_R) == "ok detach iface=" + DEV_R, "detach auto")
 
@@ -577,8 +603,8 @@ def test_attach_modes(h):
           "drv on a bridge fails with a reason", got)
     drv_reason = got.split("reason=", 1)[1]
     got = h.ask("attach %s auto" % BRIDGE)
-    check(got == "ok attach iface=%s ifindex=%d mode=skb driver=? kernel=%s fallback=drv:%s"
-          % (BRIDGE, br, KERNEL, drv_reason), "auto on a bridge falls back to skb", got)
+    check(fresh(got, "ok attach iface=%s ifindex=%d mode=skb driver=? kernel=%s" % (BRIDGE, br, KERNEL),
+                " fallback=drv:" + drv_reason), "auto on a bridge falls back to skb", got)
     check(xdp_mode(NS_R, BRIDGE) == "skb", "bridge runs xdpgeneric")
     print("  drv on a bridge: %s" % drv_reason)
 
@@ -587,7 +613,7 @@ def test_attach_modes(h):
     sh("ip", "-n", NS_R, "link", "add", BRIDGE, "type", "bridge")
     br2 = int(sh("ip", "netns", "exec", NS_R, "cat", "/sys/class/net/%s/ifindex" % BRIDGE))
     got = h.ask("attach %s skb" % BRIDGE)
-    check(got == "ok attach iface=%s ifindex=%d mode=skb driver=? kernel=%s" % (BRIDGE, br2, KERNEL),
+    check(fresh(got, "ok attach iface=%s ifindex=%d mode=skb driver=? kernel=%s" % (BRIDGE, br2, KERNEL)),
           "re-created NIC attached again", got)
     check(xdp_mode(NS_R, BRIDGE) == "skb", "re-created bridge runs xdpgeneric")
 
@@ -812,6 +838,7 @@ def test_eof_detaches():
     check(rc == 0, "exit 0 on EOF", str(rc))
     check(xdp_mode(NS_R, DEV_R) is None and xdp_mode(NS_R, BRIDGE) is None,
           "detached when the helper has exited after EOF")
+    check(not os.path.exists(PIN_ROOT), "no pins left after EOF")
     print("  EOF -> exit in %.0f ms" % ((time.monotonic() - t0) * 1000))
 
 
@@ -829,6 +856,172 @@ def test_signals_detach():
     h.p.wait(5)
     check(wait_until(lambda: xdp_mode(NS_R, DEV_R) is None),
           "kernel detaches the bpf_link after SIGKILL")
+
+
+def xdp_prog_id(ns, dev):
+    x = link(ns, dev).get("xdp")
+    return x["prog"]["id"] if x and "prog" in x else None
+
+
+def pins(dev):
+    """The pins of dev's directory, sorted, or None when it does not exist."""
+    try:
+        return sorted(os.listdir(os.path.join(PIN_ROOT, dev)))
+    except FileNotFoundError:
+        return None
+
+
+def attach_state(got):
+    """The fields of an ok attach answer after kernel=, as a dict."""
+    m = re.match(r"ok attach .* kernel=\S+ (state=.*)$", got)
+    return dict(kv.split("=", 1) for kv in m.group(1).split()) if m else {}
+
+
+def entries(h):
+    """A dump's lines between `dump` and `end`, config first, the rest sorted."""
+    lines = h.ask_block("dump")
+    return lines[1:2] + sorted(lines[2:-1])
+
+
+def write_meta(dev, abi_hash):
+    """Overwrites the abi_hash of the wg_meta pinned for dev (magic and prog_hash kept)."""
+    path = os.path.join(PIN_ROOT, dev, "wg_meta")
+    out = json.loads(sh(BPFTOOL, "-j", "map", "lookup", "pinned", path, "key", "0", "0", "0", "0"))
+    value = bytes(int(x, 16) for x in out["value"])
+    value = value[:16] + abi_hash.to_bytes(8, sys.byteorder)
+    sh(BPFTOOL, "map", "update", "pinned", path, "key", "0", "0", "0", "0",
+       "value", "hex", *["%02x" % b for b in value])
+
+
+def test_pin_lifecycle():
+    """attach -> exit with keep -> pins and program stay -> a new helper adopts
+    (same prog_id, same entries) -> another build replaces it (maps kept, then
+    maps of another layout not) -> exit without keep -> nothing left."""
+    ifindex = int(sh("ip", "netns", "exec", NS_R, "cat", "/sys/class/net/%s/ifindex" % DEV_R))
+    h = Helper()
+    check(h.ask("onexit keep") == "ok onexit keep", "onexit keep")
+    check(h.ask("onexit") == "err onexit reason=usage: onexit <keep|detach>", "onexit usage")
+    check(h.ask("onexit later") == "err onexit reason=usage: onexit <keep|detach>",
+          "onexit with a wrong word")
+    check(h.ask("dump x") == "err dump reason=usage: dump", "dump usage")
+    got = h.ask("attach %s drv" % DEV_R)
+    st = attach_state(got)
+    first = int(st.get("prog_id", 0))
+    check(st.get("state") == "fresh" and first == xdp_prog_id(NS_R, DEV_R),
+          "first attach is fresh, prog_id is the attached program's", got)
+    check(pins(DEV_R) == sorted(["link", "prog"] + MAP_PINS), "program, maps and link pinned",
+          str(pins(DEV_R)))
+    for cmd in ("config %d" % RELAY_PORT, "nic %d %s 02:00:00:00:00:01" % (ifindex, RELAY_IP),
+                "peer %s %d %s %d 0 0 7" % (A_IP, A_PORT, B_IP, B_PORT),
+                "peer %s %d %s %d 0 2 7" % (B_IP, B_PORT, A_IP, A_PORT),
+                "session %s %d 4294967295 %s %d 0" % (A_IP, C_PORT, B_IP, B_PORT),
+                "block 10.9.9.9 0"):
+        check(h.ask(cmd).startswith("ok "), "before keep: " + cmd)
+    kept = entries(h)
+    check(kept == ["config %d 1" % RELAY_PORT,
+                   "block 10.9.9.9 0",
+                   "nic %d %s %s 02:00:00:00:00:01" % (ifindex, DEV_R, RELAY_IP),
+                   "peer %s %d %s %d 0 0 7" % (A_IP, A_PORT, B_IP, B_PORT),
+                   "peer %s %d %s %d 0 2 7" % (B_IP, B_PORT, A_IP, A_PORT),
+                   "session %s %d 4294967295 %s %d 0" % (A_IP, C_PORT, B_IP, B_PORT)],
+          "dump: every entry in the words of its command", str(kept))
+    check(h.close() == 0, "exit 0 with keep")
+    check(xdp_prog_id(NS_R, DEV_R) == first, "kept: the program stays attached after the helper")
+    check(pins(DEV_R) == sorted(["link", "prog"] + MAP_PINS), "kept: pins stay", str(pins(DEV_R)))
+
+    # the same build: adopted as it runs, its entries ours
+    h = Helper()
+    got = h.ask("attach %s auto" % DEV_R)
+    check(attach_state(got) == {"state": "adopted", "prog_id": str(first)}, "same build adopted", got)
+    check("mode=drv " in got, "adopted in the mode it runs in", got)
+    check(xdp_prog_id(NS_R, DEV_R) == first, "adopting does not touch the attachment")
+    check(entries(h) == kept, "adopted maps keep their entries")
+    check("link" not in pins(DEV_R), "without keep the link is not pinned", str(pins(DEV_R)))
+    check(h.ask("attach %s auto" % DEV_R) == got, "attach again: the same answer")
+    check(h.ask("onexit keep") == "ok onexit keep", "onexit keep after the attach")
+    check("link" in pins(DEV_R), "onexit keep pins the attached NIC's link", str(pins(DEV_R)))
+    h.kill()
+    check(xdp_prog_id(NS_R, DEV_R) == first, "kept: SIGKILLed helper leaves the program attached")
+
+    # another build with our layout: replaced in place, maps kept
+    other = os.path.join(PIN_BASE, "..", TAG + "-other.bpf.o")
+    shutil.copyfile(OBJ, other)
+    with open(other, "ab") as f:
+        f.write(b"another build")   # trailing bytes: the same program, another file hash
+    h = Helper(obj=other)
+    check(h.ask("onexit keep") == "ok onexit keep", "onexit keep, other build")
+    got = h.ask("attach %s drv" % DEV_R)
+    st = attach_state(got)
+    second = int(st.get("prog_id", 0))
+    check(st.get("state") == "replaced" and st.get("old_prog_id") == str(first) and
+          st.get("maps") == "kept" and second not in (0, first), "other build replaces, maps kept", got)
+    check(xdp_prog_id(NS_R, DEV_R) == second, "the link runs the new program")
+    check(entries(h) == kept, "replaced with maps kept: entries kept")
+    check(h.close() == 0, "exit 0, other build kept")
+    os.unlink(other)
+
+    # maps of another layout are not handed over
+    if BPFTOOL or os.environ.get("CI") == "true":
+        if not BPFTOOL:
+            raise SystemExit("CI=true but bpftool is not installed: cannot rewrite wg_meta")
+        write_meta(DEV_R, 1)
+        h = Helper()
+        got = h.ask("attach %s drv" % DEV_R)
+        st = attach_state(got)
+        check(st.get("state") == "replaced" and st.get("old_prog_id") == str(second) and
+              st.get("maps") == "new", "another layout: replaced with new maps", got)
+        check(entries(h) == ["config 0 0"], "new maps are empty", str(entries(h)))
+    else:
+        print("  SKIP a kept program of another layout: bpftool not installed")
+        h = Helper()
+        got = h.ask("attach %s drv" % DEV_R)
+        check(attach_state(got).get("state") == "replaced", "back to our build: replaced", got)
+    check(h.close() == 0, "exit 0 without keep")
+    check(xdp_prog_id(NS_R, DEV_R) is None, "without keep: detached on exit")
+    check(pins(DEV_R) is None and not os.path.exists(PIN_ROOT),
+          "without keep: nothing left under the pin root", str(pins(DEV_R)))
+
+    # a mode that differs from the kept one: the kept program goes, a fresh one comes
+    h = Helper()
+    check(h.ask("onexit keep") == "ok onexit keep", "onexit keep, skb")
+    check(attach_state(h.ask("attach %s skb" % DEV_R)).get("state") == "fresh", "kept in skb")
+    h.close()
+    h = Helper()
+    got = h.ask("attach %s drv" % DEV_R)
+    check(attach_state(got).get("state") == "fresh" and "mode=drv " in got and
+          xdp_mode(NS_R, DEV_R) == "drv", "drv asked, skb kept: fresh in drv", got)
+    # `detach` also removes the pins, whatever onexit says
+    check(h.ask("onexit keep") == "ok onexit keep", "onexit keep before detach")
+    check(h.ask("detach " + DEV_R) == "ok detach iface=" + DEV_R, "detach a kept NIC")
+    check(pins(DEV_R) is None and xdp_mode(NS_R, DEV_R) is None, "detach: no pins, no program")
+    check(h.ask("onexit detach") == "ok onexit detach", "onexit detach")
+    h.close()
+
+    # a running helper without keep: a second one is refused and leaves its pins alone
+    h = Helper()
+    check(attach_state(h.ask("attach %s drv" % DEV_R)).get("state") == "fresh", "first owner")
+    owned = pins(DEV_R)
+    other = Helper()
+    got = other.ask("attach %s drv" % DEV_R)
+    check(got.startswith("err attach ") and got.endswith("reason=Device or resource busy"),
+          "a NIC run by a helper without keep is busy", got)
+    check(pins(DEV_R) == owned, "the owner's pins are not taken for stale", str(pins(DEV_R)))
+    other.close()
+    h.close()
+    check(pins(DEV_R) is None, "the owner removes its pins")
+
+    # SIGKILL without keep: the kernel detaches; the stale pins go with the next attach
+    h = Helper()
+    check(attach_state(h.ask("attach %s drv" % DEV_R)).get("state") == "fresh", "attach, no keep")
+    h.kill()
+    check(wait_until(lambda: xdp_mode(NS_R, DEV_R) is None), "SIGKILL without keep: detached")
+    check(pins(DEV_R) == sorted(["prog"] + MAP_PINS), "stale pins after SIGKILL", str(pins(DEV_R)))
+    h = Helper()
+    check(attach_state(h.ask("attach %s drv" % DEV_R)).get("state") == "fresh",
+          "stale pins: a fresh attach")
+    check(entries(h) == ["config 0 0"], "stale pins' maps not used")
+    h.close()
+    check(not os.path.exists(PIN_ROOT), "nothing left after the stale pins")
 
 
 def main():
@@ -853,6 +1046,7 @@ def main():
         h.close()
         test_eof_detaches()
         test_signals_detach()
+        test_pin_lifecycle()
     finally:
         for h in helpers:
             h.kill()

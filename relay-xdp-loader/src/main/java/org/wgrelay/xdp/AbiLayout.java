@@ -47,6 +47,10 @@ public final class AbiLayout {
         m.put("wg_session_value.owner_port", "4 2");
         m.put("wg_session_value.egress_ifindex", "8 4");
         m.put("wg_session_value sizeof", "12");
+        m.put("wg_meta.magic", "0 8");
+        m.put("wg_meta.prog_hash", "8 8");
+        m.put("wg_meta.abi_hash", "16 8");
+        m.put("wg_meta sizeof", "24");
         EXPECTED = Map.copyOf(m);
     }
 

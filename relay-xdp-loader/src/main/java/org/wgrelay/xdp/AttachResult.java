@@ -7,8 +7,9 @@ import java.util.regex.Pattern;
 
 /**
  * The helper's answer to {@code attach}, and SPEC's log line for it:
- * {@code xdp_attached iface= ifindex= mode= driver= kernel=} or
- * {@code xdp_attach_failed iface= ifindex= mode= driver= kernel= reason=}.
+ * {@code xdp_attached iface= ifindex= mode= driver= kernel=},
+ * {@code xdp_adopted iface= prog_id= mode=} (a program kept by an earlier relay, taken as it
+ * runs) or {@code xdp_attach_failed iface= ifindex= mode= driver= kernel= reason=}.
  */
 public record AttachResult(boolean ok, Map<String, String> fields) {
     private static final Pattern KEY = Pattern.compile("(?:^| )([a-z_]+)=");
@@ -56,11 +57,50 @@ public record AttachResult(boolean ok, Map<String, String> fields) {
         }
     }
 
-    /** SPEC's log line for this result. */
+    /** What the attach found on the NIC: {@code fresh}, {@code adopted} or {@code replaced} ({@code bpf/PROTOCOL.md}). */
+    public String state() {
+        return field("state");
+    }
+
+    /** True when a kept program was taken as it runs: its maps hold entries and counts already. */
+    public boolean adopted() {
+        return "adopted".equals(fields.get("state"));
+    }
+
+    /**
+     * True when the program now runs on maps that were not empty: adopted, or replaced on
+     * the kept maps. The maps are then read back, not cleared, to resync them.
+     */
+    public boolean mapsKept() {
+        return adopted() || ("replaced".equals(fields.get("state")) && "kept".equals(fields.get("maps")));
+    }
+
+    /**
+     * SPEC's log line for this result: {@code xdp_adopted} for an adopted program,
+     * {@code xdp_attached} for a fresh or a replaced one (see {@link #replacedLine}).
+     */
     public String logLine() {
+        if (ok && adopted()) {
+            return "xdp_adopted iface=" + field("iface") + " prog_id=" + field("prog_id") + " mode=" + field("mode");
+        }
         String common = "iface=" + field("iface") + " ifindex=" + field("ifindex") + " mode=" + field("mode")
                 + " driver=" + field("driver") + " kernel=" + field("kernel");
-        return ok ? "xdp_attached " + common : "xdp_attach_failed " + common + " reason=" + field("reason");
+        if (!ok) {
+            return "xdp_attach_failed " + common + " reason=" + field("reason");
+        }
+        return "xdp_attached " + common;
+    }
+
+    /**
+     * For a kept program of another build that this attach replaced: {@code xdp_replaced iface=
+     * old_prog_id= prog_id= maps=kept|new}, logged after {@link #logLine}; else null.
+     */
+    public String replacedLine() {
+        if (!ok || !"replaced".equals(fields.get("state"))) {
+            return null;
+        }
+        return "xdp_replaced iface=" + field("iface") + " old_prog_id=" + field("old_prog_id") + " prog_id="
+                + field("prog_id") + " maps=" + field("maps");
     }
 
     /** For {@code auto}: what the drv attempt said before falling back to skb, or null. */

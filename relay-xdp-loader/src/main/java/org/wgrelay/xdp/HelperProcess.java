@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The libbpf helper binary as a child process. Closing its stdin — also what happens
  * when this JVM dies — makes it detach the XDP program and exit, so a dead relay never
- * leaves a stale program attached. Calls are serialised: one command, one answer.
+ * leaves a stale program attached; unless it was told {@code onexit keep}
+ * ({@code --xdp-keep-on-exit}), then it leaves the program attached and pinned for the
+ * next relay to adopt. Calls are serialised: one command, one answer.
  */
 public final class HelperProcess implements HelperChannel {
     private static final Logger LOG = LoggerFactory.getLogger(HelperProcess.class);
@@ -101,7 +103,7 @@ public final class HelperProcess implements HelperChannel {
         }
     }
 
-    /** Closes its stdin (it detaches and exits), waiting a moment before killing it. */
+    /** Closes its stdin (it detaches, or keeps, and exits), waiting a moment before killing it. */
     @Override
     public void close() {
         try {

@@ -16,8 +16,14 @@ import org.slf4j.LoggerFactory;
  * changes: a hub's entry is flagged only once its sessions are in (no burst of its data
  * passed up for want of them), and a session never outlives in the maps the spoke it
  * names (the program needs no peer entry to forward to a session's owner). A failed write is counted and logged (rate-limited), and the next
- * {@link #apply} starts with a full resync — as does the first after {@link #reset}
- * (a restarted helper has empty maps).
+ * {@link #apply} starts with a full resync — as does the first, and the first after
+ * {@link #reset} (a restarted helper).
+ *
+ * <p>A resync reads the maps back ({@code dump}) and writes the difference: the maps of a
+ * fresh program are empty, so that writes everything, while those of a program kept by an
+ * earlier relay and adopted keep their entries — an entry the model still has is not
+ * touched (its route cache and counters go on, the kernel keeps forwarding), one it lost is
+ * taken out. A helper that cannot dump gets {@code clear} and everything written again.
  *
  * <p>Not thread-safe: one thread (the XDP sync thread) owns it.
  */
@@ -30,6 +36,10 @@ public final class MapSync {
     private final AtomicLong failedWrites = new AtomicLong();
     private XdpState pushed = XdpState.EMPTY;
     private boolean needsResync = true;
+    /** The maps as read back for the coming resync; null until read, or when they could not be. */
+    private XdpState readBack;
+
+    private boolean readBackTried;
     private long generation;
     private long nextLogMillis;
 
@@ -48,23 +58,30 @@ public final class MapSync {
         return generation;
     }
 
-    /** Forget what was pushed: the next apply rewrites everything. */
+    /** Forget what was pushed: the next apply reads the maps back and resyncs them. */
     public void reset() {
         needsResync = true;
+        readBack = null;
+        readBackTried = false;
     }
 
     /**
      * The peer entries (by {@link XdpPeer#key()}) that {@link #apply}ing {@code want} would
-     * take out of the maps — an unpeer, or every entry on the clear of a resync — and with
+     * take out of the maps — an unpeer; on a resync, each entry the maps hold that
+     * {@code want} lacks, or all of them when the maps cannot be read back and are cleared — and with
      * each, the program's count of what it forwarded for that endpoint since the last
      * poll: the caller polls first, and forgets those entries' counts after the apply (a
      * re-added entry counts from 0 again).
      */
     public Set<String> peersRemovedBy(XdpState want) {
+        XdpState have = pushed;
         if (needsResync) {
-            return Set.copyOf(pushed.peers().keySet());
+            have = resyncBase();
+            if (have == null) {
+                return Set.copyOf(pushed.peers().keySet()); // cleared: every entry goes
+            }
         }
-        Set<String> gone = new HashSet<>(pushed.peers().keySet());
+        Set<String> gone = new HashSet<>(have.peers().keySet());
         gone.removeAll(want.peers().keySet());
         return Set.copyOf(gone);
     }
@@ -75,8 +92,13 @@ public final class MapSync {
         boolean ok = true;
         XdpState have = pushed;
         if (needsResync) {
-            ok &= send("clear");
-            have = XdpState.EMPTY;
+            have = resyncBase();
+            if (have == null) {
+                ok &= send("clear");
+                have = XdpState.EMPTY;
+            }
+            readBack = null;
+            readBackTried = false;
         }
         if (want.relayPort() != have.relayPort()) {
             ok &= send("config " + want.relayPort());
@@ -127,6 +149,20 @@ public final class MapSync {
         pushed = want;
         needsResync = !ok;
         return ok;
+    }
+
+    /** The maps read back for a resync (once per resync), or null when the helper cannot dump them. */
+    private XdpState resyncBase() {
+        if (!readBackTried) {
+            readBackTried = true;
+            try {
+                readBack = MapDump.parse(helper.callMulti("dump"));
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("reading the XDP maps back failed ({}); clearing them to resync", e.getMessage());
+                readBack = null;
+            }
+        }
+        return readBack;
     }
 
     private boolean send(String command) {

@@ -19,9 +19,14 @@ final class FakeHelper implements HelperChannel {
     /** {@code hub_ip hub_port receiver_index -> owner_ip owner_port egress_ifindex} */
     final Map<String, String> sessions = new HashMap<>();
 
+    /** ifindex → NIC name, as the real helper's {@code dump} resolves them. */
+    final Map<String, String> ifnames = new HashMap<>(Map.of("3", "eth0"));
+
     int port;
     Predicate<String> failWhen = c -> false;
     boolean alive = true;
+    /** False: answers {@code dump} as a helper without the command would. */
+    boolean dumps = true;
 
     @Override
     public String call(String command) throws IOException {
@@ -68,9 +73,25 @@ final class FakeHelper implements HelperChannel {
     }
 
     @Override
-    public List<String> callMulti(String command) {
+    public List<String> callMulti(String command) throws IOException {
         commands.add(command);
-        return List.of();
+        if (!alive) {
+            throw new IOException("the XDP helper exited");
+        }
+        if (!command.equals("dump")) {
+            return List.of();
+        }
+        if (!dumps) {
+            throw new IOException("err dump reason=unknown command");
+        }
+        List<String> lines = new ArrayList<>();
+        lines.add("dump");
+        lines.add("config " + port + " 1");
+        nics.forEach((i, v) -> lines.add("nic " + i + " " + ifnames.getOrDefault(i, "-") + " " + v));
+        sessions.forEach((k, v) -> lines.add("session " + k + " " + v));
+        peers.forEach((k, v) -> lines.add("peer " + k + " " + v + " 0"));
+        blocklist.forEach((ip, seconds) -> lines.add("block " + ip + " " + seconds));
+        return lines;
     }
 
     @Override

@@ -32,10 +32,11 @@ class MapSyncTest {
     private static final XdpPeer B = new XdpPeer("10.2.0.1", 5000, "10.1.0.1", 4000, 0, false, false);
 
     @Test
-    void theFirstApplyClearsTheMapsAndWritesEverything() {
+    void theFirstApplyReadsTheMapsBackAndWritesEverythingTheyLack() {
         assertTrue(sync.apply(state(linked(A, B), Map.of("192.0.2.9", 60L))));
 
-        assertEquals("clear", helper.commands.get(0));
+        assertEquals("dump", helper.commands.get(0));
+        assertFalse(helper.commands.contains("clear"), helper.commands.toString());
         assertEquals(51820, helper.port);
         assertEquals(Map.of("3", "10.0.0.1 02:00:00:00:00:01"), helper.nics);
         assertEquals("10.2.0.1 5000 0 0", helper.peers.get("10.1.0.1 4000"));
@@ -85,9 +86,50 @@ class MapSyncTest {
 
         sync.reset();
         assertEquals(
+                Set.of(B.key()),
+                sync.peersRemovedBy(state(linked(A), Map.of())),
+                "a resync takes out what the maps hold and the model lacks");
+        assertEquals(Set.of(B.key()), sync.peersRemovedBy(state(linked(A), Map.of())), "read back once per resync");
+        assertEquals(
+                2,
+                helper.commands.stream().filter("dump"::equals).count(),
+                "one read-back for the first apply, one for this resync: " + helper.commands);
+    }
+
+    @Test
+    void aResyncOfMapsThatCannotBeReadBackClearsEveryEntry() {
+        sync.apply(state(linked(A, B), Map.of()));
+        helper.dumps = false;
+        sync.reset();
+        assertEquals(
                 Set.of(A.key(), B.key()),
                 sync.peersRemovedBy(state(linked(A, B), Map.of())),
-                "a resync clears every entry, even those it writes again");
+                "a clear takes out every entry, even those it writes again");
+        helper.commands.clear();
+        assertTrue(sync.apply(state(linked(A, B), Map.of())));
+        assertEquals("clear", helper.commands.get(0), helper.commands.toString());
+        assertEquals(2, helper.peers.size());
+    }
+
+    @Test
+    void anAdoptedProgramsEntriesStayUntouchedWhenWantedAndGoWhenNot() {
+        // what a kept program's maps hold when a new relay adopts it
+        helper.port = 51820;
+        helper.nics.put("3", "10.0.0.1 02:00:00:00:00:01");
+        helper.peers.put("10.1.0.1 4000", "10.2.0.1 5000 0 0");
+        helper.peers.put("10.2.0.1 5000", "10.1.0.1 4000 0 0");
+        helper.peers.put("10.3.0.1 4000", "10.4.0.1 5000 0 0"); // a peer removed while no relay ran
+        helper.blocklist.put("192.0.2.9", "30");
+        helper.sessions.put("10.5.0.1 5000 7", "10.6.0.1 6001 0");
+
+        assertEquals(Set.of("10.3.0.1 4000"), sync.peersRemovedBy(state(linked(A, B), Map.of())));
+        assertTrue(sync.apply(state(linked(A, B), Map.of())));
+
+        assertEquals(
+                List.of("dump", "unsession 10.5.0.1 5000 7", "unpeer 10.3.0.1 4000", "unblock 192.0.2.9"),
+                helper.commands,
+                "entries the model has are not rewritten: the kernel forwards on without a pause");
+        assertEquals(Set.of(A.key(), B.key()), helper.peers.keySet());
     }
 
     @Test
@@ -108,7 +150,7 @@ class MapSyncTest {
         helper.failWhen = c -> false;
         helper.commands.clear();
         assertTrue(sync.apply(state(linked(A, B), Map.of())));
-        assertEquals("clear", helper.commands.get(0));
+        assertEquals("dump", helper.commands.get(0));
         assertEquals(2, helper.peers.size());
     }
 
@@ -201,7 +243,8 @@ class MapSyncTest {
         helper.commands.clear();
         helper.sessions.put("10.9.9.9 1 1", "stale 1 0"); // what a half-done write may leave
         assertTrue(sync.apply(withSessions(linked(HUB, SPOKE1), TO_SPOKE1)));
-        assertEquals("clear", helper.commands.get(0));
+        assertEquals("dump", helper.commands.get(0));
+        assertTrue(helper.commands.contains("unsession 10.9.9.9 1 1"), helper.commands.toString());
         assertEquals(Map.of("10.5.0.1 5000 287454020", "10.6.0.1 6001 0"), helper.sessions);
     }
 

@@ -159,6 +159,7 @@ public final class RelayDaemon implements AutoCloseable {
                         blocklist,
                         roaming,
                         counters,
+                        config.xdpKeepOnExit(),
                         clockMillis);
                 roster.addListener(xdp);
             }

@@ -98,6 +98,15 @@ public final class ServeCommand implements Callable<Integer> {
     String xdpMode;
 
     @Option(
+            names = "--xdp-keep-on-exit",
+            defaultValue = "${env:WG_RELAY_XDP_KEEP_ON_EXIT:-false}",
+            fallbackValue = "true",
+            arity = "0..1",
+            description = "Leave the XDP program attached and pinned (/sys/fs/bpf/wg-relay/<nic>) when the relay"
+                    + " stops, so the kernel forwards on; the next relay adopts it.")
+    String xdpKeepOnExit;
+
+    @Option(
             names = "--trace-forward-hashes",
             defaultValue = "${env:WG_RELAY_TRACE_FORWARD_HASHES:-false}",
             fallbackValue = "true",
@@ -279,7 +288,8 @@ public final class ServeCommand implements Callable<Integer> {
                 mode,
                 trace,
                 maxLinks,
-                etcdSettings());
+                etcdSettings(),
+                parseFlag("--xdp-keep-on-exit", xdpKeepOnExit));
     }
 
     /** SPEC C's options, or null without {@code --etcd-endpoints}. */
@@ -336,6 +346,15 @@ public final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("cannot read " + option + " " + p);
         }
         return p;
+    }
+
+    private static boolean parseFlag(String option, String text) {
+        return switch (text.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "1", "yes", "on" -> true;
+            case "false", "0", "no", "off", "" -> false;
+            default ->
+                throw new IllegalArgumentException("invalid " + option + " '" + text + "'; expected true or false");
+        };
     }
 
     private static int parseInt(String option, String text, int min, int max) {

@@ -12,6 +12,8 @@ import org.wgrelay.server.xdp.XdpMode;
  * @param controlToken the operator token read from {@code --control-token-file}, or null
  * @param maxLinksPerPeer {@code --max-links-per-peer} (SPEC B): 1 keeps one link per peer
  * @param etcd SPEC C's store options, or null for the roster file alone
+ * @param xdpKeepOnExit {@code --xdp-keep-on-exit} (SPEC D): the XDP program stays attached
+ *     (and pinned) when the relay ends, and the kernel forwards on until the next relay adopts it
  */
 public record ServeConfig(
         InetAddress bind,
@@ -25,7 +27,38 @@ public record ServeConfig(
         XdpMode xdpMode,
         boolean traceForwardHashes,
         int maxLinksPerPeer,
-        EtcdSettings etcd) {
+        EtcdSettings etcd,
+        boolean xdpKeepOnExit) {
+
+    /** The options of a relay that detaches XDP when it ends (no {@code --xdp-keep-on-exit}). */
+    public ServeConfig(
+            InetAddress bind,
+            int port,
+            int workers,
+            Path roster,
+            HostPort control,
+            String controlToken,
+            HostPort metrics,
+            List<String> xdpInterfaces,
+            XdpMode xdpMode,
+            boolean traceForwardHashes,
+            int maxLinksPerPeer,
+            EtcdSettings etcd) {
+        this(
+                bind,
+                port,
+                workers,
+                roster,
+                control,
+                controlToken,
+                metrics,
+                xdpInterfaces,
+                xdpMode,
+                traceForwardHashes,
+                maxLinksPerPeer,
+                etcd,
+                false);
+    }
 
     /** The options of a relay on the roster file alone (no {@code --etcd-endpoints}). */
     public ServeConfig(

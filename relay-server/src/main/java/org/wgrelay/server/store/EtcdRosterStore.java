@@ -76,6 +76,15 @@ public final class EtcdRosterStore implements RosterStore {
     private static final long PROBE_MILLIS = 1_000;
     /** TTL of {@code relays/<id>}'s lease: a relay that stops is gone from the list this soon. */
     private static final long RELAY_LEASE_SECONDS = 10;
+    /**
+     * TTL of the fence lease each verb's transaction writes {@code fences/<relay-id>} on. A
+     * transaction that reaches etcd after its fence ended (stuck in a connection that was cut,
+     * delivered when it heals) fails as a whole, so a verb this relay answered with
+     * {@code store_unavailable} can never take effect later.
+     */
+    private static final long FENCE_SECONDS = 3;
+    /** Beyond the fence's TTL: etcd may extend a lease by an election timeout on a leader change. */
+    private static final long FENCE_SLACK_MILLIS = 1_500;
     /** A verb that keeps losing races gives up after this many attempts. */
     private static final int MAX_ATTEMPTS = 8;
 
@@ -199,6 +208,8 @@ public final class EtcdRosterStore implements RosterStore {
         } else if (!reportedUnreachable && !synced) {
             reportedUnreachable = true;
             LOG.warn("store_unreachable endpoints={}", settings.endpointsText());
+            // SPEC's line names the endpoints only; why is its own line (TLS, auth, refused...).
+            LOG.warn("etcd did not answer: {}; serving the cached roster, retrying every second", reason);
         }
         closeWatch();
     }
@@ -217,7 +228,7 @@ public final class EtcdRosterStore implements RosterStore {
         }
         registerRelay();
         closeWatch();
-        int gen = ++generation;
+        ++generation; // answers of the old watch still queued on the writer are stale now
         target.callOnWriter(() -> {
             mirror.replace(read, revision);
             Set<InetAddress> stored = new HashSet<>();
@@ -238,14 +249,7 @@ public final class EtcdRosterStore implements RosterStore {
             betweenReadAndWatch = null;
             seam.run();
         }
-        watcher = client.getWatchClient()
-                .watch(
-                        bytes(keys.prefix()),
-                        WatchOption.builder()
-                                .isPrefix(true)
-                                .withRevision(revision + 1)
-                                .build(),
-                        Watch.listener(r -> onWatch(gen, r), e -> onWatchError(gen, e)));
+        openWatch(revision);
         connected = true;
         synced = true;
         syncs.incrementAndGet();
@@ -270,20 +274,55 @@ public final class EtcdRosterStore implements RosterStore {
                         ByteSequence.from(StoreJson.relay(me)),
                         PutOption.builder().withLeaseId(relayLease).build())
                 .get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        relayKeepAlive = client.getLeaseClient().keepAlive(relayLease, new StreamObserver<>() {
+        keepRelayAlive();
+    }
+
+    /** Keeps {@code relays/<id>}'s lease alive; when the stream breaks, attaches a new one (store thread). */
+    private void keepRelayAlive() {
+        long lease = relayLease;
+        relayKeepAlive = client.getLeaseClient().keepAlive(lease, new StreamObserver<>() {
             @Override
             public void onNext(LeaseKeepAliveResponse value) {}
 
             @Override
             public void onError(Throwable t) {
-                // The lease is gone (etcd was away longer than its TTL): the next probe resyncs
-                // and registers again.
-                storeThread.execute(() -> lost("relay lease lost: " + reason(t)));
+                storeThread.execute(() -> keepAliveBroke(lease, t));
             }
 
             @Override
             public void onCompleted() {}
         });
+    }
+
+    /**
+     * The keep-alive stream of {@code relays/<id>}'s lease broke: usually the member carrying it
+     * went away while the lease lives on (its TTL outlasts a failover). Attach a new stream to
+     * the same lease; if the lease is gone, register again; if etcd does not answer, the store
+     * is lost and the next sync registers.
+     */
+    private void keepAliveBroke(long lease, Throwable why) {
+        if (lease != relayLease || !connected) {
+            return;
+        }
+        try {
+            client.getLeaseClient().keepAliveOnce(lease).get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            if (relayKeepAlive != null) {
+                relayKeepAlive.close();
+            }
+            keepRelayAlive();
+            LOG.info("relay lease keep-alive reattached after: {}", reason(why));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            try {
+                registerRelay();
+                LOG.info("relay registered again after its lease ended: {}", reason(why));
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            } catch (Exception again) {
+                lost("relay lease lost: " + reason(why));
+            }
+        }
     }
 
     private void onWatch(int gen, WatchResponse response) {
@@ -327,16 +366,37 @@ public final class EtcdRosterStore implements RosterStore {
 
     private void onWatchError(int gen, Throwable error) {
         storeThread.execute(() -> {
-            if (gen != generation) {
+            if (gen != generation || !connected) {
                 return;
             }
             if (error instanceof CompactedException) {
                 // Behind compaction: what was missed cannot be replayed; read everything again.
                 lost("watch fell behind compaction");
-            } else {
-                lost("watch failed: " + reason(error));
+                return;
+            }
+            // The member carrying the watch went away (a cluster of three loses one): open it
+            // again on the others from the last applied revision; nothing is missed, nothing lost.
+            try {
+                openWatch(appliedRevision);
+                LOG.info("store watch reopened from revision {} after: {}", appliedRevision, reason(error));
+            } catch (RuntimeException e) {
+                lost("watch failed: " + reason(error) + "; reopening failed: " + reason(e));
             }
         });
+    }
+
+    /** A watch of the prefix from {@code revision + 1}, under a new generation (store thread). */
+    private void openWatch(long revision) {
+        closeWatch();
+        int gen = ++generation;
+        watcher = client.getWatchClient()
+                .watch(
+                        bytes(keys.prefix()),
+                        WatchOption.builder()
+                                .isPrefix(true)
+                                .withRevision(revision + 1)
+                                .build(),
+                        Watch.listener(r -> onWatch(gen, r), e -> onWatchError(gen, e)));
     }
 
     private void closeWatch() {
@@ -406,6 +466,15 @@ public final class EtcdRosterStore implements RosterStore {
         }
     }
 
+    /**
+     * etcd answered a write but the watch has not delivered it: the watch is stuck. Read
+     * everything again rather than serve a roster that silently stopped following the fleet.
+     */
+    private void watchStalled(long revision) {
+        storeThread.execute(
+                () -> lost("watch did not deliver revision " + revision + " within " + APPLY_TIMEOUT_MILLIS + " ms"));
+    }
+
     /** Waits until this relay has applied {@code revision}; false on timeout. */
     private boolean awaitApplied(long revision) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(APPLY_TIMEOUT_MILLIS);
@@ -428,7 +497,6 @@ public final class EtcdRosterStore implements RosterStore {
         if (target.onWriter()) {
             throw new IllegalStateException("an etcd verb cannot wait on the writer thread");
         }
-        TxnPlan unanswered = null;
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
             if (!connected) {
                 return unavailable("etcd is unreachable, nothing changed; forwarding goes on with the roster it has");
@@ -446,34 +514,29 @@ public final class EtcdRosterStore implements RosterStore {
                 return unavailable(e.getMessage());
             }
             if (plan.isEmpty()) {
-                TxnPlan earlier = unanswered;
-                if (earlier != null && !plan.result().ok() && target.callOnWriter(() -> earlier.reflectedIn(mirror))) {
-                    // The unanswered transaction was made after all: this verb's own change.
-                    return new RosterChange(RosterOutcome.OK, earlier.result().message(), target.current());
-                }
                 return plan.result();
             }
-            TxnResponse response;
+            Written written;
             try {
-                response = commit(plan);
+                written = writeFenced(cmps(plan), ops(plan), () -> plan.reflectedIn(mirror));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return unavailable("interrupted; the change may or may not have been made");
-            } catch (Exception e) {
-                // No answer: the transaction may have been applied. Look again once the watch
-                // catches up; an attempt that finds its own change made reports success.
-                LOG.warn("store transaction failed: {}", reason(e));
-                unanswered = plan;
-                sleepQuietly(200);
-                continue;
+            }
+            if (written.unknown() != null) {
+                return unavailable(written.unknown());
+            }
+            if (written.made()) {
+                return new RosterChange(RosterOutcome.OK, plan.result().message(), target.current());
+            }
+            TxnResponse response = written.response();
+            if (response == null) {
+                continue; // unanswered, and now certainly not made: validate and try again
             }
             long revision = response.getHeader().getRevision();
             try {
-                if (!awaitApplied(revision) && response.isSucceeded()) {
-                    LOG.warn(
-                            "store revision {} written but not yet applied here after {} ms",
-                            revision,
-                            APPLY_TIMEOUT_MILLIS);
+                if (!awaitApplied(revision)) {
+                    watchStalled(revision);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -486,7 +549,7 @@ public final class EtcdRosterStore implements RosterStore {
         return unavailable("the change kept conflicting with changes made on other relays; nothing changed, try again");
     }
 
-    private TxnResponse commit(TxnPlan plan) throws Exception {
+    private List<Cmp> cmps(TxnPlan plan) {
         List<Cmp> cmps = new ArrayList<>();
         for (TxnPlan.Condition c : plan.conditions()) {
             ByteSequence key = bytes(keys.absolute(c.key()));
@@ -495,6 +558,10 @@ public final class EtcdRosterStore implements RosterStore {
                             ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0))
                             : new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(c.modRevision())));
         }
+        return cmps;
+    }
+
+    private List<Op> ops(TxnPlan plan) {
         List<Op> ops = new ArrayList<>();
         for (TxnPlan.Write w : plan.writes()) {
             ByteSequence key = bytes(keys.absolute(w.key()));
@@ -503,12 +570,90 @@ public final class EtcdRosterStore implements RosterStore {
                             ? Op.delete(key, DeleteOption.DEFAULT)
                             : Op.put(key, ByteSequence.from(w.value()), PutOption.DEFAULT));
         }
-        return client.getKVClient()
-                .txn()
-                .If(cmps.toArray(Cmp[]::new))
-                .Then(ops.toArray(Op[]::new))
-                .commit()
-                .get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        return ops;
+    }
+
+    /**
+     * The answer to a fenced write: etcd's {@code response}; or, when etcd did not answer,
+     * {@code made} (the write is in the store) or neither (it is not, and now never will be);
+     * or {@code unknown}, a sentence saying why nothing can be said yet.
+     */
+    private record Written(TxnResponse response, boolean made, String unknown) {}
+
+    /**
+     * One transaction of a verb, fenced: it also puts {@code fences/<relay-id>} on a lease of
+     * {@link #FENCE_SECONDS}, so etcd applies it only while that lease lives. Unanswered, this
+     * waits until the lease has ended, revokes it to be sure, lets the watch catch up and asks
+     * {@code made} whether the write is in the store.
+     */
+    private Written writeFenced(List<Cmp> cmps, List<Op> ops, java.util.function.BooleanSupplier made)
+            throws InterruptedException {
+        long fence;
+        try {
+            fence = client.getLeaseClient()
+                    .grant(FENCE_SECONDS)
+                    .get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                    .getID();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            return new Written(null, false, "etcd did not answer, nothing changed: " + reason(e));
+        }
+        long sentAt = System.nanoTime();
+        List<Op> fenced = new ArrayList<>(ops);
+        fenced.add(Op.put(
+                bytes(keys.absolute(StoreKeys.fence(settings.relayId()))),
+                ByteSequence.EMPTY,
+                PutOption.builder().withLeaseId(fence).build()));
+        try {
+            TxnResponse response = client.getKVClient()
+                    .txn()
+                    .If(cmps.toArray(Cmp[]::new))
+                    .Then(fenced.toArray(Op[]::new))
+                    .commit()
+                    .get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            client.getLeaseClient().revoke(fence); // done with it; it would end by itself anyway
+            return new Written(response, false, null);
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            LOG.warn("store transaction unanswered: {}; settling it once its fence has ended", reason(e));
+        }
+        long until =
+                sentAt + TimeUnit.SECONDS.toNanos(FENCE_SECONDS) + TimeUnit.MILLISECONDS.toNanos(FENCE_SLACK_MILLIS);
+        long left = until - System.nanoTime();
+        if (left > 0) {
+            TimeUnit.NANOSECONDS.sleep(left);
+        }
+        String unsure = "etcd did not answer in time, so the change is not confirmed: if etcd got it, it took"
+                + " effect within " + FENCE_SECONDS + " s of the request, and it can no longer take effect."
+                + " Check with wg peer list once wg show says store_connected";
+        try {
+            client.getLeaseClient().revoke(fence).get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            if (!reason(e).contains("lease not found")) {
+                return new Written(null, false, unsure);
+            }
+        }
+        // The fence is gone: the write is in the store now or never. Catch up and look.
+        try {
+            long now = client.getKVClient()
+                    .get(bytes(keys.absolute(StoreKeys.relay(settings.relayId()))))
+                    .get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                    .getHeader()
+                    .getRevision();
+            if (!awaitApplied(now)) {
+                watchStalled(now);
+                return new Written(null, false, unsure);
+            }
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            return new Written(null, false, unsure);
+        }
+        return new Written(null, target.callOnWriter(made::getAsBoolean), null);
     }
 
     private RosterChange unavailable(String message) {
@@ -555,7 +700,14 @@ public final class EtcdRosterStore implements RosterStore {
         TxnPlan plan = TxnPlan.of(mirror, storedRoster, stored);
         CompletableFuture.supplyAsync(() -> {
                     try {
-                        return commit(plan);
+                        // A roam is not fenced: it is conditioned on the peer's revision, and
+                        // arriving late it still states where the peer was seen.
+                        return client.getKVClient()
+                                .txn()
+                                .If(cmps(plan).toArray(Cmp[]::new))
+                                .Then(ops(plan).toArray(Op[]::new))
+                                .commit()
+                                .get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
                     } catch (Exception e) {
                         throw new java.util.concurrent.CompletionException(e);
                     }
@@ -607,16 +759,43 @@ public final class EtcdRosterStore implements RosterStore {
                 .mapToLong(e -> (e.expiresAtMillis() - now) / 1000)
                 .findFirst()
                 .orElse(0);
-        long revision;
+        long ttl = Math.max(seconds, left); // extends, never shortens, as on one relay
+        String rel = StoreKeys.blocklist(Endpoint.hostText(ip));
+        byte[] value = StoreJson.block(totalStrikes, ttl, System.currentTimeMillis() + ttl * 1000, settings.relayId());
         try {
-            revision =
-                    putBlock(ip, Math.max(seconds, left), totalStrikes).get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-            awaitApplied(revision);
+            long lease = client.getLeaseClient()
+                    .grant(ttl)
+                    .get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                    .getID();
+            Op put = Op.put(
+                    bytes(keys.absolute(rel)),
+                    ByteSequence.from(value),
+                    PutOption.builder().withLeaseId(lease).build());
+            settle(writeFenced(List.of(), List.of(put), () -> mirror.holds(rel, value)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("interrupted; the block may or may not have been made");
+        } catch (StoreUnavailableException e) {
+            throw e;
         } catch (Exception e) {
-            throw new StoreUnavailableException("etcd did not take the block: " + reason(e));
+            throw new StoreUnavailableException("etcd did not take the block, nothing changed: " + reason(e));
+        }
+    }
+
+    /** A blocklist verb's write: answered and applied here, made after all, or why not. */
+    private void settle(Written written) throws InterruptedException {
+        if (written.unknown() != null) {
+            throw new StoreUnavailableException(written.unknown());
+        }
+        if (written.response() == null) {
+            if (!written.made()) {
+                throw new StoreUnavailableException("etcd did not answer in time, nothing changed; try again");
+            }
+            return;
+        }
+        long revision = written.response().getHeader().getRevision();
+        if (!awaitApplied(revision)) {
+            watchStalled(revision);
         }
     }
 
@@ -652,21 +831,15 @@ public final class EtcdRosterStore implements RosterStore {
             return target.callOnWriter(() -> blocklist.unblock(ip)); // a local entry not shared yet
         }
         try {
-            long revision = client.getKVClient()
-                    .delete(bytes(keys.absolute(rel)))
-                    .get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
-                    .getHeader()
-                    .getRevision();
+            Op delete = Op.delete(bytes(keys.absolute(rel)), DeleteOption.DEFAULT);
+            settle(writeFenced(List.of(), List.of(delete), () -> mirror.get(rel) == null));
             if (stored.lease() != 0) {
                 client.getLeaseClient().revoke(stored.lease()); // best effort: it would expire anyway
             }
-            awaitApplied(revision);
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("interrupted; the entry may or may not have been removed");
-        } catch (Exception e) {
-            throw new StoreUnavailableException("etcd did not take the removal: " + reason(e));
         }
     }
 

@@ -14,6 +14,8 @@ public final class StoreKeys {
     public static final String LINKS = "links/";
     public static final String BLOCKLIST = "blocklist/";
     public static final String RELAYS = "relays/";
+    /** Ours beyond SPEC's layout: each verb's transaction fence, on a 3 s lease (see the store). */
+    public static final String FENCES = "fences/";
 
     private final String prefix;
 
@@ -50,6 +52,10 @@ public final class StoreKeys {
 
     public static String blocklist(String ipText) {
         return BLOCKLIST + ipText;
+    }
+
+    public static String fence(String relayId) {
+        return FENCES + relayId;
     }
 
     public static String relay(String id) {

@@ -16,7 +16,10 @@ import org.wgrelay.xdp.XdpNic;
  * Keeps one XDP helper alive and attached to every configured NIC: the first attach (with
  * the ABI check), and, when the helper dies, a new helper attached again, retried every
  * {@link #RESTART_INTERVAL_MILLIS}. A helper's exit detaches the program, so while none
- * is attached userspace forwards everything, correctly.
+ * is attached userspace forwards everything, correctly — unless the program is kept
+ * ({@code --xdp-keep-on-exit}): then it forwards on in the kernel, and the new helper
+ * adopts it. An attach may find a program an earlier relay kept: adopted as it runs
+ * ({@code xdp_adopted}) or replaced in place when its build differs.
  *
  * <p>Written only on the XDP thread; what other threads read ({@link #attached},
  * {@link #mode}, {@link #helper}) is published through volatile fields holding immutable
@@ -40,6 +43,7 @@ final class HelperSupervisor implements AutoCloseable {
     private final LongSupplier clockMillis;
     private final List<String> interfaces;
     private final XdpMode requested;
+    private volatile boolean keepOnExit;
     private volatile HelperChannel helper;
     private volatile Attachments attachments = Attachments.NONE;
     private volatile boolean attached;
@@ -50,11 +54,13 @@ final class HelperSupervisor implements AutoCloseable {
             HelperChannel first,
             List<String> interfaces,
             XdpMode requested,
+            boolean keepOnExit,
             LongSupplier clockMillis) {
         this.launcher = launcher;
         this.helper = first;
         this.interfaces = List.copyOf(interfaces);
         this.requested = requested;
+        this.keepOnExit = keepOnExit;
         this.clockMillis = clockMillis;
     }
 
@@ -128,6 +134,14 @@ final class HelperSupervisor implements AutoCloseable {
         if (!drift.isEmpty()) {
             throw new IOException("the XDP helper's struct layout differs from ours: " + drift);
         }
+        if (keepOnExit) {
+            // Before the attaches: from the first one on, no exit of the helper (a SIGKILL
+            // of this JVM included) may detach what is to be kept.
+            String answer = h.call("onexit keep");
+            if (!answer.equals("ok onexit keep")) {
+                throw new IOException("--xdp-keep-on-exit: " + answer.replaceFirst("^err onexit reason=", ""));
+            }
+        }
         Map<String, XdpNic> nics = new LinkedHashMap<>();
         Map<String, String> modes = new LinkedHashMap<>();
         for (String nic : interfaces) {
@@ -139,6 +153,9 @@ final class HelperSupervisor implements AutoCloseable {
                 LOG.info("xdp auto mode on {}: native attach failed ({}), using skb", nic, r.fallback());
             }
             LOG.info(r.logLine());
+            if (r.replacedLine() != null) {
+                LOG.info(r.replacedLine());
+            }
             modes.put(nic, r.mode());
             nics.put(nic, NicDetails.describe(nic, r.ifindex()));
         }
@@ -146,9 +163,41 @@ final class HelperSupervisor implements AutoCloseable {
         return null;
     }
 
-    /** Closes the helper, which detaches the program from every NIC. */
+    /**
+     * From now on the current helper leaves the program attached when it ends (and so does
+     * any helper started after it): {@code onexit keep}. True when the helper agreed. XDP
+     * thread only.
+     */
+    boolean keepFromNowOn() {
+        if (!attached) {
+            return false;
+        }
+        try {
+            String answer = helper.call("onexit keep");
+            if (!answer.equals("ok onexit keep")) {
+                LOG.error("the XDP helper cannot keep the program: {}", answer);
+                return false;
+            }
+        } catch (IOException e) {
+            LOG.error("the XDP helper cannot keep the program: {}", e.getMessage());
+            return false;
+        }
+        keepOnExit = true;
+        return true;
+    }
+
+    /**
+     * Closes the helper, which detaches the program from every NIC — or, with
+     * {@code --xdp-keep-on-exit}, leaves it attached and pinned for the next relay.
+     */
     @Override
     public void close() {
         helper.close();
+        if (keepOnExit && attached) {
+            LOG.info(
+                    "XDP program left attached on {} (--xdp-keep-on-exit): the kernel forwards on until the next"
+                            + " relay adopts it",
+                    String.join(",", interfaces));
+        }
     }
 }

@@ -18,7 +18,9 @@ import org.wgrelay.xdp.XdpStats;
  * adds only the growth since the last one to the counters' XDP stripe and to each
  * peer's, so counts never go backwards when an endpoint's map entry is replaced (a
  * move, a relearn, a link removal) or the helper restarts (its counters start at 0:
- * a value smaller than last time counts from 0). Written on the XDP thread only.
+ * a value smaller than last time counts from 0). After each attach the counts so far
+ * are the baseline ({@link #baseline}): an adopted program's go on from the last relay's.
+ * Written on the XDP thread only.
  *
  * <p>What the kernel handled on its own — forwarded, dropped as unshaped or
  * blocklisted — is what it adds; what it passed up, userspace counts itself.
@@ -90,10 +92,26 @@ final class KernelCounts {
         lastPeers.keySet().removeAll(keys);
     }
 
-    /** The helper restarted: its counters start again from 0. */
+    /** The helper restarted and its counters could not be read: take them as starting from 0. */
     synchronized void helperRestarted() {
         lastTotals.clear();
         lastPeers.clear();
+    }
+
+    /**
+     * A helper was just attached: what its program counted so far is not this relay's. A
+     * fresh program reports zeros; an adopted one (kept by an earlier relay, counting on
+     * while no relay ran) reports that relay's totals, which must not be added again as
+     * this one's growth. Counts go on from here, so the relay's counters, like its
+     * userspace ones, cover what happened since it started.
+     */
+    synchronized void baseline(XdpStats now) {
+        lastTotals.clear();
+        for (String k : AGGREGATES) {
+            lastTotals.put(k, now.total(k));
+        }
+        lastPeers.clear();
+        lastPeers.putAll(now.peers());
     }
 
     /**

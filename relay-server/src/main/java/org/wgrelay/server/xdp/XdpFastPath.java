@@ -86,8 +86,9 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
             ForwardingTableHolder tables,
             Blocklist blocklist,
             RelayCounters counters,
+            boolean keepOnExit,
             LongSupplier clockMillis) {
-        this.supervisor = new HelperSupervisor(launcher, helper, interfaces, mode, clockMillis);
+        this.supervisor = new HelperSupervisor(launcher, helper, interfaces, mode, keepOnExit, clockMillis);
         this.relayPort = relayPort;
         this.tables = tables;
         this.blocklist = blocklist;
@@ -106,7 +107,10 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
         if (failed != null) {
             return failed;
         }
-        onXdpThread(this::syncNow);
+        onXdpThread(() -> {
+            takeBaseline();
+            syncNow();
+        });
         thread.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
         thread.scheduleWithFixedDelay(
                 this::checkSessions, SESSION_CHECK_MILLIS, SESSION_CHECK_MILLIS, TimeUnit.MILLISECONDS);
@@ -193,10 +197,10 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
 
     private void tick() {
         if (supervisor.restartIfDead()) {
-            // A new helper has empty maps and counters that start from 0.
+            // A new helper: fresh maps, or the kept ones it adopted; its resync reads them back.
             failedBeforeRestart += sync.failedWrites();
             sync = new MapSync(supervisor.helper(), clockMillis);
-            kernel.helperRestarted();
+            takeBaseline();
             syncNow();
             return;
         }
@@ -215,6 +219,16 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
             }
         } catch (RuntimeException e) {
             LOG.error("XDP session check failed", e); // keep the schedule alive
+        }
+    }
+
+    /** What the program attached just now counted before: not this relay's (see {@link KernelCounts#baseline}). */
+    private void takeBaseline() {
+        try {
+            kernel.baseline(XdpStats.parse(supervisor.helper().callMulti("stats")));
+        } catch (IOException e) {
+            LOG.warn("reading XDP counters failed: {}", e.getMessage());
+            kernel.helperRestarted();
         }
     }
 
@@ -256,7 +270,28 @@ public final class XdpFastPath implements RosterListener, AutoCloseable {
         }
     }
 
-    /** Stops the loop and closes the helper, which detaches the program from every NIC. */
+    /**
+     * For a relay that hands over to another one (SPEC D's takeover): the program stays
+     * attached when this relay ends, so the new relay adopts it as it runs, and this relay
+     * writes the maps no more (the new one resyncs them; two writers would race for the
+     * per-endpoint counter slots). Counts are polled once more first. True when the helper
+     * agreed to keep the program; either way the loop has stopped. Call it before the new
+     * relay attaches, then {@link #close}.
+     */
+    public boolean handOver() {
+        boolean[] kept = {false};
+        onXdpThread(() -> {
+            if (supervisor.attached()) {
+                foldKernelCounts();
+            }
+            kept[0] = supervisor.keepFromNowOn();
+            thread.shutdown(); // queued syncs are dropped below; nothing else is scheduled again
+        });
+        thread.shutdownNow();
+        return kept[0];
+    }
+
+    /** Stops the loop and closes the helper, which detaches the program from every NIC (unless kept). */
     @Override
     public void close() {
         thread.shutdownNow();

@@ -28,7 +28,11 @@ public interface XdpLauncher {
     /** Opens a helper channel (a real process, or a fake in tests). */
     HelperChannel open() throws IOException;
 
-    /** Opens a helper and attaches to {@code interfaces} in {@code mode}; SPEC's failure line on failure. */
+    /**
+     * Opens a helper and attaches to {@code interfaces} in {@code mode}, adopting a program an
+     * earlier relay kept there; {@code keepOnExit} leaves it attached when this relay ends.
+     * SPEC's failure line on failure.
+     */
     default XdpFastPath attach(
             List<String> interfaces,
             XdpMode mode,
@@ -37,6 +41,7 @@ public interface XdpLauncher {
             Blocklist blocklist,
             RoamingEngine roaming,
             RelayCounters counters,
+            boolean keepOnExit,
             LongSupplier clockMillis)
             throws XdpAttachException {
         String first = interfaces.get(0);
@@ -46,8 +51,8 @@ public interface XdpLauncher {
         } catch (IOException e) {
             throw new XdpAttachException(XdpFailureLine.of(first, mode, e.getMessage()));
         }
-        XdpFastPath xdp =
-                new XdpFastPath(this, helper, interfaces, mode, relayPort, tables, blocklist, counters, clockMillis);
+        XdpFastPath xdp = new XdpFastPath(
+                this, helper, interfaces, mode, relayPort, tables, blocklist, counters, keepOnExit, clockMillis);
         AttachResult failed;
         try {
             failed = xdp.attach();

@@ -150,7 +150,7 @@ class EtcdRosterStoreTest {
                 .forEach(kv -> out.put(
                         kv.getKey().toString(StandardCharsets.UTF_8).substring(prefix.length()),
                         kv.getValue().toString(StandardCharsets.UTF_8)));
-        out.keySet().removeIf(k -> k.startsWith(StoreKeys.RELAYS));
+        out.keySet().removeIf(k -> k.startsWith(StoreKeys.RELAYS) || k.startsWith(StoreKeys.FENCES));
         return out;
     }
 

@@ -74,6 +74,17 @@ class KernelCountsTest {
     }
 
     @Test
+    void anAdoptedProgramsCountsFromBeforeThisRelayAreABaselineNotGrowth() {
+        // the kept program counted under the last relay and while none ran
+        kernel.baseline(stats(1000, 800));
+        kernel.fold(stats(1010, 806), table, NOW);
+
+        assertEquals(6, aliceStats.get(PeerCounter.FWD_PACKETS));
+        assertEquals(10, counters.get(RelayCounter.FWD_PACKETS));
+        assertEquals(10, kernel.xdpKeys().get("xdp_fwd_packets"));
+    }
+
+    @Test
     void aRestartedHelperCountsFromZeroWithoutLosingWhatWasCounted() {
         kernel.fold(stats(25, 25), table, NOW);
         kernel.helperRestarted();

@@ -10,8 +10,9 @@ import org.wgrelay.xdp.HelperChannel;
 
 /**
  * A helper process as the loader sees it, in memory: it answers {@code abi} with our own
- * layout, attaches any NIC in the mode asked, keeps the peer and session entries as the protocol
- * describes them, and reports {@code stats} with zero counts. It records every command;
+ * layout, attaches any NIC in the mode asked (fresh, or as {@link #attachState} says), keeps the
+ * config, NIC, peer and session entries as the protocol describes them (and dumps them), and
+ * reports {@code stats} with zero counts. It records every command;
  * {@link #die} makes it behave as an exited helper (not alive, every call an I/O error).
  */
 final class ScriptedHelper implements HelperChannel {
@@ -20,6 +21,14 @@ final class ScriptedHelper implements HelperChannel {
     /** {@code hub_ip hub_port receiver_index -> owner_ip owner_port egress_ifindex} */
     final Map<String, String> sessions = new LinkedHashMap<>();
 
+    /** ifindex → {@code ip mac}, from {@code nic}; dumped under the name {@code lo}. */
+    final Map<String, String> nics = new LinkedHashMap<>();
+    /** Appended to every ok attach: {@code state=...} as the helper found the NIC. */
+    String attachState = " state=fresh prog_id=1";
+    /** The answer to {@code onexit keep}. */
+    String onexitKeep = "ok onexit keep";
+
+    int port;
     private boolean alive = true;
 
     void die() {
@@ -35,8 +44,14 @@ final class ScriptedHelper implements HelperChannel {
         String[] f = command.split(" ");
         switch (f[0]) {
             case "attach" -> {
-                return "ok attach iface=" + f[1] + " ifindex=1 mode=" + f[2] + " driver=? kernel=test";
+                return "ok attach iface=" + f[1] + " ifindex=1 mode=" + f[2] + " driver=? kernel=test" + attachState;
             }
+            case "onexit" -> {
+                return f[1].equals("keep") ? onexitKeep : "ok onexit " + f[1];
+            }
+            case "config" -> port = Integer.parseInt(f[1]);
+            case "nic" -> nics.put(f[1], f[2] + " " + f[3]);
+            case "unnic" -> nics.remove(f[1]);
             case "peer" ->
                 peers.put(f[1] + " " + f[2], String.join(" ", List.of(f).subList(3, f.length)));
             case "unpeer" -> peers.remove(f[1] + " " + f[2]);
@@ -45,6 +60,7 @@ final class ScriptedHelper implements HelperChannel {
             case "clear" -> {
                 peers.clear();
                 sessions.clear();
+                nics.clear();
             }
             default -> {}
         }
@@ -62,6 +78,12 @@ final class ScriptedHelper implements HelperChannel {
             AbiLayout.EXPECTED.forEach((k, v) -> lines.add(k + " " + v)); // "a.b off size" and "a sizeof n"
         } else if (command.equals("stats")) {
             lines.add("stats rx=0 fwd=0 pass_no_peer=0 pass_no_mac=0 drop_shape=0 drop_block=0");
+        } else if (command.equals("dump")) {
+            lines.add("dump");
+            lines.add("config " + port + " 1");
+            nics.forEach((i, v) -> lines.add("nic " + i + " lo " + v));
+            sessions.forEach((k, v) -> lines.add("session " + k + " " + v));
+            peers.forEach((k, v) -> lines.add("peer " + k + " " + v));
         }
         return lines;
     }

@@ -41,6 +41,7 @@ class XdpFastPathTest {
     private final List<ScriptedHelper> started = new ArrayList<>();
     private final ScriptedHelper first = new ScriptedHelper();
     private int refuseStarts;
+    private boolean keepOnExit;
     private XdpFastPath xdp;
 
     private final XdpLauncher launcher = () -> {
@@ -75,6 +76,7 @@ class XdpFastPathTest {
                 new ForwardingTableHolder(table),
                 new Blocklist(),
                 new RelayCounters(1),
+                keepOnExit,
                 clock::get);
         assertNull(xdp.attach());
         return xdp;
@@ -108,15 +110,18 @@ class XdpFastPathTest {
                 new ForwardingTableHolder(hubTable),
                 new Blocklist(),
                 new RelayCounters(1),
+                false,
                 clock::get);
         assertNull(xdp.attach());
         return xdp;
     }
 
-    /** The commands that write maps: not the counter polls the periodic round may add at any time. */
+    /** The commands that write maps: not the counter polls the periodic round may add at any time, nor read-backs. */
     private static List<String> mapWrites(ScriptedHelper helper) {
         synchronized (helper) {
-            return helper.commands.stream().filter(c -> !c.equals("stats")).toList();
+            return helper.commands.stream()
+                    .filter(c -> !c.equals("stats") && !c.equals("dump"))
+                    .toList();
         }
     }
 
@@ -242,5 +247,80 @@ class XdpFastPathTest {
         assertEquals(1, started.size());
         assertTrue(xdp.attached());
         assertEquals(2, started.get(0).peers.size());
+    }
+
+    @Test
+    void withKeepOnExitTheHelperIsToldToKeepBeforeItsFirstAttach() throws Exception {
+        keepOnExit = true;
+        aliceAndBobLinked();
+
+        List<String> commands = first.commands;
+        assertTrue(commands.indexOf("onexit keep") >= 0, commands.toString());
+        assertTrue(commands.indexOf("onexit keep") < commands.indexOf("attach lo drv"), commands.toString());
+    }
+
+    @Test
+    void aHelperStartedAfterADeadOneIsToldToKeepAgainAndItsAdoptedMapsAreNotCleared() throws Exception {
+        keepOnExit = true;
+        aliceAndBobLinked();
+        first.die(); // its program stays attached: the link is pinned
+
+        xdp.tickNow();
+
+        ScriptedHelper second = started.get(0);
+        List<String> commands = second.commands;
+        assertTrue(commands.indexOf("onexit keep") >= 0, commands.toString());
+        assertTrue(commands.indexOf("onexit keep") < commands.indexOf("attach lo drv"), commands.toString());
+        assertTrue(commands.contains("dump"), "resynced by difference: " + commands);
+        assertFalse(commands.contains("clear"), commands.toString());
+        assertTrue(xdp.attached());
+    }
+
+    @Test
+    void aRelayHandingOverKeepsTheProgramAndStopsWritingTheMaps() throws Exception {
+        aliceAndBobLinked();
+        assertTrue(xdp.handOver(), "the helper agreed to keep");
+        assertTrue(first.commands.contains("onexit keep"), first.commands.toString());
+        int before;
+        synchronized (first) {
+            before = first.commands.size();
+        }
+
+        xdp.requestSync();
+        xdp.tickNow();
+
+        synchronized (first) {
+            assertEquals(before, first.commands.size(), "no command after the handover: " + first.commands);
+        }
+    }
+
+    @Test
+    void aHelperThatCannotKeepFailsTheAttach() {
+        keepOnExit = true;
+        first.onexitKeep = "err onexit reason=pin in /sys/fs/bpf/wg-relay: Operation not supported";
+
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, this::aliceAndBobLinked);
+        assertTrue(e.getMessage().contains("Operation not supported"), e.getMessage());
+        assertFalse(first.commands.contains("attach lo drv"), "nothing attached that could not be kept");
+    }
+
+    @Test
+    void anAdoptedProgramKeepsTheEntriesTheRosterHasAndLosesTheOthers() throws Exception {
+        // what a kept program's maps hold when this relay adopts it: alice and bob, and a
+        // peer removed from the roster while no relay ran
+        first.attachState = " state=adopted prog_id=7";
+        first.port = 51820;
+        first.peers.put("192.0.2.1 4001", "192.0.2.2 4002 0 0 3");
+        first.peers.put("192.0.2.2 4002", "192.0.2.1 4001 0 0 3");
+        first.peers.put("192.0.2.9 4009", "192.0.2.1 4001 0 0 3");
+
+        aliceAndBobLinked();
+
+        List<String> writes = mapWrites(first);
+        assertTrue(writes.contains("unpeer 192.0.2.9 4009"), writes.toString());
+        assertFalse(writes.contains("clear"), "the kernel forwards on: " + writes);
+        assertFalse(writes.stream().anyMatch(c -> c.startsWith("peer ")), "kept entries not rewritten: " + writes);
+        assertFalse(writes.stream().anyMatch(c -> c.startsWith("config ")), writes.toString());
+        assertEquals(Set.of("192.0.2.1 4001", "192.0.2.2 4002"), first.peers.keySet());
     }
 }

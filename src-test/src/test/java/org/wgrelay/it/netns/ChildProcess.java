@@ -170,7 +170,36 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * SIGKILLs the process (no chance to clean up: a crash as its peers see it) and its
+     * descendants, and waits for it to end; returns and records the exit code as {@link #stop}
+     * does. A process already stopped keeps its first result.
+     */
+    public int kill() {
+        synchronized (stopLock) {
+            if (exitCode == null) {
+                exitCode = terminate(Duration.ZERO, true);
+            }
+            return exitCode;
+        }
+    }
+
     private int terminate(Duration grace) {
+        return terminate(grace, false);
+    }
+
+    private int terminate(Duration grace, boolean forcibly) {
+        if (forcibly) {
+            List<ProcessHandle> descendants = process.descendants().toList();
+            process.destroyForcibly();
+            descendants.forEach(ProcessHandle::destroyForcibly);
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return process.isAlive() ? -1 : process.exitValue();
+        }
         List<ProcessHandle> descendants = process.descendants().toList();
         if (process.isAlive()) {
             process.destroy();

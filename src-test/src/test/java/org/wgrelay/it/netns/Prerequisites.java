@@ -28,11 +28,18 @@ import org.junit.jupiter.api.Assumptions;
 public final class Prerequisites {
 
     /** The Debian package that ships each tool, named in the message so the fix is one apt line. */
-    private static final Map<String, String> PACKAGES = Map.of(
-            "ip", "iproute2",
-            "wg", "wireguard-tools",
-            "wireguard-go", "wireguard-go",
-            "ping", "iputils-ping");
+    private static final Map<String, String> PACKAGES = Map.ofEntries(
+            Map.entry("ip", "iproute2"),
+            Map.entry("ss", "iproute2"),
+            Map.entry("wg", "wireguard-tools"),
+            Map.entry("wireguard-go", "wireguard-go"),
+            Map.entry("ping", "iputils-ping"),
+            Map.entry("sysctl", "procps"),
+            Map.entry("etcd", "etcd-server"),
+            Map.entry("etcdctl", "etcd-client"),
+            Map.entry("keepalived", "keepalived"),
+            Map.entry("iptables", "iptables"),
+            Map.entry("curl", "curl"));
 
     /** Where sbin tools live even when PATH (as under some CI runners) omits them. */
     private static final List<String> EXTRA_DIRS = List.of("/usr/local/sbin", "/usr/sbin", "/sbin");

@@ -49,6 +49,25 @@ public final class RelayControl {
 
     /** One request over /dev/tcp; returns its {@code result}, failing the test on a refusal. */
     public JsonNode call(String verb, String... args) {
+        ObjectNode request = request(verb, args);
+        return resultOf(request.toString(), send(request));
+    }
+
+    /**
+     * One request over /dev/tcp; returns the whole response, {@code ok} true or false, for a
+     * test that expects a refusal and checks its error code.
+     */
+    public JsonNode response(String verb, String... args) {
+        ObjectNode request = request(verb, args);
+        String stdout = send(request);
+        try {
+            return JSON.readTree(stdout.strip());
+        } catch (IOException e) {
+            throw new UncheckedIOException("the answer to " + request + " is not JSON: " + stdout, e);
+        }
+    }
+
+    private static ObjectNode request(String verb, String... args) {
         ObjectNode request = JSON.createObjectNode();
         request.put("id", 1);
         request.put("verb", verb);
@@ -56,6 +75,10 @@ public final class RelayControl {
         for (String arg : args) {
             array.add(arg);
         }
+        return request;
+    }
+
+    private String send(ObjectNode request) {
         Command.Result run = ns.tryExec(
                 CALL_TIMEOUT,
                 Prerequisites.which("bash"),
@@ -67,7 +90,7 @@ public final class RelayControl {
             throw new AssertionError(
                     "control request " + request + " failed: " + run.describe() + "\nrelay output:\n" + relay.output());
         }
-        return resultOf(request.toString(), run.stdout());
+        return run.stdout();
     }
 
     /** {@code wg-relay ctl --control 127.0.0.1:PORT --json words...} in the namespace; its {@code result}. */
