@@ -1,8 +1,7 @@
 package org.wgrelay.server.pipeline;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufHolder;
-import io.netty.channel.AddressedEnvelope;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.IllegalReferenceCountException;
 import java.net.InetSocketAddress;
@@ -12,22 +11,29 @@ import java.net.InetSocketAddress;
  * {@link DatagramPacket}, but taken from its worker's {@link Pool} and given back to it when
  * Netty is done with it, so that forwarding allocates no envelope per datagram.
  *
- * <p>Netty's epoll datagram channel sends any {@code AddressedEnvelope<ByteBuf, InetSocketAddress>}
- * with direct content as it is (in the {@code sendmmsg} vector), and its outbound buffer releases the
- * message exactly once, after the send or when it fails. That release releases the content and, when
- * no reference is left, returns the envelope to the pool. It is a {@link ByteBufHolder}, so the
- * outbound buffer counts its bytes against the write-buffer water marks as it does a
- * {@code DatagramPacket}'s.
+ * <p>It is a {@link DatagramPacket} because Netty 4.2's epoll channel batches only those into
+ * {@code sendmmsg} ({@code NativeDatagramPacketArray} takes a {@code DatagramPacket} or, connected,
+ * a {@code ByteBuf}; any other envelope is sent alone with {@code sendto}). The superclass's own
+ * fields are fixed at construction, so they hold a placeholder and every accessor Netty uses
+ * ({@link #content}, {@link #recipient}, {@link #sender}, the reference count) is overridden to
+ * read this envelope's fields. Netty's outbound buffer releases the message exactly once, after the
+ * send or when it fails; that release releases the content and, when no reference is left, returns
+ * the envelope to the pool. As a {@code ByteBufHolder} its bytes count against the write-buffer
+ * water marks like any datagram's.
  *
  * <p>Nobody may use an envelope after releasing it: it is cleared and handed out again.
  */
-public final class OutboundDatagram implements AddressedEnvelope<ByteBuf, InetSocketAddress>, ByteBufHolder {
+public final class OutboundDatagram extends DatagramPacket {
+    /** What the superclass's fixed fields hold; never sent, never read through this class. */
+    private static final InetSocketAddress PLACEHOLDER = InetSocketAddress.createUnresolved("outbound-datagram", 0);
+
     private final Pool pool;
     private ByteBuf content;
     private InetSocketAddress recipient;
     private int refs;
 
     private OutboundDatagram(Pool pool) {
+        super(Unpooled.EMPTY_BUFFER, PLACEHOLDER);
         this.pool = pool;
     }
 

@@ -1,10 +1,10 @@
 package org.wgrelay.server.pipeline;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.AddressedEnvelope;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.DatagramPacket;
 import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -74,9 +74,9 @@ public final class TraceHasher extends ChannelDuplexHandler {
         // flight; the forwarded datagram is the one to its destination, and a mirror copy
         // to a candidate (rule 8) gets no line (SPEC).
         if (egressRoute != null
-                && msg instanceof AddressedEnvelope<?, ?> p
-                && p.content() instanceof ByteBuf content
+                && msg instanceof DatagramPacket p
                 && p.recipient().equals(egressTo)) {
+            ByteBuf content = p.content();
             LOG.info(
                     "trace egress sha256={} len={} type={} src_peer={} dst_peer={}",
                     hash(content),

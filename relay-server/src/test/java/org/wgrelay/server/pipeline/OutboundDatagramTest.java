@@ -10,6 +10,7 @@ import static org.wgrelay.server.pipeline.RelayHarness.address;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.IllegalReferenceCountException;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
@@ -55,6 +56,21 @@ class OutboundDatagramTest {
         b.release();
         assertEquals(2, relay.worker.outbound().created());
         assertFalse(relay.channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void isADatagramPacketBecauseNettyBatchesOnlyThoseIntoSendmmsg() {
+        // NativeDatagramPacketArray (Netty 4.2.18) adds a DatagramPacket, or a ByteBuf on a
+        // connected channel, to the sendmmsg vector; any other AddressedEnvelope is written
+        // alone with sendto. Measured: 10 B/pkt more allocated and one syscall per datagram.
+        OutboundDatagram d =
+                new OutboundDatagram.Pool().take(Unpooled.directBuffer(8).writeLong(7), BOB);
+        DatagramPacket asNettySeesIt = d;
+        assertSame(d.content(), asNettySeesIt.content(), "Netty reads this envelope's content");
+        assertEquals(BOB, asNettySeesIt.recipient());
+        assertNull(asNettySeesIt.sender());
+        assertEquals(8, asNettySeesIt.content().readableBytes());
+        assertTrue(asNettySeesIt.release());
     }
 
     @Test
