@@ -23,12 +23,12 @@ if [ "${1:-}" = "--tests" ]; then
   # etcd-server + etcd-client: the fleet tests' 3-member etcd cluster (org.wgrelay.it.fleet
   # starts its own members in a namespace of their own); keepalived: their VRRP failover;
   # iptables: cutting one relay's namespace off etcd; curl: keepalived's check of a relay's
-  # /healthz.
+  # /healthz; openssl: the store test's TLS certificates (relay-server EtcdTlsAuthTest).
   wanted+=(
     wireguard-go:wireguard-go wireguard-tools:wg iproute2:ip iputils-ping:ping procps:pgrep
     python3:python3 clang-format:clang-format podman:podman runc:runc debootstrap:debootstrap
     bpftool:bpftool gnuplot-nox:gnuplot etcd-server:/usr/bin/etcd etcd-client:/usr/bin/etcdctl
-    keepalived:keepalived iptables:iptables curl:curl
+    keepalived:keepalived iptables:iptables curl:curl openssl:openssl
   )
 fi
 

@@ -85,6 +85,8 @@ public final class EtcdRosterStore implements RosterStore {
     private static final long FENCE_SECONDS = 3;
     /** Beyond the fence's TTL: etcd may extend a lease by an election timeout on a leader change. */
     private static final long FENCE_SLACK_MILLIS = 1_500;
+    /** A verb keeps trying while etcd is connected but slow to answer (a member failing over) this long. */
+    private static final long VERB_DEADLINE_MILLIS = 8_000; // under ctl's default 10 s
     /** A verb that keeps losing races gives up after this many attempts. */
     private static final int MAX_ATTEMPTS = 8;
 
@@ -200,7 +202,11 @@ public final class EtcdRosterStore implements RosterStore {
         }
     }
 
+    /** Why etcd last failed to answer, for tests and debugging (null until it does). */
+    volatile String lastError;
+
     private void lost(String reason) {
+        lastError = reason;
         if (connected) {
             connected = false;
             losses.incrementAndGet();
@@ -497,6 +503,7 @@ public final class EtcdRosterStore implements RosterStore {
         if (target.onWriter()) {
             throw new IllegalStateException("an etcd verb cannot wait on the writer thread");
         }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(VERB_DEADLINE_MILLIS);
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
             if (!connected) {
                 return unavailable("etcd is unreachable, nothing changed; forwarding goes on with the roster it has");
@@ -522,6 +529,11 @@ public final class EtcdRosterStore implements RosterStore {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return unavailable("interrupted; the change may or may not have been made");
+            }
+            if (written.nothingSent() && System.nanoTime() < deadline) {
+                attempt--; // not a race lost: wait for the probe's verdict or another member
+                sleepQuietly(250);
+                continue;
             }
             if (written.unknown() != null) {
                 return unavailable(written.unknown());
@@ -578,7 +590,11 @@ public final class EtcdRosterStore implements RosterStore {
      * {@code made} (the write is in the store) or neither (it is not, and now never will be);
      * or {@code unknown}, a sentence saying why nothing can be said yet.
      */
-    private record Written(TxnResponse response, boolean made, String unknown) {}
+    private record Written(TxnResponse response, boolean made, String unknown, boolean nothingSent) {
+        Written(TxnResponse response, boolean made, String unknown) {
+            this(response, made, unknown, false);
+        }
+    }
 
     /**
      * One transaction of a verb, fenced: it also puts {@code fences/<relay-id>} on a lease of
@@ -597,7 +613,10 @@ public final class EtcdRosterStore implements RosterStore {
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) {
-            return new Written(null, false, "etcd did not answer, nothing changed: " + reason(e));
+            // Nothing that could change the store was sent. A member may just have gone away
+            // (the next call goes to another), or etcd may be unreachable: let the probe decide now.
+            storeThread.execute(this::probe);
+            return new Written(null, false, "etcd did not answer, nothing changed: " + reason(e), true);
         }
         long sentAt = System.nanoTime();
         List<Op> fenced = new ArrayList<>(ops);

@@ -25,14 +25,24 @@ final class LocalEtcd implements AutoCloseable {
     private final Process process;
     private final Path dataDir;
     private final int clientPort;
+    private final boolean tls;
 
-    private LocalEtcd(Process process, Path dataDir, int clientPort) {
+    private LocalEtcd(Process process, Path dataDir, int clientPort, boolean tls) {
         this.process = process;
         this.dataDir = dataDir;
         this.clientPort = clientPort;
+        this.tls = tls;
     }
 
     static LocalEtcd start() throws IOException, InterruptedException {
+        return start(false);
+    }
+
+    /**
+     * With {@code tls}: certificates from a CA made here with openssl ({@link #ca()},
+     * {@link #clientCert()}, {@link #clientKey()} in PKCS#8), client certificates required.
+     */
+    static LocalEtcd start(boolean tls) throws IOException, InterruptedException {
         if (!Files.isExecutable(ETCD)) {
             if ("true".equals(System.getenv("CI"))) {
                 fail("CI=true but " + ETCD + " is missing: run scripts/install-deps.sh --tests");
@@ -43,30 +53,30 @@ final class LocalEtcd implements AutoCloseable {
         int client = freePort();
         int peer = freePort();
         Path dir = Files.createTempDirectory("wg-relay-etcd");
-        String c = "http://127.0.0.1:" + client;
+        String c = (tls ? "https" : "http") + "://127.0.0.1:" + client;
         String p = "http://127.0.0.1:" + peer;
-        Process proc = new ProcessBuilder(
-                        ETCD.toString(),
-                        "--name",
-                        "t",
-                        "--data-dir",
-                        dir.resolve("data").toString(),
-                        "--listen-client-urls",
-                        c,
-                        "--advertise-client-urls",
-                        c,
-                        "--listen-peer-urls",
-                        p,
-                        "--initial-advertise-peer-urls",
-                        p,
-                        "--initial-cluster",
-                        "t=" + p,
-                        "--log-level",
-                        "error")
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
+                ETCD.toString(),
+                "--name=t",
+                "--data-dir=" + dir.resolve("data"),
+                "--listen-client-urls=" + c,
+                "--advertise-client-urls=" + c,
+                "--listen-peer-urls=" + p,
+                "--initial-advertise-peer-urls=" + p,
+                "--initial-cluster=t=" + p,
+                "--log-level=error"));
+        if (tls) {
+            makeCertificates(dir);
+            command.add("--cert-file=" + dir.resolve("server.pem"));
+            command.add("--key-file=" + dir.resolve("server.key"));
+            command.add("--trusted-ca-file=" + dir.resolve("ca.pem"));
+            command.add("--client-cert-auth");
+        }
+        Process proc = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("etcd.log").toFile())
                 .start();
-        LocalEtcd etcd = new LocalEtcd(proc, dir, client);
+        LocalEtcd etcd = new LocalEtcd(proc, dir, client, tls);
         long deadline = System.nanoTime() + 20_000_000_000L;
         while (!etcd.healthy()) {
             if (System.nanoTime() > deadline || !proc.isAlive()) {
@@ -80,10 +90,156 @@ final class LocalEtcd implements AutoCloseable {
     }
 
     String endpoint() {
-        return "http://127.0.0.1:" + clientPort;
+        return (tls ? "https" : "http") + "://127.0.0.1:" + clientPort;
+    }
+
+    Path ca() {
+        return dataDir.resolve("ca.pem");
+    }
+
+    Path clientCert() {
+        return dataDir.resolve("client.pem");
+    }
+
+    Path clientKey() {
+        return dataDir.resolve("client-pkcs8.key");
+    }
+
+    /** Runs etcdctl against this member (with the client certificate under TLS); its output, or a failure. */
+    String etcdctl(String... args) throws IOException, InterruptedException {
+        java.util.List<String> command =
+                new java.util.ArrayList<>(java.util.List.of("/usr/bin/etcdctl", "--endpoints", endpoint()));
+        if (tls) {
+            command.addAll(java.util.List.of(
+                    "--cacert",
+                    ca().toString(),
+                    "--cert",
+                    clientCert().toString(),
+                    "--key",
+                    clientKey().toString()));
+        }
+        command.addAll(java.util.List.of(args));
+        return run(command);
+    }
+
+    private static String run(java.util.List<String> command) throws IOException, InterruptedException {
+        ProcessBuilder b = new ProcessBuilder(command).redirectErrorStream(true);
+        b.environment().put("ETCDCTL_API", "3");
+        Process proc = b.start();
+        String out = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!proc.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || proc.exitValue() != 0) {
+            fail(String.join(" ", command) + " failed: " + out);
+        }
+        return out;
+    }
+
+    /** A CA, a server certificate for 127.0.0.1 and a client certificate, with openssl. */
+    private static void makeCertificates(Path dir) throws IOException, InterruptedException {
+        String d = dir.toString();
+        Files.writeString(dir.resolve("server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+        Files.writeString(dir.resolve("client.ext"), "extendedKeyUsage=clientAuth\n");
+        String[][] steps = {
+            {
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                d + "/ca.key",
+                "-out",
+                d + "/ca.pem",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=wg-relay test CA"
+            },
+            {
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                d + "/server.key",
+                "-out",
+                d + "/server.csr",
+                "-subj",
+                "/CN=etcd"
+            },
+            {
+                "x509",
+                "-req",
+                "-in",
+                d + "/server.csr",
+                "-CA",
+                d + "/ca.pem",
+                "-CAkey",
+                d + "/ca.key",
+                "-CAcreateserial",
+                "-out",
+                d + "/server.pem",
+                "-days",
+                "1",
+                "-extfile",
+                d + "/server.ext"
+            },
+            {
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                d + "/client.key",
+                "-out",
+                d + "/client.csr",
+                "-subj",
+                "/CN=relay"
+            },
+            {
+                "x509",
+                "-req",
+                "-in",
+                d + "/client.csr",
+                "-CA",
+                d + "/ca.pem",
+                "-CAkey",
+                d + "/ca.key",
+                "-CAcreateserial",
+                "-out",
+                d + "/client.pem",
+                "-days",
+                "1",
+                "-extfile",
+                d + "/client.ext"
+            },
+            {"pkcs8", "-topk8", "-nocrypt", "-in", d + "/client.key", "-out", d + "/client-pkcs8.key"},
+        };
+        for (String[] step : steps) {
+            java.util.List<String> command = new java.util.ArrayList<>();
+            command.add("openssl");
+            command.addAll(java.util.List.of(step));
+            run(command);
+        }
     }
 
     private boolean healthy() {
+        if (tls) {
+            try {
+                etcdctl("endpoint", "health");
+                return true;
+            } catch (AssertionError | IOException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
         try {
             HttpURLConnection h = (HttpURLConnection)
                     URI.create(endpoint() + "/health").toURL().openConnection();
