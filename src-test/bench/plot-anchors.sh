@@ -15,7 +15,8 @@
 #
 # CASES (default: every case in the run, in the run's order, without "direct" for the
 # CPU plot) and PIN (default pinned) select what is drawn. Needs jq and gnuplot
-# (pngcairo). OUTDIR defaults to the directory of RUN.jsonl.
+# (pngcairo). OUTDIR defaults to the directory of RUN.jsonl. YMAX caps the CPU plot's axis
+# (a disturbed rep far above the rest would squash it; say so where the plot is shown).
 set -euo pipefail
 RUN=${1:?usage: plot-anchors.sh RUN.jsonl [OUTDIR] [CASES] [PIN]}
 OUTDIR=${2:-$(dirname "$RUN")}
@@ -78,7 +79,7 @@ nlat=$(grep -c '^# ' "$T/lat.dat" || true)
   echo "set output '$OUTDIR/anchors-cpu.png'"
   echo "set title 'relay CPU per delivered packet ($title)'"
   echo "set ylabel 'relay CPU µs per delivered packet'"
-  echo "set yrange [0:*]"
+  echo "set yrange [0:${YMAX:-*}]"
   echo "set xrange [-0.6:$ncases - 0.4]"
   echo "set xtics rotate by -20"
   echo "set boxwidth 0.35"
