@@ -10,12 +10,11 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -46,6 +45,7 @@ public final class ControlServer implements AutoCloseable {
     public static final int MAX_LINE_BYTES = 64 * 1024;
 
     private final InetSocketAddress bindAddress;
+    private final ListenerTransport transport;
     private final ControlLimits limits;
     private final VerbDispatcher dispatcher;
     /** Every open connection, for closing them all; the slots decide who stays. */
@@ -68,7 +68,18 @@ public final class ControlServer implements AutoCloseable {
     }
 
     public ControlServer(InetSocketAddress bindAddress, VerbRegistry registry, String token, ControlLimits limits) {
+        this(bindAddress, ListenerTransport.NIO, registry, token, limits);
+    }
+
+    /** @param transport where the listening socket comes from (a new bound one, or a handed-over one) */
+    public ControlServer(
+            InetSocketAddress bindAddress,
+            ListenerTransport transport,
+            VerbRegistry registry,
+            String token,
+            ControlLimits limits) {
         this.bindAddress = bindAddress;
+        this.transport = transport;
         this.limits = limits;
         this.slots = new ConnectionSlots(limits.maxConnections());
         if (registry.find(BuiltinVerbs.SUBSCRIBE.verb()) == null) {
@@ -82,11 +93,11 @@ public final class ControlServer implements AutoCloseable {
 
     public void start() throws InterruptedException {
         group = new MultiThreadIoEventLoopGroup(
-                1, new DefaultThreadFactory("wg-relay-control-io", true), NioIoHandler.newFactory());
+                1, new DefaultThreadFactory("wg-relay-control-io", true), transport.ioHandlerFactory());
         int high = limits.outputHighWaterBytes();
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
-                .channel(NioServerSocketChannel.class)
+                .channelFactory((io.netty.channel.ChannelFactory<ServerChannel>) transport::newChannel)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(high / 4, high))
@@ -100,7 +111,9 @@ public final class ControlServer implements AutoCloseable {
                     }
                 });
         try {
-            listener = b.bind(bindAddress).sync().channel();
+            listener = (transport.listening() ? b.register() : b.bind(bindAddress))
+                    .sync()
+                    .channel();
         } catch (InterruptedException | RuntimeException e) {
             close();
             throw e;
@@ -150,6 +163,21 @@ public final class ControlServer implements AutoCloseable {
         ch.writeAndFlush(
                 ByteBufUtil.writeUtf8(ch.alloc(), ControlJson.errorLine(NullNode.getInstance(), code, message) + "\n"));
         ch.close();
+    }
+
+    /** The listening channel (its socket is what a takeover hands over); valid once started. */
+    public Channel listener() {
+        return listener;
+    }
+
+    /**
+     * Stops accepting: closes this process's listening channel. A socket handed over to another
+     * process stays open there, so connections keep being accepted, by that process.
+     */
+    public void stopListening() {
+        if (listener != null) {
+            listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
     }
 
     public int boundPort() {

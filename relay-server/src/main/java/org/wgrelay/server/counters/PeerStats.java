@@ -48,6 +48,18 @@ public final class PeerStats {
         counters.add(stripe, PeerCounter.FWD_BYTES.ordinal(), bytes);
     }
 
+    /**
+     * Adds a count kept by the relay that handed its sockets over (SPEC D): summed, or for
+     * {@code last_seen} the later time. Owner thread only (it writes the owner stripe).
+     */
+    public void inherit(PeerCounter counter, long value) {
+        if (counter == PeerCounter.LAST_SEEN_MILLIS) {
+            counters.max(ownerStripe(), counter.ordinal(), value);
+        } else {
+            counters.add(ownerStripe(), counter.ordinal(), value);
+        }
+    }
+
     public void increment(int stripe, PeerCounter counter) {
         counters.increment(stripe, counter.ordinal());
     }

@@ -1,18 +1,28 @@
 package org.wgrelay.server.daemon;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.wgrelay.control.server.ControlLimits;
 import org.wgrelay.control.server.ControlServer;
+import org.wgrelay.control.server.ListenerTransport;
 import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.control.ControlContext;
 import org.wgrelay.server.control.RelayVerbs;
 import org.wgrelay.server.control.StateEvents;
 import org.wgrelay.server.counters.RelayCounters;
+import org.wgrelay.server.handover.CounterTransfer;
+import org.wgrelay.server.handover.EpollListeners;
+import org.wgrelay.server.handover.HandoverListener;
+import org.wgrelay.server.handover.HandoverPath;
+import org.wgrelay.server.handover.SocketRole;
+import org.wgrelay.server.handover.Takeover;
 import org.wgrelay.server.metrics.MetricsServer;
 import org.wgrelay.server.metrics.RelayMeters;
 import org.wgrelay.server.roaming.Candidate;
@@ -66,6 +76,7 @@ public final class RelayDaemon implements AutoCloseable {
     private volatile RelayStatus status;
     private volatile ControlServer control;
     private volatile MetricsServer metrics;
+    private volatile HandoverListener handover;
     /** Ready for /readyz: sockets bound, roster loaded (and, later, XDP attached when configured). */
     private volatile boolean ready;
 
@@ -148,20 +159,24 @@ public final class RelayDaemon implements AutoCloseable {
      * closed what it opened) if any bind fails.
      */
     public void start() throws InterruptedException, XdpAttachException {
+        start(null);
+    }
+
+    /**
+     * As {@link #start()}, but on the sockets a running relay handed over when {@code takeover}
+     * is not null (SPEC D): the workers read the same sockets, queues included, and the
+     * listeners accept on the same ones.
+     */
+    public void start(Takeover takeover) throws InterruptedException, XdpAttachException {
+        if (takeover != null) {
+            takeover.claimAll();
+        }
         try {
-            bind("udp " + Endpoint.format(config.bind(), config.port()), udp::start);
-            if (config.wantsXdp()) {
-                xdp = xdpLauncher.attach(
-                        config.xdpInterfaces(),
-                        config.xdpMode(),
-                        udp.boundPort(),
-                        tables,
-                        blocklist,
-                        roaming,
-                        counters,
-                        config.xdpKeepOnExit(),
-                        clockMillis);
-                roster.addListener(xdp);
+            bind(
+                    "udp " + Endpoint.format(config.bind(), config.port()),
+                    () -> udp.start(takeover == null ? List.of() : takeover.fds(SocketRole.UDP)));
+            if (takeover == null) {
+                attachXdp();
             }
             status = new RelayStatus(roster, totals, udp.boundPort(), peer -> {
                 Candidate c = roaming.candidateOf(peer);
@@ -176,11 +191,19 @@ public final class RelayDaemon implements AutoCloseable {
                     (event, data) -> publish(event, data),
                     clockMillis);
             control = new ControlServer(
-                    config.control().socketAddress(), RelayVerbs.registry(context), config.controlToken());
+                    config.control().socketAddress(),
+                    listenerTransport(takeover, SocketRole.CONTROL),
+                    RelayVerbs.registry(context),
+                    config.controlToken(),
+                    ControlLimits.DEFAULTS);
             roster.addListener(new StateEvents(this::publish));
             bind("control " + config.control(), control::start);
             metrics = new MetricsServer(
-                    config.metrics().socketAddress(), meterRegistry, this::ready, totals::pollKernelCounts);
+                    config.metrics().socketAddress(),
+                    listenerTransport(takeover, SocketRole.METRICS),
+                    meterRegistry,
+                    this::ready,
+                    totals::pollKernelCounts);
             bind("metrics " + config.metrics(), metrics::start);
         } catch (InterruptedException | RuntimeException e) {
             close();
@@ -192,6 +215,73 @@ public final class RelayDaemon implements AutoCloseable {
         owner.executor().scheduleAtFixedRate(this::sweep, 1, 1, TimeUnit.SECONDS);
         ready = true;
         roster.store().start(); // SPEC C: etcd syncs in the background; /readyz waits for it
+    }
+
+    /**
+     * Attaches (or adopts) the XDP program when the options ask for it. A relay that takes
+     * over calls this only once the old relay stopped and handed its program over
+     * ({@link #handOverXdp}), so the maps never have two writers; the kept program forwards
+     * on the old maps meanwhile.
+     */
+    public void attachXdp() throws XdpAttachException {
+        if (!config.wantsXdp() || xdp != null) {
+            return;
+        }
+        xdp = xdpLauncher.attach(
+                config.xdpInterfaces(),
+                config.xdpMode(),
+                udp.boundPort(),
+                tables,
+                blocklist,
+                roaming,
+                counters,
+                config.xdpKeepOnExit(),
+                clockMillis);
+        roster.addListener(xdp);
+    }
+
+    /**
+     * The old side of a takeover: the program stays attached for the new relay to adopt and
+     * this relay stops writing the maps ({@link XdpFastPath#handOver}). No-op without XDP.
+     */
+    void handOverXdp() {
+        XdpFastPath x = xdp;
+        if (x != null && !x.handOver()) {
+            LOG.warn("takeover: the XDP helper did not keep the program; the new relay attaches it anew");
+        }
+    }
+
+    /** The handed-over listener of {@code role}, else a new (epoll) one. */
+    private static ListenerTransport listenerTransport(Takeover takeover, SocketRole role) {
+        int fd = takeover == null ? -1 : takeover.fd(role);
+        return fd < 0 ? EpollListeners.fresh() : EpollListeners.inherited(fd);
+    }
+
+    /**
+     * Listens for a takeover next to the roster (SPEC D); {@code exit} runs once this relay
+     * handed over. Without a socket (logged why) the relay serves all the same.
+     */
+    public void listenForTakeover(Runnable exit) {
+        handover = HandoverListener.listen(HandoverPath.of(config.roster()), new RelayHandoverSource(this, exit));
+    }
+
+    /** Adds the totals of the relay that handed over ({@link CounterTransfer}); on the owner thread. */
+    public void inheritCounters(JsonNode snapshot) throws InterruptedException {
+        try {
+            owner.executor()
+                    .submit(() -> CounterTransfer.restore(snapshot, counters, roster))
+                    .get(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("takeover: the old relay's counters were not added: {}", e.toString());
+        }
+    }
+
+    ControlServer controlServer() {
+        return control;
+    }
+
+    MetricsServer metricsServer() {
+        return metrics;
     }
 
     private interface Binder {
@@ -297,6 +387,9 @@ public final class RelayDaemon implements AutoCloseable {
     @Override
     public void close() {
         ready = false;
+        if (handover != null) {
+            handover.close();
+        }
         roster.store().close(); // first: its sync hands work to the owner thread
         owner.close();
         if (control != null) {

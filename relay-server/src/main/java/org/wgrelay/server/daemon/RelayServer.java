@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -14,6 +15,7 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.Promise;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -88,6 +90,21 @@ public final class RelayServer implements AutoCloseable {
 
     /** Binds every worker's socket; throws if any bind fails (and closes what it opened). */
     public void start() throws InterruptedException {
+        start(List.of());
+    }
+
+    /**
+     * Starts one worker on each of {@code inheritedFds}, datagram sockets a running relay
+     * handed over (SPEC D): already bound, with their receive queues, so nothing is bound and
+     * no datagram queued in them is lost. Empty: binds {@code workers} new sockets instead.
+     * The socket options are set again (they are the socket's, so this changes nothing); the
+     * channel's own settings (batch reads, buffers) are this process's.
+     */
+    public void start(List<Integer> inheritedFds) throws InterruptedException {
+        if (!inheritedFds.isEmpty() && inheritedFds.size() != workers) {
+            throw new IllegalArgumentException(
+                    inheritedFds.size() + " handed-over sockets for " + workers + " workers");
+        }
         if (!Epoll.isAvailable()) {
             throw new IllegalStateException("the epoll transport is not available: " + Epoll.unavailabilityCause());
         }
@@ -99,9 +116,12 @@ public final class RelayServer implements AutoCloseable {
         try {
             for (int i = 0; i < workers; i++) {
                 WorkerState worker = new WorkerState(i, counters, clockMillis);
+                Integer inherited = inheritedFds.isEmpty() ? null : inheritedFds.get(i);
                 Bootstrap b = new Bootstrap()
                         .group(group)
-                        .channelFactory(() -> new EpollDatagramChannel(family))
+                        .channelFactory(() -> inherited == null
+                                ? new EpollDatagramChannel(family)
+                                : new EpollDatagramChannel(inherited))
                         .option(EpollChannelOption.SO_REUSEPORT, true)
                         // Pooled: the per-datagram slice of the recvmmsg buffer then comes from
                         // Netty's recycler (measured 162 instead of 185 B allocated per packet).
@@ -123,8 +143,10 @@ public final class RelayServer implements AutoCloseable {
                                 roaming,
                                 hubLinks,
                                 traceForwardHashes));
-                // Each bind registers with the next event loop of the group: one socket per loop.
-                Channel ch = b.bind(bindAddress).sync().channel();
+                // Each bind (or register) takes the next event loop of the group: one socket per loop.
+                Channel ch = (inherited == null ? b.bind(bindAddress) : b.register())
+                        .sync()
+                        .channel();
                 channels.add(ch);
                 workerStates.add(worker);
             }
@@ -137,6 +159,55 @@ public final class RelayServer implements AutoCloseable {
     /** The port actually bound (useful when started with port 0 in tests). */
     public int boundPort() {
         return ((InetSocketAddress) channels.get(0).localAddress()).getPort();
+    }
+
+    /** The workers' socket descriptors, in worker order: what a takeover hands over. */
+    public List<Integer> socketFds() {
+        List<Integer> fds = new ArrayList<>();
+        for (Channel ch : channels) {
+            fds.add(((EpollDatagramChannel) ch).fd().intValue());
+        }
+        return fds;
+    }
+
+    /**
+     * Stops reading on every socket and returns once each worker's queued sends have left
+     * (or {@code timeoutMillis} passed). Datagrams still in the sockets' queues stay there for
+     * the process that took the sockets over. Any thread but a worker's.
+     */
+    public void stopReading(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        List<Promise<Void>> drained = new ArrayList<>();
+        for (Channel ch : channels) {
+            Promise<Void> done = ch.eventLoop().newPromise();
+            drained.add(done);
+            // On the loop: no read batch is in progress, and none starts after this.
+            ch.eventLoop().execute(() -> {
+                ch.config().setAutoRead(false);
+                ch.flush();
+                awaitDrained(ch, done);
+            });
+        }
+        for (Promise<Void> done : drained) {
+            done.await(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        }
+    }
+
+    /** Reads again after {@link #stopReading} (a takeover that broke off after it). */
+    public void resumeReading() {
+        for (Channel ch : channels) {
+            ch.eventLoop().execute(() -> ch.config().setAutoRead(true));
+        }
+    }
+
+    /** On {@code ch}'s loop: completes {@code done} once the channel has no send queued. */
+    private static void awaitDrained(Channel ch, Promise<Void> done) {
+        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        if (!ch.isOpen() || out == null || out.totalPendingWriteBytes() == 0) {
+            done.trySuccess(null);
+        } else {
+            ch.eventLoop().schedule(() -> awaitDrained(ch, done), 1, TimeUnit.MILLISECONDS);
+        }
     }
 
     public int workers() {

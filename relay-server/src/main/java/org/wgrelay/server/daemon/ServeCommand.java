@@ -5,9 +5,17 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.wgrelay.server.handover.HandoverClient;
+import org.wgrelay.server.handover.HandoverException;
+import org.wgrelay.server.handover.HandoverPath;
+import org.wgrelay.server.handover.SocketRole;
+import org.wgrelay.server.handover.Takeover;
 import org.wgrelay.server.roster.Roster;
 import org.wgrelay.server.roster.RosterFileException;
 import org.wgrelay.server.store.EtcdSettings;
@@ -32,6 +40,10 @@ import sun.misc.Signal;
 public final class ServeCommand implements Callable<Integer> {
     /** Exit status when the relay refuses to start. */
     public static final int EXIT_REFUSED = 1;
+    /** How long a running relay has to answer a takeover's steps before this one gives up on it. */
+    static final Duration TAKEOVER_TIMEOUT = Duration.ofSeconds(5);
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
     @Option(
             names = "--port",
@@ -181,6 +193,15 @@ public final class ServeCommand implements Callable<Integer> {
     String etcdPasswordFile;
 
     @Option(
+            names = "--takeover",
+            defaultValue = "${env:WG_RELAY_TAKEOVER:-false}",
+            fallbackValue = "true",
+            arity = "0..1",
+            description = "Take the sockets of the relay running on the same roster instead of binding new ones"
+                    + " (a restart without loss); without one, start normally.")
+    String takeover;
+
+    @Option(
             names = "--log-level",
             paramLabel = "LEVEL",
             defaultValue = "${env:WG_RELAY_LOG_LEVEL:-info}",
@@ -197,10 +218,40 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("wg-relay: " + e.getMessage());
             return EXIT_REFUSED;
         }
+        Takeover handedOver = null;
+        boolean takeoverWanted;
+        try {
+            takeoverWanted = parseFlag("--takeover", takeover);
+        } catch (IllegalArgumentException e) {
+            System.err.println("wg-relay: " + e.getMessage());
+            return EXIT_REFUSED;
+        }
+        if (takeoverWanted) {
+            try {
+                handedOver = HandoverClient.takeOver(HandoverPath.of(config.roster()), TAKEOVER_TIMEOUT);
+            } catch (HandoverException e) {
+                System.err.println(
+                        "wg-relay: takeover failed: " + e.getMessage() + "; the running relay keeps serving");
+                return EXIT_REFUSED;
+            }
+            if (handedOver != null) {
+                int sockets = handedOver.fds(SocketRole.UDP).size();
+                if (sockets != config.workers()) {
+                    // The sockets and their queues are what must not be lost: one worker each.
+                    LOG.info(
+                            "takeover: {} worker sockets handed over; running {} workers, not {}",
+                            sockets,
+                            sockets,
+                            config.workers());
+                    config = config.withWorkers(sockets);
+                }
+            }
+        }
         RelayDaemon daemon;
         try {
             daemon = new RelayDaemon(config, System::currentTimeMillis);
         } catch (RosterFileException e) {
+            abort(handedOver, "cannot load roster");
             System.err.println("wg-relay: cannot load roster: " + e.getMessage());
             return EXIT_REFUSED;
         }
@@ -208,15 +259,29 @@ public final class ServeCommand implements Callable<Integer> {
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
         Signal.handle(new Signal("INT"), s -> stop.countDown());
         try {
-            daemon.start();
+            daemon.start(handedOver);
         } catch (XdpAttachException e) {
+            abort(handedOver, "cannot start");
             System.err.println(e.line()); // SPEC: the failed attach's one line, then a non-zero exit
             return EXIT_REFUSED;
         } catch (Exception e) {
+            abort(handedOver, "cannot start");
             System.err.println("wg-relay: cannot start: " + e.getMessage());
             daemon.close();
             return EXIT_REFUSED;
         }
+        if (handedOver != null) {
+            try {
+                completeTakeover(handedOver, daemon);
+            } catch (XdpAttachException e) {
+                System.err.println(e.line());
+                daemon.close();
+                return EXIT_REFUSED;
+            }
+        } else {
+            SystemdNotify.ready(false);
+        }
+        daemon.listenForTakeover(stop::countDown);
         if (config.traceForwardHashes()) {
             org.slf4j.LoggerFactory.getLogger("org.wgrelay.trace")
                     .warn(
@@ -257,25 +322,7 @@ public final class ServeCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("invalid --xdp-interface '" + nic + "'; expected NIC[,NIC]");
             }
         }
-        boolean trace;
-        switch (traceForwardHashes.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "true":
-            case "1":
-            case "yes":
-            case "on":
-                trace = true;
-                break;
-            case "false":
-            case "0":
-            case "no":
-            case "off":
-            case "":
-                trace = false;
-                break;
-            default:
-                throw new IllegalArgumentException(
-                        "invalid --trace-forward-hashes '" + traceForwardHashes + "'; expected true or false");
-        }
+        boolean trace = parseFlag("--trace-forward-hashes", traceForwardHashes);
         return new ServeConfig(
                 bindAddress,
                 portN,
@@ -346,6 +393,39 @@ public final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("cannot read " + option + " " + p);
         }
         return p;
+    }
+
+    /**
+     * The old relay has stopped reading once this returns: its totals are added, systemd is
+     * told the new main pid (before the old one exits, so the unit stays active), and the
+     * old relay is let go.
+     */
+    private static void completeTakeover(Takeover t, RelayDaemon daemon) throws XdpAttachException {
+        try {
+            daemon.inheritCounters(t.confirmRunning());
+        } catch (HandoverException e) {
+            LOG.warn(
+                    "takeover: the relay pid={} did not confirm that it stopped ({}); it may serve alongside"
+                            + " this one until it exits",
+                    t.oldPid(),
+                    e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        daemon.attachXdp(); // adopts the program the old relay handed over
+        SystemdNotify.ready(true);
+        try {
+            t.finish();
+        } catch (HandoverException e) {
+            // The old relay is gone already.
+        }
+        LOG.info("takeover from pid={} sockets={}", t.oldPid(), t.socketCount());
+    }
+
+    private static void abort(Takeover t, String reason) {
+        if (t != null) {
+            t.abort(reason);
+        }
     }
 
     private static boolean parseFlag(String option, String text) {

@@ -114,6 +114,23 @@ public record ServeConfig(
                 1);
     }
 
+    /** The same options with {@code workers} workers (a takeover runs one per handed-over socket). */
+    public ServeConfig withWorkers(int workers) {
+        return new ServeConfig(
+                bind,
+                port,
+                workers,
+                roster,
+                control,
+                controlToken,
+                metrics,
+                xdpInterfaces,
+                xdpMode,
+                traceForwardHashes,
+                maxLinksPerPeer,
+                etcd);
+    }
+
     /** True when the options ask for an XDP attach. */
     public boolean wantsXdp() {
         return !xdpInterfaces.isEmpty() && xdpMode != XdpMode.OFF;

@@ -10,10 +10,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -30,6 +29,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.wgrelay.control.server.ListenerTransport;
 
 /**
  * The metrics listener: {@code /metrics} (Prometheus text), {@code /healthz} (200 while
@@ -42,6 +42,7 @@ public final class MetricsServer implements AutoCloseable {
     private static final int MAX_REQUEST_BYTES = 8192;
 
     private final InetSocketAddress bindAddress;
+    private final ListenerTransport transport;
     private final PrometheusMeterRegistry registry;
     private final BooleanSupplier ready;
     private final Runnable beforeScrape;
@@ -54,7 +55,18 @@ public final class MetricsServer implements AutoCloseable {
             PrometheusMeterRegistry registry,
             BooleanSupplier ready,
             Runnable beforeScrape) {
+        this(bindAddress, ListenerTransport.NIO, registry, ready, beforeScrape);
+    }
+
+    /** @param transport where the listening socket comes from (a new bound one, or a handed-over one) */
+    public MetricsServer(
+            InetSocketAddress bindAddress,
+            ListenerTransport transport,
+            PrometheusMeterRegistry registry,
+            BooleanSupplier ready,
+            Runnable beforeScrape) {
         this.bindAddress = bindAddress;
+        this.transport = transport;
         this.registry = registry;
         this.ready = ready;
         this.beforeScrape = beforeScrape;
@@ -62,11 +74,11 @@ public final class MetricsServer implements AutoCloseable {
 
     public void start() throws InterruptedException {
         group = new MultiThreadIoEventLoopGroup(
-                1, new DefaultThreadFactory("wg-relay-metrics", true), NioIoHandler.newFactory());
+                1, new DefaultThreadFactory("wg-relay-metrics", true), transport.ioHandlerFactory());
         try {
-            listener = new ServerBootstrap()
+            ServerBootstrap b = new ServerBootstrap()
                     .group(group)
-                    .channel(NioServerSocketChannel.class)
+                    .channelFactory((io.netty.channel.ChannelFactory<ServerChannel>) transport::newChannel)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -74,13 +86,25 @@ public final class MetricsServer implements AutoCloseable {
                             ch.pipeline().addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES));
                             ch.pipeline().addLast(new Endpoints());
                         }
-                    })
-                    .bind(bindAddress)
+                    });
+            listener = (transport.listening() ? b.register() : b.bind(bindAddress))
                     .sync()
                     .channel();
         } catch (InterruptedException | RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /** The listening channel (its socket is what a takeover hands over); valid once started. */
+    public Channel listener() {
+        return listener;
+    }
+
+    /** Stops accepting in this process; a handed-over copy of the socket keeps listening elsewhere. */
+    public void stopListening() {
+        if (listener != null) {
+            listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
     }
 

@@ -87,6 +87,8 @@ public final class EtcdRosterStore implements RosterStore {
     private static final long FENCE_SLACK_MILLIS = 1_500;
     /** A verb keeps trying while etcd is connected but slow to answer (a member failing over) this long. */
     private static final long VERB_DEADLINE_MILLIS = 8_000; // under ctl's default 10 s
+    /** Tries at reattaching a broken keep-alive, half a second apart: well inside the 10 s lease. */
+    private static final int KEEPALIVE_RETRIES = 12;
     /** A verb that keeps losing races gives up after this many attempts. */
     private static final int MAX_ATTEMPTS = 8;
 
@@ -307,6 +309,14 @@ public final class EtcdRosterStore implements RosterStore {
      * is lost and the next sync registers.
      */
     private void keepAliveBroke(long lease, Throwable why) {
+        keepAliveBroke(lease, why, 0);
+    }
+
+    /**
+     * One try at reattaching; while a leader is being elected lease calls fail for a second or
+     * two, so it tries again every half second for most of the lease's TTL before giving up.
+     */
+    private void keepAliveBroke(long lease, Throwable why, int attempt) {
         if (lease != relayLease || !connected) {
             return;
         }
@@ -317,17 +327,23 @@ public final class EtcdRosterStore implements RosterStore {
             }
             keepRelayAlive();
             LOG.info("relay lease keep-alive reattached after: {}", reason(why));
+            return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return;
         } catch (Exception e) {
-            try {
-                registerRelay();
-                LOG.info("relay registered again after its lease ended: {}", reason(why));
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-            } catch (Exception again) {
-                lost("relay lease lost: " + reason(why));
+            if (attempt < KEEPALIVE_RETRIES && !reason(e).contains("lease not found")) {
+                storeThread.schedule(() -> keepAliveBroke(lease, why, attempt + 1), 500, TimeUnit.MILLISECONDS);
+                return;
             }
+        }
+        try {
+            registerRelay();
+            LOG.info("relay registered again after its lease ended: {}", reason(why));
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        } catch (Exception again) {
+            lost("relay lease lost: " + reason(why));
         }
     }
 

@@ -39,6 +39,7 @@ class PackageLayersTest {
             "status",
             "control",
             "metrics",
+            "handover",
             "daemon");
     /** relay-control's packages under {@code org.wgrelay.control}; {@code server} and {@code cli} are peers. */
     static final List<String> CONTROL_LAYERS = List.of("protocol", "verb", "server", "cli");

@@ -98,6 +98,16 @@ public final class RelayProcess implements AutoCloseable {
         return startupLine;
     }
 
+    /** Waits for the daemon to exit by itself (after a takeover, say); empty while it still runs. */
+    public java.util.OptionalInt awaitExit(Duration timeout) {
+        return child.awaitExit(timeout);
+    }
+
+    /** Waits for a line matching {@code matcher}; throws with the output when it does not come. */
+    public String awaitLine(java.util.function.Predicate<String> matcher, Duration timeout) {
+        return child.awaitLine(matcher, timeout);
+    }
+
     public boolean isAlive() {
         return child.isAlive();
     }

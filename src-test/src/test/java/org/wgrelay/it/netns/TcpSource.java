@@ -22,24 +22,31 @@ public final class TcpSource {
 
     /** The argv that sends {@code file} to {@code host:port}. */
     public static List<String> command(String host, int port, Path file, int timeoutSeconds) {
+        return command(host, port, file, timeoutSeconds, 0);
+    }
+
+    /** As above, at most {@code bytesPerSecond} (0: as fast as TCP goes). */
+    public static List<String> command(String host, int port, Path file, int timeoutSeconds, long bytesPerSecond) {
         return JavaCommand.of(
                 List.of("-Xmx64m"),
                 TcpSource.class.getName(),
                 host,
                 Integer.toString(port),
                 file.toString(),
-                Integer.toString(timeoutSeconds));
+                Integer.toString(timeoutSeconds),
+                Long.toString(bytesPerSecond));
     }
 
     public static void main(String[] args) throws Exception {
         InetSocketAddress target = new InetSocketAddress(args[0], Integer.parseInt(args[1]));
         Path file = Path.of(args[2]);
         int timeoutMillis = Integer.parseInt(args[3]) * 1000;
+        long rate = args.length > 4 ? Long.parseLong(args[4]) : 0;
         try (Socket socket = connect(target, System.nanoTime() + timeoutMillis * 1_000_000L)) {
             socket.setSoTimeout(timeoutMillis);
             long bytes;
             try (InputStream in = Files.newInputStream(file)) {
-                bytes = in.transferTo(socket.getOutputStream());
+                bytes = rate > 0 ? paced(in, socket.getOutputStream(), rate) : in.transferTo(socket.getOutputStream());
             }
             socket.shutdownOutput();
             if (socket.getInputStream().read() != -1) {
@@ -47,6 +54,24 @@ public final class TcpSource {
             }
             System.out.println("sent bytes=" + bytes + " to=" + target);
         }
+    }
+
+    /** Copies in 64 KiB steps, never ahead of {@code rate} bytes a second since the start. */
+    private static long paced(InputStream in, java.io.OutputStream out, long rate) throws Exception {
+        byte[] chunk = new byte[64 * 1024];
+        long start = System.nanoTime();
+        long total = 0;
+        int n;
+        while ((n = in.read(chunk)) > 0) {
+            out.write(chunk, 0, n);
+            total += n;
+            long due = start + total * 1_000_000_000L / rate;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            }
+        }
+        return total;
     }
 
     /** Connection refused means the listener is not up yet: retry until the deadline. */

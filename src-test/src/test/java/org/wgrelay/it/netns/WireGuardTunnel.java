@@ -129,6 +129,12 @@ public final class WireGuardTunnel {
      * scratch directory until {@link Transfer#delete}.
      */
     public Transfer transfer(int bytes, int timeoutSeconds, Supplier<String> diagnostics) throws IOException {
+        return transfer(bytes, timeoutSeconds, 0, diagnostics);
+    }
+
+    /** As above, with the sender held to {@code bytesPerSecond} (0: unpaced), so the transfer spans a known time. */
+    public Transfer transfer(int bytes, int timeoutSeconds, long bytesPerSecond, Supplier<String> diagnostics)
+            throws IOException {
         Path sent = workDir.resolve("sent.bin");
         Path received = workDir.resolve("received.bin");
         long seed = new SplittableRandom().nextLong();
@@ -141,7 +147,7 @@ public final class WireGuardTunnel {
             try (ChildProcess source = alice.namespace()
                     .spawn(
                             "tcp-source",
-                            TcpSource.command(bob.tunnelAddress(), TCP_PORT, sent, timeoutSeconds),
+                            TcpSource.command(bob.tunnelAddress(), TCP_PORT, sent, timeoutSeconds, bytesPerSecond),
                             Map.of())) {
                 Duration bound = Duration.ofSeconds(timeoutSeconds + 30);
                 assertExitedZero(source, source.awaitExit(bound), diagnostics);

@@ -41,7 +41,10 @@ class SystemdUnitTest {
         try {
             // verify insists that ExecStart exists: point it at the launcher in this checkout.
             String unit = Files.readString(DIST.resolve("wg-relay.service"))
-                    .replace("ExecStart=/opt/wg-relay/bin/wg-relay", "ExecStart=" + DIST.resolve("wg-relay"));
+                    .replace("ExecStart=/opt/wg-relay/bin/wg-relay", "ExecStart=" + DIST.resolve("wg-relay"))
+                    .replace(
+                            "/opt/wg-relay/bin/wg-relay serve --takeover",
+                            DIST.resolve("wg-relay") + " serve --takeover");
             Files.writeString(dir.resolve("wg-relay.service"), unit);
             Files.createDirectories(dir.resolve("wg-relay.service.d"));
             Files.copy(DIST.resolve("wg-relay-xdp.conf"), dir.resolve("wg-relay.service.d/xdp.conf"));
@@ -78,6 +81,13 @@ class SystemdUnitTest {
         assertTrue(unit.contains("StateDirectory=wg-relay"), "the roster's state directory");
         assertTrue(unit.contains("Environment=WG_RELAY_ROSTER=/var/lib/wg-relay/wg-roster"), "roster in it");
         assertTrue(unit.contains("Restart=on-failure"), "restart on failure");
+        // SPEC D: reload is a takeover. The new relay outlives the reload command and tells
+        // systemd it is the main process now, which needs a notify unit open to all its processes.
+        assertTrue(
+                unit.contains("ExecReload=/bin/sh -c '/opt/wg-relay/bin/wg-relay serve --takeover &'"),
+                "systemctl reload starts a relay with --takeover in the background: " + unit);
+        assertTrue(unit.contains("Type=notify"), "READY=1 and MAINPID= are heard");
+        assertTrue(unit.contains("NotifyAccess=all"), "the new relay is not the main process when it notifies");
         assertTrue(unit.contains("EnvironmentFile=-/etc/wg-relay/wg-relay.env"), "the options' file");
         assertTrue(unit.contains("CapabilityBoundingSet="), "no capability for the userspace path");
         assertTrue(unit.contains("AmbientCapabilities="), "no ambient capability for the userspace path");
