@@ -43,6 +43,7 @@ read -r _ case_name pin _ rep <<<"$hdr"
 # one EXT_CMD for all external cases: anything but wgxdp* is the plain relay
 case $case_name in wgxdp*) ;; *) exec "$HERE/anchors-wgrelay.sh" ;; esac
 workers=$(anchor_workers "$case_name")
+anchor_variant "$case_name"
 roster=$(anchor_roster)
 
 # the bridge-side peer of XDP_DEV: the interface in PEER_NS whose ifindex is

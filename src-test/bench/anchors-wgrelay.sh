@@ -8,7 +8,8 @@
 # one link, so SINK's traffic goes back to SRC as well. The case name, which
 # run_anchors.sh does not pass, is read from the last "# CASE PIN rep N" line
 # that it writes to $ANCHOR_OUT.relay just before starting the relay; a case
-# name ending in digits N runs --workers N (wgrelay1, wgrelay2).
+# name ending in digits N runs --workers N (wgrelay1, wgrelay2); a _VARIANT
+# suffix selects other JVM options or another build (anchors-lib.sh).
 # exec keeps the PID, so run_anchors.sh reads the relay JVM's own CPU time.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -17,8 +18,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 case_name=$(anchor_header | awk '{ print $2 }')
 workers=$(anchor_workers "$case_name")
+anchor_variant "$case_name"
 roster=$(anchor_roster)
-echo "anchors-wgrelay: case=$case_name workers=$workers roster=$roster"
+echo "anchors-wgrelay: case=$case_name workers=$workers roster=$roster java_opts=$RELAY_JAVA_OPTS cp=$RELAY_CP"
 # shellcheck disable=SC2086
 exec java ${RELAY_JAVA_OPTS:-} -cp "$RELAY_CP" "$RELAY_MAIN" serve --bind "${RELAY%:*}" --port "${RELAY##*:}" \
   --roster "$roster" --workers "$workers" --control 127.0.0.1:0 --metrics 127.0.0.1:0

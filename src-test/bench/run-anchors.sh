@@ -51,20 +51,33 @@ CASES=$CASES PIN_MODES=${PIN_MODES:-pinned} REPS=${REPS:-3} \
   EXT_CMD="$EXT_CMD" EXT_WARMUP=${EXT_WARMUP:-3} OUT=$OUT "$WORK/run_anchors.sh"
 
 # ratios of relay CPU µs per delivered packet, within each rep (same run,
-# neighbouring minutes), then their median over reps
-echo "# wg-relay µs/pkt as a ratio of the references', per rep and pin mode; median last"
+# neighbouring minutes), then their median over reps; every wgrelay* case
+# (variants too) against fwd-mmsg x1 and fwd-naive, and wgrelayN against
+# fwd-mmsg xN. Then issue #14's other two figures the same way: p99 at the
+# paced rate as a ratio, flat-out loss as a difference in points.
+echo "# wg-relay as a ratio of the references', per rep and pin mode; median last"
 jq -rs '
   def r2: . * 100 | round / 100;
   def med: sort | .[(length - 1) / 2 | floor];
-  map(select(.kind != "warmup" and .relay_cpu_s != null and .received > 0)
-      | .upp = .relay_cpu_s / .received * 1e6)
+  map(select(.kind != "warmup" and .received > 0)
+      | .upp = (if .relay_cpu_s == null then null else .relay_cpu_s / .received * 1e6 end))
+  | (map(.case) | unique | map(select(startswith("wgrelay")))) as $ours
   | group_by([.pin, .kind]) | .[] | . as $g
-  | [ group_by(.rep)[] | map({key: .case, value: .upp}) | from_entries ] as $reps
-  | [ "wgrelay1/mmsg1", "wgrelay1/naive", "wgrelay2/mmsg2", "wgrelay2/naive" ] | .[] as $q
-  | ($q | split("/")) as [$a, $b]
-  | [ $reps[] | select(.[$a] != null and .[$b] != null) | .[$a] / .[$b] ] as $x
-  | select($x | length > 0)
-  | "\($g[0].pin) \($g[0].kind) \($q): \($x | map(r2) | join(" ")) -> median \($x | med | r2)"' "$OUT.jsonl"
+  | [ group_by(.rep)[] | map({key: .case, value: .}) | from_entries ] as $reps
+  | $ours[] as $a
+  | ($a | split("_")[0] | ltrimstr("wgrelay") | if . == "" then "1" else . end) as $n
+  | ([ "mmsg1", "naive" ] + (if $n != "1" then [ "mmsg\($n)" ] else [] end)) | unique | .[] as $b
+  | ( [ $reps[] | select(.[$a].upp != null and .[$b].upp != null) | .[$a].upp / .[$b].upp ] as $x
+      | select($x | length > 0)
+      | "\($g[0].pin) \($g[0].kind) µs/pkt \($a)/\($b): \($x | map(r2) | join(" ")) -> median \($x | med | r2)" ),
+    ( select($g[0].kind == "rate")
+      | [ $reps[] | select(.[$a] != null and .[$b] != null and .[$b].p99_us > 0) | .[$a].p99_us / .[$b].p99_us ] as $x
+      | select($x | length > 0)
+      | "\($g[0].pin) rate p99 \($a)/\($b): \($x | map(r2) | join(" ")) -> median \($x | med | r2)" ),
+    ( select($g[0].kind == "flat")
+      | [ $reps[] | select(.[$a] != null and .[$b] != null) | .[$a].loss_pct - .[$b].loss_pct ] as $x
+      | select($x | length > 0)
+      | "\($g[0].pin) flat loss points \($a)-\($b): \($x | map(r2) | join(" ")) -> median \($x | med | r2)" )' "$OUT.jsonl" | tee -a "$OUT.md"
 
 # ---- XDP: BPF run time per packet, ours (wgxdp) against the XDP_TX reference
 # xdp: run_anchors' relay CPU is the program's run_time_ns over each run;

@@ -3,7 +3,6 @@ package org.wgrelay.server.pipeline;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DatagramPacket;
 import java.net.InetSocketAddress;
 import org.wgrelay.server.counters.PeerCounter;
 import org.wgrelay.server.counters.RelayCounter;
@@ -11,7 +10,8 @@ import org.wgrelay.server.counters.RelayCounter;
 /**
  * Pipeline stage 7 (SPEC rule 7): sends the datagram unchanged to the partner's
  * endpoint from the relay port. The received buffer itself goes out — ownership moves
- * to the outbound {@link DatagramPacket}, no copy, no extra reference count.
+ * to the outbound {@link OutboundDatagram} (an envelope the worker reuses), no copy, no
+ * extra reference count.
  *
  * <p>Writes are not flushed per packet: {@link #channelReadComplete} flushes once per
  * read batch, so the epoll transport sends the batch with {@code sendmmsg}.
@@ -34,7 +34,7 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         InetSocketAddress mirror = datagram.mirrorTo();
         if (mirror != null && ctx.channel().isWritable()) {
             // Rule 8's copy to the partner's candidate: the same bytes, not counted again.
-            ctx.write(new DatagramPacket(content.retainedDuplicate(), mirror), ctx.voidPromise());
+            ctx.write(worker.outbound().take(content.retainedDuplicate(), mirror), ctx.voidPromise());
         }
         int bytes = content.readableBytes();
         InetSocketAddress to = datagram.destination();
@@ -62,7 +62,7 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
             return false;
         }
         worker.counters().increment(worker.stripe(), RelayCounter.FWD_PACKETS);
-        ctx.write(new DatagramPacket(content, to), ctx.voidPromise());
+        ctx.write(worker.outbound().take(content, to), ctx.voidPromise());
         return true;
     }
 

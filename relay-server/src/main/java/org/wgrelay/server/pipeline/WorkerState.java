@@ -19,6 +19,7 @@ public final class WorkerState {
     private final LongSupplier clockMillis;
     private final Mac1 mac1 = new Mac1();
     private final HandshakeBudget handshakeBudget = new HandshakeBudget();
+    private final OutboundDatagram.Pool outbound = new OutboundDatagram.Pool();
 
     public WorkerState(int stripe, RelayCounters counters, LongSupplier clockMillis) {
         this.stripe = stripe;
@@ -46,6 +47,11 @@ public final class WorkerState {
     }
 
     /** This worker's bound on unknown-source MAC1 searches. */
+    /** The envelopes this worker's datagrams leave in, reused (no allocation per datagram). */
+    public OutboundDatagram.Pool outbound() {
+        return outbound;
+    }
+
     public HandshakeBudget handshakeBudget() {
         return handshakeBudget;
     }

@@ -105,8 +105,8 @@ final class RelayHarness {
     }
 
     /** The one forwarded datagram, which must be there. The caller releases it. */
-    DatagramPacket forwarded() {
-        DatagramPacket out = channel.readOutbound();
+    OutboundDatagram forwarded() {
+        OutboundDatagram out = channel.readOutbound();
         assertNotNull(out, "a datagram was forwarded");
         return out;
     }

@@ -62,7 +62,7 @@ class RelayPipelineTest {
 
         DatagramPacket in = relay.receive(payload, ALICE);
 
-        DatagramPacket out = relay.forwarded();
+        OutboundDatagram out = relay.forwarded();
         assertEquals(BOB, out.recipient());
         assertSame(
                 relay.tables.current().routeOf("alice").partnerAddress(),
@@ -92,8 +92,8 @@ class RelayPipelineTest {
         DatagramPacket a = relay.receive(fromAlice, ALICE);
         DatagramPacket b = relay.receive(fromBob, BOB);
 
-        DatagramPacket toBob = relay.forwarded();
-        DatagramPacket toAlice = relay.forwarded();
+        OutboundDatagram toBob = relay.forwarded();
+        OutboundDatagram toAlice = relay.forwarded();
         assertEquals(BOB, toBob.recipient());
         assertArrayEquals(aliceBytes, ByteBufUtil.getBytes(toBob.content()));
         assertEquals(ALICE, toAlice.recipient());
@@ -120,7 +120,7 @@ class RelayPipelineTest {
                 if (TestPackets.expectedShape(typeWord, length) != 0) {
                     shaped++;
                     shapedBytes += length;
-                    DatagramPacket out = relay.forwarded();
+                    OutboundDatagram out = relay.forwarded();
                     assertSame(payload, out.content());
                     out.release();
                 } else {
@@ -313,11 +313,11 @@ class RelayPipelineTest {
         relay.receive(fromDave, DAVE);
         relay.receive(TestPackets.datagram(2, 92), ERIN);
 
-        DatagramPacket toErin = relay.forwarded();
+        OutboundDatagram toErin = relay.forwarded();
         assertEquals(ERIN, toErin.recipient());
         assertArrayEquals(daveBytes, ByteBufUtil.getBytes(toErin.content()));
         toErin.release();
-        DatagramPacket toDave = relay.forwarded();
+        OutboundDatagram toDave = relay.forwarded();
         assertEquals(DAVE, toDave.recipient());
         toDave.release();
         relay.assertOneVerdictPerDatagram();
@@ -335,7 +335,7 @@ class RelayPipelineTest {
 
         relay.receive(TestPackets.datagram(4, 64), new InetSocketAddress(mappedAlice, ALICE.getPort()));
 
-        DatagramPacket out = relay.forwarded();
+        OutboundDatagram out = relay.forwarded();
         assertEquals(BOB, out.recipient());
         out.release();
         assertEquals(1, relay.statsOf("alice").get(PeerCounter.RX_PACKETS));
@@ -352,7 +352,7 @@ class RelayPipelineTest {
 
         relay.receive(payload, ALICE);
 
-        DatagramPacket out = relay.forwarded();
+        OutboundDatagram out = relay.forwarded();
         assertSame(payload, out.content());
         assertArrayEquals(message, ByteBufUtil.getBytes(out.content()));
         out.release();
@@ -372,10 +372,10 @@ class RelayPipelineTest {
         relay.receive(TestPackets.datagram(4, 64), BOB);
 
         assertEquals(0, fromOld.refCnt());
-        DatagramPacket toBob = relay.forwarded();
+        OutboundDatagram toBob = relay.forwarded();
         assertEquals(BOB, toBob.recipient());
         toBob.release();
-        DatagramPacket toAlice = relay.forwarded();
+        OutboundDatagram toAlice = relay.forwarded();
         assertEquals(aliceMoved, toAlice.recipient(), "bob's datagrams follow alice to her new endpoint");
         toAlice.release();
         assertEquals(1, relay.count(RelayCounter.DROP_UNKNOWN_SRC));
@@ -410,7 +410,7 @@ class RelayPipelineTest {
         assertFalse(relay.channel.writeInbound(first, second));
 
         assertEquals(0, second.refCnt(), "the refused datagram is released");
-        DatagramPacket out = relay.forwarded();
+        OutboundDatagram out = relay.forwarded();
         assertSame(first.content(), out.content());
         out.release();
         assertNull(relay.channel.readOutbound());
@@ -463,7 +463,7 @@ class RelayPipelineTest {
                         "datagram " + i + " from " + src + " type " + typeWord + " len " + length + ": counter "
                                 + c.key());
             }
-            DatagramPacket out = relay.channel.readOutbound();
+            OutboundDatagram out = relay.channel.readOutbound();
             if (expected == RelayCounter.FWD_PACKETS) {
                 assertNotNull(out);
                 assertSame(in.content(), out.content());
@@ -571,7 +571,7 @@ class RelayPipelineTest {
         DatagramPacket in = new DatagramPacket(payload, RelayHarness.RELAY, BOB);
         assertFalse(channel.writeInbound(in));
 
-        DatagramPacket out = channel.readOutbound();
+        OutboundDatagram out = channel.readOutbound();
         assertEquals(ALICE, out.recipient());
         assertSame(payload, out.content());
         out.release();

@@ -205,8 +205,8 @@ class SingleStageTest {
         assertEquals(2, state.count(RelayCounter.FWD_PACKETS));
 
         channel.pipeline().fireChannelReadComplete();
-        DatagramPacket out1 = channel.readOutbound();
-        DatagramPacket out2 = channel.readOutbound();
+        OutboundDatagram out1 = channel.readOutbound();
+        OutboundDatagram out2 = channel.readOutbound();
         assertSame(first.content(), out1.content());
         assertSame(second.content(), out2.content());
         assertEquals(BOB, out1.recipient());

@@ -89,7 +89,7 @@ class TraceLinesTest {
                         "trace egress sha256=" + hash + " len=120 type=4 src_peer=alice dst_peer=bob"),
                 lines());
         assertTrue(captured.list.stream().allMatch(e -> e.getLevel() == Level.INFO));
-        DatagramPacket out = relay.forwarded();
+        OutboundDatagram out = relay.forwarded();
         assertSame(payload, out.content(), "tracing does not copy the datagram");
         assertArrayEquals(bytes, ByteBufUtil.getBytes(out.content()), "tracing does not change the datagram");
         out.release();

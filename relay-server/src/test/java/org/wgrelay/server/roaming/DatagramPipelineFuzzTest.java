@@ -32,6 +32,7 @@ import org.wgrelay.server.TestPackets;
 import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.counters.RelayCounters;
+import org.wgrelay.server.pipeline.OutboundDatagram;
 import org.wgrelay.server.pipeline.RelayChannelInitializer;
 import org.wgrelay.server.pipeline.WorkerState;
 import org.wgrelay.server.roster.Endpoint;
@@ -236,7 +237,7 @@ class DatagramPipelineFuzzTest {
 
         int sent = 0;
         for (Object o; (o = worker.readOutbound()) != null; ) {
-            DatagramPacket out = (DatagramPacket) o;
+            OutboundDatagram out = (OutboundDatagram) o;
             try {
                 sent++;
                 assertArrayEquals(bytes, ByteBufUtil.getBytes(out.content()), "forwarded byte for byte");

@@ -26,6 +26,7 @@ import org.wgrelay.server.blocklist.Blocklist;
 import org.wgrelay.server.counters.PeerCounter;
 import org.wgrelay.server.counters.RelayCounter;
 import org.wgrelay.server.counters.RelayCounters;
+import org.wgrelay.server.pipeline.OutboundDatagram;
 import org.wgrelay.server.pipeline.RelayChannelInitializer;
 import org.wgrelay.server.pipeline.WorkerState;
 import org.wgrelay.server.roster.Endpoint;
@@ -179,7 +180,7 @@ final class RoamingHarness implements AutoCloseable {
         List<InetSocketAddress> out = new ArrayList<>();
         for (EmbeddedChannel ch : List.of(worker0, worker1)) {
             for (Object o; (o = ch.readOutbound()) != null; ) {
-                DatagramPacket p = (DatagramPacket) o;
+                OutboundDatagram p = (OutboundDatagram) o;
                 out.add(p.recipient());
                 p.release();
             }

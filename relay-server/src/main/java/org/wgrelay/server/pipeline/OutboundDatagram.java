@@ -1,0 +1,182 @@
+package org.wgrelay.server.pipeline;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.IllegalReferenceCountException;
+import java.net.InetSocketAddress;
+
+/**
+ * The envelope a datagram leaves in: its bytes and its recipient, like Netty's outbound
+ * {@link DatagramPacket}, but taken from its worker's {@link Pool} and given back to it when
+ * Netty is done with it, so that forwarding allocates no envelope per datagram.
+ *
+ * <p>It is a {@link DatagramPacket} because Netty 4.2's epoll channel batches only those into
+ * {@code sendmmsg} ({@code NativeDatagramPacketArray} takes a {@code DatagramPacket} or, connected,
+ * a {@code ByteBuf}; any other envelope is sent alone with {@code sendto}). The superclass's own
+ * fields are fixed at construction, so they hold a placeholder and every accessor Netty uses
+ * ({@link #content}, {@link #recipient}, {@link #sender}, the reference count) is overridden to
+ * read this envelope's fields. Netty's outbound buffer releases the message exactly once, after the
+ * send or when it fails; that release releases the content and, when no reference is left, returns
+ * the envelope to the pool. As a {@code ByteBufHolder} its bytes count against the write-buffer
+ * water marks like any datagram's.
+ *
+ * <p>Nobody may use an envelope after releasing it: it is cleared and handed out again.
+ */
+public final class OutboundDatagram extends DatagramPacket {
+    /** What the superclass's fixed fields hold; never sent, never read through this class. */
+    private static final InetSocketAddress PLACEHOLDER = InetSocketAddress.createUnresolved("outbound-datagram", 0);
+
+    private final Pool pool;
+    private ByteBuf content;
+    private InetSocketAddress recipient;
+    private int refs;
+
+    private OutboundDatagram(Pool pool) {
+        super(Unpooled.EMPTY_BUFFER, PLACEHOLDER);
+        this.pool = pool;
+    }
+
+    /**
+     * A worker's free envelopes. Taken and given back on its event loop; an envelope released on
+     * another thread, or when the pool is full, is left to the garbage collector.
+     */
+    public static final class Pool {
+        /** More than the outbound buffer holds in flight between two flushes in practice. */
+        static final int CAPACITY = 4096;
+
+        private final OutboundDatagram[] free = new OutboundDatagram[CAPACITY];
+        private int size;
+        private Thread owner;
+        private long created;
+
+        /** An envelope for {@code content} (whose ownership it takes) to {@code recipient}. */
+        public OutboundDatagram take(ByteBuf content, InetSocketAddress recipient) {
+            OutboundDatagram d;
+            if (size > 0 && Thread.currentThread() == owner) {
+                d = free[--size];
+                free[size] = null;
+            } else {
+                if (owner == null) {
+                    owner = Thread.currentThread();
+                }
+                d = new OutboundDatagram(this);
+                created++;
+            }
+            d.content = content;
+            d.recipient = recipient;
+            d.refs = 1;
+            return d;
+        }
+
+        /** Envelopes made so far (the rest of the takes were reused ones). For tests. */
+        long created() {
+            return created;
+        }
+
+        private void giveBack(OutboundDatagram d) {
+            if (Thread.currentThread() == owner && size < CAPACITY) {
+                free[size++] = d;
+            }
+        }
+    }
+
+    @Override
+    public ByteBuf content() {
+        if (refs <= 0) {
+            throw new IllegalReferenceCountException(refs);
+        }
+        return content;
+    }
+
+    /** None: the datagram leaves from the channel's own address. */
+    @Override
+    public InetSocketAddress sender() {
+        return null;
+    }
+
+    @Override
+    public InetSocketAddress recipient() {
+        return recipient;
+    }
+
+    @Override
+    public int refCnt() {
+        return refs;
+    }
+
+    @Override
+    public OutboundDatagram retain() {
+        return retain(1);
+    }
+
+    @Override
+    public OutboundDatagram retain(int increment) {
+        if (refs <= 0) {
+            throw new IllegalReferenceCountException(refs, increment);
+        }
+        content.retain(increment);
+        refs += increment;
+        return this;
+    }
+
+    @Override
+    public OutboundDatagram touch() {
+        content.touch();
+        return this;
+    }
+
+    @Override
+    public OutboundDatagram touch(Object hint) {
+        content.touch(hint);
+        return this;
+    }
+
+    @Override
+    public boolean release() {
+        return release(1);
+    }
+
+    @Override
+    public boolean release(int decrement) {
+        if (decrement <= 0 || refs < decrement) {
+            throw new IllegalReferenceCountException(refs, -decrement);
+        }
+        boolean freed = content.release(decrement);
+        refs -= decrement;
+        if (refs == 0) {
+            content = null;
+            recipient = null;
+            pool.giveBack(this);
+        }
+        return freed;
+    }
+
+    // ByteBufHolder's copies: plain DatagramPackets, off the forwarding path.
+
+    @Override
+    public DatagramPacket copy() {
+        return new DatagramPacket(content().copy(), recipient);
+    }
+
+    @Override
+    public DatagramPacket duplicate() {
+        return new DatagramPacket(content().duplicate(), recipient);
+    }
+
+    @Override
+    public DatagramPacket retainedDuplicate() {
+        return new DatagramPacket(content().retainedDuplicate(), recipient);
+    }
+
+    @Override
+    public DatagramPacket replace(ByteBuf replacement) {
+        return new DatagramPacket(replacement, recipient);
+    }
+
+    @Override
+    public String toString() {
+        return "OutboundDatagram(to " + recipient + ", " + (refs > 0 ? content.readableBytes() + " B" : "released")
+                + ")";
+    }
+}
