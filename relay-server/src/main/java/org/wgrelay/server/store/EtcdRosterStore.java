@@ -124,6 +124,10 @@ public final class EtcdRosterStore implements RosterStore {
     private volatile int generation;
 
     private Watch.Watcher watcher;
+    /** When the watch was last reopened after an error, and how long the next reopen waits (store thread). */
+    private long lastWatchReopen;
+
+    private long watchBackoffMillis;
     private CloseableClient relayKeepAlive;
     private long relayLease;
     private boolean reportedUnreachable;
@@ -194,13 +198,34 @@ public final class EtcdRosterStore implements RosterStore {
                 fullSync();
                 return;
             }
-            client.getKVClient()
-                    .get(bytes(keys.absolute(StoreKeys.relay(settings.relayId()))))
-                    .get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            answers();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
             lost(reason(e));
+        }
+    }
+
+    /**
+     * One small read. A quick refusal (a member that just died, whose connection the client has
+     * not yet dropped) is asked again twice on the next members before it counts; a timeout
+     * counts at once.
+     */
+    private void answers() throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                client.getKVClient()
+                        .get(bytes(keys.absolute(StoreKeys.relay(settings.relayId()))))
+                        .get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                return;
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw e;
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (attempt >= 2) {
+                    throw e;
+                }
+                Thread.sleep(300);
+            }
         }
     }
 
@@ -398,13 +423,27 @@ public final class EtcdRosterStore implements RosterStore {
             }
             // The member carrying the watch went away (a cluster of three loses one): open it
             // again on the others from the last applied revision; nothing is missed, nothing lost.
-            try {
-                openWatch(appliedRevision);
-                LOG.info("store watch reopened from revision {} after: {}", appliedRevision, reason(error));
-            } catch (RuntimeException e) {
-                lost("watch failed: " + reason(error) + "; reopening failed: " + reason(e));
-            }
+            // A watch that fails again at once (the dead member's connection not yet dropped)
+            // waits longer each time, up to 2 s, so it never spins.
+            long now = System.nanoTime();
+            watchBackoffMillis = now - lastWatchReopen < TimeUnit.SECONDS.toNanos(5)
+                    ? Math.min(2_000, Math.max(100, watchBackoffMillis * 2))
+                    : 0;
+            lastWatchReopen = now;
+            storeThread.schedule(() -> reopenWatch(gen, error), watchBackoffMillis, TimeUnit.MILLISECONDS);
         });
+    }
+
+    private void reopenWatch(int gen, Throwable error) {
+        if (gen != generation || !connected) {
+            return;
+        }
+        try {
+            openWatch(appliedRevision);
+            LOG.info("store watch reopened from revision {} after: {}", appliedRevision, reason(error));
+        } catch (RuntimeException e) {
+            lost("watch failed: " + reason(error) + "; reopening failed: " + reason(e));
+        }
     }
 
     /** A watch of the prefix from {@code revision + 1}, under a new generation (store thread). */
