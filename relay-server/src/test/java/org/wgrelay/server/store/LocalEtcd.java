@@ -135,97 +135,36 @@ final class LocalEtcd implements AutoCloseable {
 
     /** A CA, a server certificate for 127.0.0.1 and a client certificate, with openssl. */
     private static void makeCertificates(Path dir) throws IOException, InterruptedException {
-        String d = dir.toString();
         Files.writeString(dir.resolve("server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
         Files.writeString(dir.resolve("client.ext"), "extendedKeyUsage=clientAuth\n");
-        String[][] steps = {
-            {
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                d + "/ca.key",
-                "-out",
-                d + "/ca.pem",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=wg-relay test CA"
-            },
-            {
-                "req",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                d + "/server.key",
-                "-out",
-                d + "/server.csr",
-                "-subj",
-                "/CN=etcd"
-            },
-            {
-                "x509",
-                "-req",
-                "-in",
-                d + "/server.csr",
-                "-CA",
-                d + "/ca.pem",
-                "-CAkey",
-                d + "/ca.key",
-                "-CAcreateserial",
-                "-out",
-                d + "/server.pem",
-                "-days",
-                "1",
-                "-extfile",
-                d + "/server.ext"
-            },
-            {
-                "req",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                d + "/client.key",
-                "-out",
-                d + "/client.csr",
-                "-subj",
-                "/CN=relay"
-            },
-            {
-                "x509",
-                "-req",
-                "-in",
-                d + "/client.csr",
-                "-CA",
-                d + "/ca.pem",
-                "-CAkey",
-                d + "/ca.key",
-                "-CAcreateserial",
-                "-out",
-                d + "/client.pem",
-                "-days",
-                "1",
-                "-extfile",
-                d + "/client.ext"
-            },
-            {"pkcs8", "-topk8", "-nocrypt", "-in", d + "/client.key", "-out", d + "/client-pkcs8.key"},
-        };
-        for (String[] step : steps) {
-            java.util.List<String> command = new java.util.ArrayList<>();
-            command.add("openssl");
-            command.addAll(java.util.List.of(step));
-            run(command);
+        openssl(
+                dir,
+                "req -x509 -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -days 1"
+                        + " -keyout ca.key -out ca.pem -subj /CN=wg-relay-test-CA");
+        for (String who : new String[] {"server", "client"}) {
+            openssl(
+                    dir,
+                    "req -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1" + " -keyout " + who + ".key -out "
+                            + who + ".csr -subj /CN=" + who);
+            openssl(
+                    dir,
+                    "x509 -req -days 1 -in " + who + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial" + " -out " + who
+                            + ".pem -extfile " + who + ".ext");
         }
+        openssl(dir, "pkcs8 -topk8 -nocrypt -in client.key -out client-pkcs8.key");
+    }
+
+    /** One openssl command (space-separated words, file names relative to {@code dir}). */
+    private static void openssl(Path dir, String words) throws IOException, InterruptedException {
+        java.util.List<String> command = new java.util.ArrayList<>();
+        command.add("openssl");
+        for (String w : words.split(" ")) {
+            command.add(
+                    w.endsWith(".key") || w.endsWith(".pem") || w.endsWith(".csr") || w.endsWith(".ext")
+                            ? dir.resolve(w).toString()
+                            : w);
+        }
+        run(command);
     }
 
     private boolean healthy() {
