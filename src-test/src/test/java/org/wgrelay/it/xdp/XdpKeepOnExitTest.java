@@ -9,7 +9,6 @@ import static org.wgrelay.it.xdp.XdpRig.RELAY_A;
 import static org.wgrelay.it.xdp.XdpRig.RELAY_B;
 import static org.wgrelay.it.xdp.XdpRig.RELAY_PORT;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +31,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.wgrelay.it.netns.Await;
 import org.wgrelay.it.netns.RelayControl;
 import org.wgrelay.it.netns.RelayProcess;
-import org.wgrelay.it.xdp.UdpAgent.Received;
 
 /**
  * SPEC D, XDP: with {@code --xdp-keep-on-exit} the program and its maps outlive the relay
@@ -48,7 +46,6 @@ import org.wgrelay.it.xdp.UdpAgent.Received;
 class XdpKeepOnExitTest {
 
     private static final int PEER_PORT = 40001;
-    private static final int PAYLOAD = 96;
     /** Datagrams alice sends per millisecond of the sender's pacing (a few thousand a second). */
     private static final int PER_MILLI = 3;
 
@@ -131,14 +128,6 @@ class XdpKeepOnExitTest {
         return names;
     }
 
-    /** A transport message (type 4) whose bytes 8..16 carry {@code seq}. */
-    private static byte[] numbered(long seq) {
-        byte[] b = new byte[PAYLOAD];
-        b[0] = 4;
-        ByteBuffer.wrap(b, 8, 8).putLong(seq);
-        return b;
-    }
-
     /** Alice sending numbered transport data to the relay until stopped, paced. */
     private static final class Sender implements AutoCloseable {
         final AtomicLong sent = new AtomicLong();
@@ -153,7 +142,7 @@ class XdpKeepOnExitTest {
         private void run() {
             while (running.get()) {
                 for (int i = 0; i < PER_MILLI; i++) {
-                    alice.send(RELAY_A, RELAY_PORT, numbered(sent.get()));
+                    alice.send(RELAY_A, RELAY_PORT, NumberedTransport.datagram(sent.get()));
                     sent.incrementAndGet();
                 }
                 try {
@@ -222,7 +211,7 @@ class XdpKeepOnExitTest {
             sender.awaitSent(adoptedAt + 1_000, "after the new relay started");
             total = sender.stop();
         }
-        BitSet got = receiveNumbered(total);
+        BitSet got = NumberedTransport.receive(bob, total, RELAY_B + ":" + RELAY_PORT);
         int lost = (int) total - got.cardinality();
         long gap = countIn(got, stoppedAt, restartedAt);
         System.out.printf(
@@ -281,31 +270,6 @@ class XdpKeepOnExitTest {
         assertEquals(List.of(), pins.pins(rig.relayIfA), "no pins left for " + rig.relayIfA);
         assertEquals(List.of(), pins.pins(rig.relayIfB), "no pins left for " + rig.relayIfB);
         assertTrue(!Files.exists(pins.root()), "the pin root goes with the last NIC's pins");
-    }
-
-    /** Bob's numbered datagrams until all {@code total} are in or nothing more comes for a while. */
-    private static BitSet receiveNumbered(long total) {
-        BitSet got = new BitSet();
-        long deadline = System.nanoTime() + Traffic.ARRIVAL.toNanos();
-        while (got.cardinality() < total && System.nanoTime() < deadline) {
-            for (Received r : bob.drain()) {
-                byte[] p = r.payload();
-                if (p.length == PAYLOAD && p[0] == 4) {
-                    long seq = ByteBuffer.wrap(p, 8, 8).getLong();
-                    if (seq >= 0 && seq < total) {
-                        assertEquals(RELAY_B + ":" + RELAY_PORT, r.source(), "source of datagram " + seq);
-                        got.set((int) seq);
-                    }
-                }
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        return got;
     }
 
     private static long countIn(BitSet got, long from, long to) {

@@ -9,7 +9,6 @@ import static org.wgrelay.it.xdp.XdpRig.RELAY_A;
 import static org.wgrelay.it.xdp.XdpRig.RELAY_B;
 import static org.wgrelay.it.xdp.XdpRig.RELAY_PORT;
 
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.BitSet;
 import java.util.HashMap;
@@ -22,7 +21,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.wgrelay.it.netns.Await;
 import org.wgrelay.it.netns.RelayProcess;
-import org.wgrelay.it.xdp.UdpAgent.Received;
 
 /**
  * SPEC D with XDP: a relay with the program attached is taken over ({@code serve --takeover})
@@ -33,7 +31,6 @@ import org.wgrelay.it.xdp.UdpAgent.Received;
  */
 class XdpTakeoverTest {
     private static final int PEER_PORT = 40001;
-    private static final int PAYLOAD = 96;
     private static final int PER_MILLI = 3;
     private static final Pattern PROG_ID = Pattern.compile("prog/xdp id (\\d+)");
     private static final WgPayloads WG = new WgPayloads(new SplittableRandom().nextLong());
@@ -65,7 +62,7 @@ class XdpTakeoverTest {
             Thread sender = new Thread(() -> {
                 while (running[0]) {
                     for (int i = 0; i < PER_MILLI; i++) {
-                        alice.send(RELAY_A, RELAY_PORT, numbered(sent[0]));
+                        alice.send(RELAY_A, RELAY_PORT, NumberedTransport.datagram(sent[0]));
                         synchronized (sent) {
                             sent[0]++;
                         }
@@ -99,7 +96,7 @@ class XdpTakeoverTest {
             alice.sync();
             long total = sent[0];
 
-            BitSet got = receiveNumbered(bob, total);
+            BitSet got = NumberedTransport.receive(bob, total, null);
             // On a busy machine the receiving agent can fall behind and its socket overflow:
             // those datagrams reached bob's host, so the relay did not lose them. Counted apart.
             long bobDrops = rig.bobReceiveBufferErrors() - bobDropsBefore;
@@ -146,30 +143,5 @@ class XdpTakeoverTest {
             }
         }
         return null;
-    }
-
-    private static byte[] numbered(long seq) {
-        byte[] b = new byte[PAYLOAD];
-        b[0] = 4;
-        ByteBuffer.wrap(b, 8, 8).putLong(seq);
-        return b;
-    }
-
-    private static BitSet receiveNumbered(UdpAgent bob, long total) throws InterruptedException {
-        BitSet got = new BitSet();
-        long deadline = System.nanoTime() + Traffic.ARRIVAL.toNanos();
-        while (got.cardinality() < total && System.nanoTime() < deadline) {
-            for (Received r : bob.drain()) {
-                byte[] p = r.payload();
-                if (p.length == PAYLOAD && p[0] == 4) {
-                    long seq = ByteBuffer.wrap(p, 8, 8).getLong();
-                    if (seq >= 0 && seq < total) {
-                        got.set((int) seq);
-                    }
-                }
-            }
-            Thread.sleep(20);
-        }
-        return got;
     }
 }
