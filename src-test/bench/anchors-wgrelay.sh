@@ -20,6 +20,13 @@ case_name=$(anchor_header | awk '{ print $2 }')
 workers=$(anchor_workers "$case_name")
 anchor_variant "$case_name"
 roster=$(anchor_roster)
+# RELAY_AFTER_START[_VARIANT]: a command run in the background with the relay's
+# PID as its argument (it is this shell's PID: exec keeps it), e.g. to change the
+# scheduling of the JVM's threads for an experiment.
+after=RELAY_AFTER_START
+case $case_name in *_*) v="RELAY_AFTER_START_${case_name#*_}"; [ -z "${!v:-}" ] || after=$v ;; esac
+# shellcheck disable=SC2086
+if [ -n "${!after:-}" ]; then ${!after} $$ & fi
 echo "anchors-wgrelay: case=$case_name workers=$workers roster=$roster java_opts=$RELAY_JAVA_OPTS cp=$RELAY_CP"
 # shellcheck disable=SC2086
 exec java ${RELAY_JAVA_OPTS:-} -cp "$RELAY_CP" "$RELAY_MAIN" serve --bind "${RELAY%:*}" --port "${RELAY##*:}" \
