@@ -121,6 +121,7 @@ public final class RelayDaemon implements AutoCloseable {
                 roaming,
                 config.maxLinksPerPeer() > 1,
                 config.traceForwardHashes(),
+                config.udpGso(),
                 clockMillis);
         this.totals = new RelayTotals(counters, () -> xdp);
         this.meters = new RelayMeters(meterRegistry, roster, totals, blocklist, clockMillis, owner::rejections);

@@ -29,6 +29,7 @@ import org.wgrelay.server.counters.DropSourceTable;
 import org.wgrelay.server.counters.RelayCounters;
 import org.wgrelay.server.pipeline.DropUnknownSources;
 import org.wgrelay.server.pipeline.RelayChannelInitializer;
+import org.wgrelay.server.pipeline.SegmentBatcher;
 import org.wgrelay.server.pipeline.WorkerState;
 import org.wgrelay.server.roaming.RoamingEngine;
 import org.wgrelay.server.table.ForwardingTableHolder;
@@ -40,7 +41,8 @@ import org.wgrelay.server.table.ForwardingTableHolder;
  *
  * <p>Reads are batched with {@code recvmmsg} (a receive buffer sized for
  * {@link #DATAGRAMS_PER_READ} datagrams of up to {@link #MAX_DATAGRAM_BYTES}); writes
- * are flushed once per read batch and leave with {@code sendmmsg}.
+ * are flushed once per read batch and leave with {@code sendmmsg}, those of a batch to one
+ * recipient as UDP GSO groups unless {@code udpGso} is off ({@link SegmentBatcher}).
  */
 public final class RelayServer implements AutoCloseable {
     /**
@@ -61,6 +63,7 @@ public final class RelayServer implements AutoCloseable {
     private final RoamingEngine roaming;
     private final boolean hubLinks;
     private final boolean traceForwardHashes;
+    private final boolean udpGso;
     private final LongSupplier clockMillis;
 
     private final List<Channel> channels = new ArrayList<>();
@@ -76,6 +79,7 @@ public final class RelayServer implements AutoCloseable {
             RoamingEngine roaming,
             boolean hubLinks,
             boolean traceForwardHashes,
+            boolean udpGso,
             LongSupplier clockMillis) {
         this.bindAddress = bindAddress;
         this.workers = workers;
@@ -85,6 +89,7 @@ public final class RelayServer implements AutoCloseable {
         this.roaming = roaming;
         this.hubLinks = hubLinks;
         this.traceForwardHashes = traceForwardHashes;
+        this.udpGso = udpGso;
         this.clockMillis = clockMillis;
     }
 
@@ -108,6 +113,9 @@ public final class RelayServer implements AutoCloseable {
         if (!Epoll.isAvailable()) {
             throw new IllegalStateException("the epoll transport is not available: " + Epoll.unavailabilityCause());
         }
+        // The trace's egress line is written for the one datagram in flight as it is handed to the
+        // socket; a GSO group is handed over later, at the end of the batch, so tracing sends alone.
+        int gsoSegmentLimit = udpGso && !traceForwardHashes ? GsoSegmentLimit.fromInterfaces() : 0;
         group = new MultiThreadIoEventLoopGroup(
                 workers, new DefaultThreadFactory("wg-relay-worker", true), EpollIoHandler.newFactory());
         SocketProtocolFamily family = bindAddress.getAddress() instanceof Inet4Address
@@ -116,6 +124,9 @@ public final class RelayServer implements AutoCloseable {
         try {
             for (int i = 0; i < workers; i++) {
                 WorkerState worker = new WorkerState(i, counters, clockMillis);
+                if (gsoSegmentLimit > 0) {
+                    worker.segments().enable(gsoSegmentLimit);
+                }
                 Integer inherited = inheritedFds.isEmpty() ? null : inheritedFds.get(i);
                 Bootstrap b = new Bootstrap()
                         .group(group)

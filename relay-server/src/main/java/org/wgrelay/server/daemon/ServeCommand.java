@@ -119,6 +119,14 @@ public final class ServeCommand implements Callable<Integer> {
     String xdpKeepOnExit;
 
     @Option(
+            names = "--udp-gso",
+            paramLabel = "on|off",
+            defaultValue = "${env:WG_RELAY_UDP_GSO:-on}",
+            description = "Send the datagrams a read batch forwards to one peer as one UDP GSO send; the"
+                    + " peer receives them unchanged. Off with --trace-forward-hashes (default: ${DEFAULT-VALUE}).")
+    String udpGso;
+
+    @Option(
             names = "--trace-forward-hashes",
             defaultValue = "${env:WG_RELAY_TRACE_FORWARD_HASHES:-false}",
             fallbackValue = "true",
@@ -336,7 +344,8 @@ public final class ServeCommand implements Callable<Integer> {
                 trace,
                 maxLinks,
                 etcdSettings(),
-                parseFlag("--xdp-keep-on-exit", xdpKeepOnExit));
+                parseFlag("--xdp-keep-on-exit", xdpKeepOnExit),
+                parseFlag("--udp-gso", udpGso));
     }
 
     /** SPEC C's options, or null without {@code --etcd-endpoints}. */

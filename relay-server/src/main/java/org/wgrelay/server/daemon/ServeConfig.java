@@ -14,6 +14,8 @@ import org.wgrelay.server.xdp.XdpMode;
  * @param etcd SPEC C's store options, or null for the roster file alone
  * @param xdpKeepOnExit {@code --xdp-keep-on-exit} (SPEC D): the XDP program stays attached
  *     (and pinned) when the relay ends, and the kernel forwards on until the next relay adopts it
+ * @param udpGso {@code --udp-gso}: datagrams a read batch sends to one recipient leave as UDP GSO
+ *     groups ({@code SegmentBatcher})
  */
 public record ServeConfig(
         InetAddress bind,
@@ -28,7 +30,40 @@ public record ServeConfig(
         boolean traceForwardHashes,
         int maxLinksPerPeer,
         EtcdSettings etcd,
-        boolean xdpKeepOnExit) {
+        boolean xdpKeepOnExit,
+        boolean udpGso) {
+
+    /** The options with {@code --udp-gso} at its default, on. */
+    public ServeConfig(
+            InetAddress bind,
+            int port,
+            int workers,
+            Path roster,
+            HostPort control,
+            String controlToken,
+            HostPort metrics,
+            List<String> xdpInterfaces,
+            XdpMode xdpMode,
+            boolean traceForwardHashes,
+            int maxLinksPerPeer,
+            EtcdSettings etcd,
+            boolean xdpKeepOnExit) {
+        this(
+                bind,
+                port,
+                workers,
+                roster,
+                control,
+                controlToken,
+                metrics,
+                xdpInterfaces,
+                xdpMode,
+                traceForwardHashes,
+                maxLinksPerPeer,
+                etcd,
+                xdpKeepOnExit,
+                true);
+    }
 
     /** The options of a relay that detaches XDP when it ends (no {@code --xdp-keep-on-exit}). */
     public ServeConfig(
@@ -128,7 +163,9 @@ public record ServeConfig(
                 xdpMode,
                 traceForwardHashes,
                 maxLinksPerPeer,
-                etcd);
+                etcd,
+                xdpKeepOnExit,
+                udpGso);
     }
 
     /** True when the options ask for an XDP attach. */

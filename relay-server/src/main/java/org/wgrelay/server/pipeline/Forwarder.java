@@ -11,10 +11,13 @@ import org.wgrelay.server.counters.RelayCounter;
  * Pipeline stage 7 (SPEC rule 7): sends the datagram unchanged to the partner's
  * endpoint from the relay port. The received buffer itself goes out — ownership moves
  * to the outbound {@link OutboundDatagram} (an envelope the worker reuses), no copy, no
- * extra reference count.
+ * extra reference count — unless it joins a GSO group, which copies it next to the group's
+ * other datagrams.
  *
  * <p>Writes are not flushed per packet: {@link #channelReadComplete} flushes once per
- * read batch, so the epoll transport sends the batch with {@code sendmmsg}.
+ * read batch, so the epoll transport sends the batch with {@code sendmmsg}. Datagrams go
+ * through the worker's {@link SegmentBatcher}, which, when enabled, sends those of the batch
+ * to one recipient as UDP GSO groups.
  *
  * <p>When the socket's outbound buffer is over its high-water mark the datagram is
  * dropped and counted ({@code tx_errors}) rather than queued without bound: UDP makes
@@ -34,7 +37,7 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
         InetSocketAddress mirror = datagram.mirrorTo();
         if (mirror != null && ctx.channel().isWritable()) {
             // Rule 8's copy to the partner's candidate: the same bytes, not counted again.
-            ctx.write(worker.outbound().take(content.retainedDuplicate(), mirror), ctx.voidPromise());
+            worker.segments().send(ctx, content.retainedDuplicate(), mirror);
         }
         int bytes = content.readableBytes();
         InetSocketAddress to = datagram.destination();
@@ -62,13 +65,19 @@ public final class Forwarder extends ChannelInboundHandlerAdapter {
             return false;
         }
         worker.counters().increment(worker.stripe(), RelayCounter.FWD_PACKETS);
-        ctx.write(worker.outbound().take(content, to), ctx.voidPromise());
+        worker.segments().send(ctx, content, to);
         return true;
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        worker.segments().writeAll(ctx);
         ctx.flush();
         ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        worker.segments().discard();
     }
 }

@@ -2,7 +2,9 @@ package org.wgrelay.server.pipeline;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.IllegalReferenceCountException;
 import java.net.InetSocketAddress;
 
@@ -13,28 +15,43 @@ import java.net.InetSocketAddress;
  *
  * <p>It is a {@link DatagramPacket} because Netty 4.2's epoll channel batches only those into
  * {@code sendmmsg} ({@code NativeDatagramPacketArray} takes a {@code DatagramPacket} or, connected,
- * a {@code ByteBuf}; any other envelope is sent alone with {@code sendto}). The superclass's own
- * fields are fixed at construction, so they hold a placeholder and every accessor Netty uses
- * ({@link #content}, {@link #recipient}, {@link #sender}, the reference count) is overridden to
- * read this envelope's fields. Netty's outbound buffer releases the message exactly once, after the
+ * a {@code ByteBuf}; any other envelope is sent alone with {@code sendto}). It is more precisely a
+ * {@link SegmentedDatagramPacket}, so that one envelope can also carry several datagrams for one
+ * recipient as one UDP GSO send ({@link SegmentBatcher}): with a {@link #segmentSize} of 0 it is
+ * one plain datagram. The superclass's own fields are fixed at construction, so they hold a
+ * placeholder and every accessor Netty uses ({@link #content}, {@link #recipient}, {@link
+ * #sender}, {@link #segmentSize}, the reference count) is overridden to read this envelope's
+ * fields. Netty's outbound buffer releases the message exactly once, after the
  * send or when it fails; that release releases the content and, when no reference is left, returns
  * the envelope to the pool. As a {@code ByteBufHolder} its bytes count against the write-buffer
  * water marks like any datagram's.
  *
  * <p>Nobody may use an envelope after releasing it: it is cleared and handed out again.
  */
-public final class OutboundDatagram extends DatagramPacket {
+public final class OutboundDatagram extends SegmentedDatagramPacket {
     /** What the superclass's fixed fields hold; never sent, never read through this class. */
     private static final InetSocketAddress PLACEHOLDER = InetSocketAddress.createUnresolved("outbound-datagram", 0);
+
+    private static final boolean SEGMENTS_SUPPORTED = EpollDatagramChannel.isSegmentedDatagramPacketSupported();
 
     private final Pool pool;
     private ByteBuf content;
     private InetSocketAddress recipient;
+    private int segmentSize;
     private int refs;
 
     private OutboundDatagram(Pool pool) {
-        super(Unpooled.EMPTY_BUFFER, PLACEHOLDER);
+        super(Unpooled.EMPTY_BUFFER, 1, PLACEHOLDER);
         this.pool = pool;
+    }
+
+    /**
+     * Whether the kernel and Netty's native library take UDP GSO sends ({@code UDP_SEGMENT}, Linux
+     * 4.18 on). Without it Netty refuses any {@link SegmentedDatagramPacket}, so {@link Pool#take}
+     * then hands out plain {@link DatagramPacket}s instead.
+     */
+    public static boolean segmentsSupported() {
+        return SEGMENTS_SUPPORTED;
     }
 
     /**
@@ -50,8 +67,24 @@ public final class OutboundDatagram extends DatagramPacket {
         private Thread owner;
         private long created;
 
-        /** An envelope for {@code content} (whose ownership it takes) to {@code recipient}. */
-        public OutboundDatagram take(ByteBuf content, InetSocketAddress recipient) {
+        /**
+         * An envelope for {@code content} (whose ownership it takes), one datagram to {@code
+         * recipient}: an {@link OutboundDatagram}, or a new plain {@link DatagramPacket} where UDP
+         * GSO is not supported ({@link #segmentsSupported}).
+         */
+        public DatagramPacket take(ByteBuf content, InetSocketAddress recipient) {
+            if (!SEGMENTS_SUPPORTED) {
+                return new DatagramPacket(content, recipient);
+            }
+            return take(content, recipient, 0);
+        }
+
+        /**
+         * An envelope for {@code content} (whose ownership it takes) to {@code recipient}: datagrams
+         * of {@code segmentSize} bytes each, the last one possibly shorter, sent with UDP GSO; a
+         * {@code segmentSize} of 0 makes it one datagram. Only where {@link #segmentsSupported}.
+         */
+        OutboundDatagram take(ByteBuf content, InetSocketAddress recipient, int segmentSize) {
             OutboundDatagram d;
             if (size > 0 && Thread.currentThread() == owner) {
                 d = free[--size];
@@ -65,6 +98,7 @@ public final class OutboundDatagram extends DatagramPacket {
             }
             d.content = content;
             d.recipient = recipient;
+            d.segmentSize = segmentSize;
             d.refs = 1;
             return d;
         }
@@ -98,6 +132,15 @@ public final class OutboundDatagram extends DatagramPacket {
     @Override
     public InetSocketAddress recipient() {
         return recipient;
+    }
+
+    /**
+     * The size of each datagram this envelope carries (the last may be shorter), or 0 for one
+     * datagram. Netty sends {@code UDP_SEGMENT} only when the content is longer than this.
+     */
+    @Override
+    public int segmentSize() {
+        return segmentSize;
     }
 
     @Override
@@ -152,31 +195,36 @@ public final class OutboundDatagram extends DatagramPacket {
         return freed;
     }
 
-    // ByteBufHolder's copies: plain DatagramPackets, off the forwarding path.
+    // ByteBufHolder's copies: Netty's own class, off the forwarding path (Netty's
+    // filterOutboundMessage uses replace() when content must be copied to a direct buffer).
 
     @Override
-    public DatagramPacket copy() {
-        return new DatagramPacket(content().copy(), recipient);
+    public SegmentedDatagramPacket copy() {
+        return replace(content().copy());
     }
 
     @Override
-    public DatagramPacket duplicate() {
-        return new DatagramPacket(content().duplicate(), recipient);
+    public SegmentedDatagramPacket duplicate() {
+        return replace(content().duplicate());
     }
 
     @Override
-    public DatagramPacket retainedDuplicate() {
-        return new DatagramPacket(content().retainedDuplicate(), recipient);
+    public SegmentedDatagramPacket retainedDuplicate() {
+        return replace(content().retainedDuplicate());
     }
 
     @Override
-    public DatagramPacket replace(ByteBuf replacement) {
-        return new DatagramPacket(replacement, recipient);
+    public SegmentedDatagramPacket replace(ByteBuf replacement) {
+        // Netty's class needs a positive size; one larger than the content means one datagram.
+        return new SegmentedDatagramPacket(
+                replacement, segmentSize > 0 ? segmentSize : Math.max(1, replacement.readableBytes()), recipient);
     }
 
     @Override
     public String toString() {
-        return "OutboundDatagram(to " + recipient + ", " + (refs > 0 ? content.readableBytes() + " B" : "released")
+        return "OutboundDatagram(to " + recipient + ", "
+                + (refs > 0 ? content.readableBytes() + " B" : "released")
+                + (segmentSize > 0 ? " in segments of " + segmentSize + " B" : "")
                 + ")";
     }
 }

@@ -20,6 +20,7 @@ public final class WorkerState {
     private final Mac1 mac1 = new Mac1();
     private final HandshakeBudget handshakeBudget = new HandshakeBudget();
     private final OutboundDatagram.Pool outbound = new OutboundDatagram.Pool();
+    private final SegmentBatcher segments = new SegmentBatcher(outbound);
 
     public WorkerState(int stripe, RelayCounters counters, LongSupplier clockMillis) {
         this.stripe = stripe;
@@ -46,12 +47,17 @@ public final class WorkerState {
         return mac1;
     }
 
-    /** This worker's bound on unknown-source MAC1 searches. */
     /** The envelopes this worker's datagrams leave in, reused (no allocation per datagram). */
     public OutboundDatagram.Pool outbound() {
         return outbound;
     }
 
+    /** Where this worker's datagrams are sent through: UDP GSO groups when enabled. */
+    public SegmentBatcher segments() {
+        return segments;
+    }
+
+    /** This worker's bound on unknown-source MAC1 searches. */
     public HandshakeBudget handshakeBudget() {
         return handshakeBudget;
     }

@@ -64,12 +64,15 @@ class OutboundDatagramTest {
         // connected channel, to the sendmmsg vector; any other AddressedEnvelope is written
         // alone with sendto. Measured: 10 B/pkt more allocated and one syscall per datagram.
         OutboundDatagram d =
-                new OutboundDatagram.Pool().take(Unpooled.directBuffer(8).writeLong(7), BOB);
+                new OutboundDatagram.Pool().take(Unpooled.directBuffer(8).writeLong(7), BOB, 0);
         DatagramPacket asNettySeesIt = d;
         assertSame(d.content(), asNettySeesIt.content(), "Netty reads this envelope's content");
         assertEquals(BOB, asNettySeesIt.recipient());
         assertNull(asNettySeesIt.sender());
         assertEquals(8, asNettySeesIt.content().readableBytes());
+        // Netty asks the kernel for UDP_SEGMENT only when the content is longer than the
+        // segment size; 0 is never positive, so this is one plain datagram.
+        assertEquals(0, ((io.netty.channel.unix.SegmentedDatagramPacket) asNettySeesIt).segmentSize());
         assertTrue(asNettySeesIt.release());
     }
 
@@ -77,7 +80,7 @@ class OutboundDatagramTest {
     void releaseReleasesTheContentOnceAndASecondReleaseThrows() {
         OutboundDatagram.Pool pool = new OutboundDatagram.Pool();
         ByteBuf content = Unpooled.directBuffer(16).writeZero(16);
-        OutboundDatagram d = pool.take(content, BOB);
+        OutboundDatagram d = pool.take(content, BOB, 0);
         d.retain();
         assertEquals(2, d.refCnt());
         assertEquals(2, content.refCnt());

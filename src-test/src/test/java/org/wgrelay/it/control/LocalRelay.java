@@ -43,6 +43,19 @@ public final class LocalRelay implements AutoCloseable {
     private LocalRelay(
             Path dir, String bind, int workers, String controlHost, String token, boolean trace, int maxLinksPerPeer)
             throws Exception {
+        this(dir, bind, workers, controlHost, token, trace, maxLinksPerPeer, true);
+    }
+
+    private LocalRelay(
+            Path dir,
+            String bind,
+            int workers,
+            String controlHost,
+            String token,
+            boolean trace,
+            int maxLinksPerPeer,
+            boolean udpGso)
+            throws Exception {
         this.dir = dir;
         rosterPath = dir.resolve("wg-roster");
         ServeConfig config = new ServeConfig(
@@ -56,7 +69,10 @@ public final class LocalRelay implements AutoCloseable {
                 List.of(),
                 XdpMode.OFF,
                 trace,
-                maxLinksPerPeer);
+                maxLinksPerPeer,
+                null,
+                false,
+                udpGso);
         RelayDaemon d = new RelayDaemon(config, clock::get);
         try {
             d.start();
@@ -94,6 +110,12 @@ public final class LocalRelay implements AutoCloseable {
     /** UDP on {@code bind} with {@code workers}, and {@code --trace-forward-hashes} if asked. */
     public static LocalRelay loopback(String bind, int workers, boolean trace) throws Exception {
         return new LocalRelay(bind, workers, "127.0.0.1", null, trace);
+    }
+
+    /** One worker on 127.0.0.1, with {@code --udp-gso on} or {@code off}. */
+    public static LocalRelay withUdpGso(boolean on) throws Exception {
+        return new LocalRelay(
+                Files.createTempDirectory("wg-relay-it"), "127.0.0.1", 1, "127.0.0.1", null, false, 1, on);
     }
 
     RelayClient client() throws IOException {
