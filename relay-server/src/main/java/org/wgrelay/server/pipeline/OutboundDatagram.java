@@ -38,6 +38,9 @@ public final class OutboundDatagram extends SegmentedDatagramPacket {
     private ByteBuf content;
     private InetSocketAddress recipient;
     private int segmentSize;
+    /** Who lent {@link #content} (a GSO group's buffer) and takes it back, or null. */
+    private SegmentBatcher lender;
+
     private int refs;
 
     private OutboundDatagram(Pool pool) {
@@ -85,6 +88,14 @@ public final class OutboundDatagram extends SegmentedDatagramPacket {
          * {@code segmentSize} of 0 makes it one datagram. Only where {@link #segmentsSupported}.
          */
         OutboundDatagram take(ByteBuf content, InetSocketAddress recipient, int segmentSize) {
+            return take(content, recipient, segmentSize, null);
+        }
+
+        /**
+         * As {@link #take(ByteBuf, InetSocketAddress, int)}, for a buffer {@code lender} lent: the
+         * last release gives it back to {@link SegmentBatcher#giveBack} instead of releasing it.
+         */
+        OutboundDatagram take(ByteBuf content, InetSocketAddress recipient, int segmentSize, SegmentBatcher lender) {
             OutboundDatagram d;
             if (size > 0 && Thread.currentThread() == owner) {
                 d = free[--size];
@@ -99,6 +110,7 @@ public final class OutboundDatagram extends SegmentedDatagramPacket {
             d.content = content;
             d.recipient = recipient;
             d.segmentSize = segmentSize;
+            d.lender = lender;
             d.refs = 1;
             return d;
         }
@@ -185,14 +197,26 @@ public final class OutboundDatagram extends SegmentedDatagramPacket {
         if (decrement <= 0 || refs < decrement) {
             throw new IllegalReferenceCountException(refs, -decrement);
         }
-        boolean freed = content.release(decrement);
         refs -= decrement;
-        if (refs == 0) {
-            content = null;
-            recipient = null;
-            pool.giveBack(this);
+        if (refs > 0) {
+            content.release(decrement);
+            return false;
         }
-        return freed;
+        ByteBuf c = content;
+        SegmentBatcher from = lender;
+        content = null;
+        recipient = null;
+        lender = null;
+        pool.giveBack(this);
+        if (from == null) {
+            return c.release(decrement);
+        }
+        // A lent buffer keeps the one reference its lender holds; the rest were our retains.
+        if (decrement > 1) {
+            c.release(decrement - 1);
+        }
+        from.giveBack(c);
+        return true;
     }
 
     // ByteBufHolder's copies: Netty's own class, off the forwarding path (Netty's

@@ -23,10 +23,11 @@ import java.net.InetSocketAddress;
  * there is no order to keep. Every open group is written by {@link #writeAll} at the end of the
  * read batch, just before the flush, so nothing waits longer than it did without grouping.
  *
- * <p>Owned by one worker's event loop. Its groups are a fixed set of objects and their buffers
- * come from the channel's pooled allocator (at most {@value #MAX_GROUP_BYTES} bytes: the size
- * its per-thread cache serves without the arena's lock), so grouping allocates nothing per
- * datagram and takes no lock.
+ * <p>Owned by one worker's event loop. Its groups are a fixed set of objects, and their
+ * buffers ({@value #MAX_GROUP_BYTES} bytes each) are lent to the outbound envelope and given
+ * back when Netty has sent it, to be used for the next group: after the first few groups,
+ * grouping allocates nothing, not even a pooled buffer (whose allocation Netty's leak detector
+ * samples, with a stack trace), and takes no lock.
  */
 public final class SegmentBatcher {
     /** The kernel's limit on segments per GSO send ({@code UDP_MAX_SEGMENTS}). */
@@ -41,15 +42,25 @@ public final class SegmentBatcher {
     /** Recipients with a group open at once; one more writes the oldest group first. */
     static final int OPEN_GROUPS = 8;
 
+    /**
+     * Group buffers kept for reuse. Netty sends a flushed group at once, so buffers come back
+     * before the next batch; more are only in flight while the socket's send buffer is full.
+     */
+    static final int SPARE_BUFFERS = 16;
+
     private final OutboundDatagram.Pool pool;
     private final Group[] groups = new Group[OPEN_GROUPS];
     private int open;
     private int maxSegmentBytes;
+    private final ByteBuf[] spares = new ByteBuf[SPARE_BUFFERS];
+    private int spareCount;
+    private Thread owner;
+    private boolean discarded;
 
     SegmentBatcher(OutboundDatagram.Pool pool) {
         this.pool = pool;
         for (int i = 0; i < groups.length; i++) {
-            groups[i] = new Group();
+            groups[i] = new Group(this);
         }
     }
 
@@ -114,17 +125,56 @@ public final class SegmentBatcher {
         }
     }
 
-    /** Releases the open groups' datagrams unsent: the channel is going away. */
+    /**
+     * Releases the open groups' datagrams unsent and the spare buffers: the channel is going away.
+     * Buffers given back later are released.
+     */
     void discard() {
         for (int i = 0; i < open; i++) {
             groups[i].release();
         }
         open = 0;
+        discarded = true;
+        while (spareCount > 0) {
+            spares[--spareCount].release();
+            spares[spareCount] = null;
+        }
     }
 
     /** Groups open now. For tests. */
     int openGroups() {
         return open;
+    }
+
+    /** Spare group buffers now. For tests. */
+    int spareBuffers() {
+        return spareCount;
+    }
+
+    /** An empty group buffer: a spare one, or a new one from {@code ctx}'s allocator. */
+    private ByteBuf lendBuffer(ChannelHandlerContext ctx) {
+        if (owner == null) {
+            owner = Thread.currentThread();
+        }
+        if (spareCount > 0) {
+            ByteBuf b = spares[--spareCount];
+            spares[spareCount] = null;
+            return b.clear();
+        }
+        return ctx.alloc().directBuffer(MAX_GROUP_BYTES, MAX_GROUP_BYTES);
+    }
+
+    /**
+     * Takes back a group buffer an {@link OutboundDatagram} was lent, once Netty is done with it;
+     * released instead when it comes from another thread, after {@link #discard}, or when enough
+     * are spare.
+     */
+    void giveBack(ByteBuf buffer) {
+        if (Thread.currentThread() == owner && !discarded && spareCount < spares.length) {
+            spares[spareCount++] = buffer;
+        } else {
+            buffer.release();
+        }
     }
 
     private int find(InetSocketAddress recipient) {
@@ -143,7 +193,7 @@ public final class SegmentBatcher {
         ctx.write(
                 g.count == 1
                         ? pool.take(g.takeFirst(), g.recipient, 0)
-                        : pool.take(g.takeJoined(), g.recipient, g.segmentSize),
+                        : pool.take(g.takeJoined(), g.recipient, g.segmentSize, this),
                 ctx.voidPromise());
         g.recipient = null;
         open--;
@@ -153,6 +203,7 @@ public final class SegmentBatcher {
 
     /** One recipient's datagrams waiting to leave as one GSO send. */
     private static final class Group {
+        final SegmentBatcher batcher;
         InetSocketAddress recipient;
         /** The group's only datagram, until a second joins: sent as it came if none does. */
         ByteBuf first;
@@ -164,6 +215,10 @@ public final class SegmentBatcher {
         int bytes;
         /** Its last datagram was shorter than the rest: nothing may follow it. */
         boolean closed;
+
+        Group(SegmentBatcher batcher) {
+            this.batcher = batcher;
+        }
 
         void start(ByteBuf content, InetSocketAddress to) {
             recipient = to;
@@ -180,7 +235,7 @@ public final class SegmentBatcher {
 
         void add(ChannelHandlerContext ctx, ByteBuf content) {
             if (count == 1) {
-                joined = ctx.alloc().directBuffer(Math.min(MAX_GROUP_BYTES, segmentSize * MAX_SEGMENTS));
+                joined = batcher.lendBuffer(ctx);
                 joined.writeBytes(first, first.readerIndex(), first.readableBytes());
                 first.release();
                 first = null;
@@ -215,7 +270,7 @@ public final class SegmentBatcher {
                 first = null;
             }
             if (joined != null) {
-                joined.release();
+                batcher.giveBack(joined);
                 joined = null;
             }
             recipient = null;

@@ -64,6 +64,7 @@ class SegmentBatcherTest {
     void stop() {
         if (channel != null) {
             assertFalse(channel.finishAndReleaseAll(), "everything written was read by the test");
+            batcher.discard();
             for (ByteBuf b : sent) {
                 assertEquals(0, b.refCnt(), "every datagram handed over was released");
             }
@@ -241,6 +242,30 @@ class SegmentBatcherTest {
         batcher.disable();
         batch(datagram(A, 100, 2), datagram(A, 100, 3));
         assertEquals(List.of(0, 0), written().stream().map(Out::segmentSize).toList());
+    }
+
+    @Test
+    void aGroupsBufferComesBackAfterTheSendAndCarriesTheNextGroup() {
+        batch(datagram(A, 100, 1), datagram(A, 100, 2));
+        OutboundDatagram first = channel.readOutbound();
+        ByteBuf lent = first.content();
+        assertEquals(0, batcher.spareBuffers());
+        assertTrue(first.release(), "Netty's release after the send");
+        assertEquals(1, batcher.spareBuffers(), "given back, not freed");
+        assertEquals(1, lent.refCnt());
+
+        batch(datagram(B, 60, 3), datagram(B, 60, 4), datagram(B, 60, 5));
+        OutboundDatagram second = channel.readOutbound();
+        assertTrue(second.content() == lent, "the same buffer, cleared, for the next group");
+        assertEquals(180, second.content().readableBytes());
+        second.retain();
+        assertFalse(second.release(), "a retain holds the buffer");
+        assertEquals(0, batcher.spareBuffers());
+        assertTrue(second.release());
+        assertEquals(1, batcher.spareBuffers());
+
+        batcher.discard();
+        assertEquals(0, lent.refCnt(), "discard frees the spares");
     }
 
     @Test
