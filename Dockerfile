@@ -95,7 +95,7 @@ RUN if [ -x /opt/wg-relay/bpf/build/wg-relay-xdp-helper ]; then \
  && ln -s /opt/wg-relay/bin/wg-relay /usr/local/bin/wg-relay
 
 ENV WG_RELAY_ROSTER=/var/lib/wg-relay/wg-roster \
-    WG_RELAY_JAVA_OPTS="-XX:+UseZGC -Xms256m -Xmx256m -XX:+AlwaysPreTouch -XX:+ExitOnOutOfMemoryError"
+    WG_RELAY_JAVA_OPTS="-XX:+UseZGC -Xms256m -Xmx256m -XX:+AlwaysPreTouch -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled"
 VOLUME /var/lib/wg-relay
 WORKDIR /var/lib/wg-relay
 USER wg-relay:wg-relay
