@@ -65,7 +65,11 @@ class ControlDocsTest {
                 HostPort.parse("127.0.0.1:0"),
                 List.of(),
                 XdpMode.OFF,
-                false);
+                false,
+                1,
+                null,
+                false,
+                true);
         RelayDaemon daemon = new RelayDaemon(config, () -> 1_767_225_600_000L);
         daemon.start();
         List<Example> examples = new ArrayList<>();
