@@ -39,7 +39,7 @@ public final class SegmentBatcher {
      */
     static final int MAX_GROUP_BYTES = 32 * 1024;
 
-    /** Recipients with a group open at once; one more writes the oldest group first. */
+    /** Recipients with a group open at once; a ninth has one of the eight written first. */
     static final int OPEN_GROUPS = 8;
 
     /**

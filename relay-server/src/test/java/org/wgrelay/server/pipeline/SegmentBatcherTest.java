@@ -204,7 +204,7 @@ class SegmentBatcherTest {
     }
 
     @Test
-    void aNinthRecipientWritesTheOldestGroupFirstAndNothingIsLost() {
+    void aNinthRecipientHasAnOpenGroupWrittenFirstAndNothingIsLost() {
         List<Send> sends = new ArrayList<>();
         for (int round = 0; round < 3; round++) {
             for (int r = 0; r < SegmentBatcher.OPEN_GROUPS + 1; r++) {
