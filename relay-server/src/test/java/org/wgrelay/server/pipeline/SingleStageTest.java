@@ -283,4 +283,33 @@ class SingleStageTest {
         }
         assertFalse(state.channel.finishAndReleaseAll());
     }
+
+    @Test
+    void aSendTheKernelRefusesWithEinvalTurnsGsoOffOnceAndOtherErrorsLeaveItOn() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(OutboundDatagram.segmentsSupported(), "no UDP GSO here");
+        Logger logger = (Logger) LoggerFactory.getLogger(IoErrorLog.class);
+        ListAppender<ILoggingEvent> captured = new ListAppender<>();
+        captured.start();
+        logger.addAppender(captured);
+        try {
+            SegmentBatcher segments = state.worker.segments();
+            segments.enable(1452);
+            EmbeddedChannel channel = new EmbeddedChannel(new IoErrorLog(state.worker));
+            // Linux errno values, negative as Netty keeps them: ENOBUFS 105, EINVAL 22
+            channel.pipeline()
+                    .fireExceptionCaught(new io.netty.channel.unix.Errors.NativeIoException("sendmmsg", -105));
+            assertTrue(segments.enabled(), "a full buffer is no verdict on GSO");
+            channel.pipeline().fireExceptionCaught(new io.netty.channel.unix.Errors.NativeIoException("sendmmsg", -22));
+            assertFalse(segments.enabled(), "EINVAL: this worker sends every datagram alone now");
+            assertEquals(2, state.count(RelayCounter.TX_ERRORS));
+            assertTrue(
+                    captured.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith("udp gso off on worker 0")),
+                    captured.list.toString());
+            channel.checkException();
+            assertFalse(channel.finishAndReleaseAll());
+        } finally {
+            logger.detachAppender(captured);
+        }
+        assertFalse(state.channel.finishAndReleaseAll());
+    }
 }
