@@ -79,21 +79,16 @@ public final class OutboundDatagram extends SegmentedDatagramPacket {
             if (!SEGMENTS_SUPPORTED) {
                 return new DatagramPacket(content, recipient);
             }
-            return take(content, recipient, 0);
+            return take(content, recipient, 0, null);
         }
 
         /**
-         * An envelope for {@code content} (whose ownership it takes) to {@code recipient}: datagrams
-         * of {@code segmentSize} bytes each, the last one possibly shorter, sent with UDP GSO; a
-         * {@code segmentSize} of 0 makes it one datagram. Only where {@link #segmentsSupported}.
-         */
-        OutboundDatagram take(ByteBuf content, InetSocketAddress recipient, int segmentSize) {
-            return take(content, recipient, segmentSize, null);
-        }
-
-        /**
-         * As {@link #take(ByteBuf, InetSocketAddress, int)}, for a buffer {@code lender} lent: the
-         * last release gives it back to {@link SegmentBatcher#giveBack} instead of releasing it.
+         * An envelope for {@code content} to {@code recipient}: datagrams of {@code segmentSize}
+         * bytes each, the last one possibly shorter, sent with UDP GSO; a {@code segmentSize} of 0
+         * makes it one datagram. Only where {@link #segmentsSupported}. With a {@code lender} (a
+         * GSO group's buffer) the last release gives the content back to {@link
+         * SegmentBatcher#giveBack} instead of releasing it; without one, the envelope takes the
+         * content's ownership.
          */
         OutboundDatagram take(ByteBuf content, InetSocketAddress recipient, int segmentSize, SegmentBatcher lender) {
             OutboundDatagram d;

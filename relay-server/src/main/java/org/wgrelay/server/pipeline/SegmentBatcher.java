@@ -34,8 +34,9 @@ public final class SegmentBatcher {
     static final int MAX_SEGMENTS = 64;
 
     /**
-     * Bytes one group holds at most: Netty's pooled allocator serves buffers up to 32 KiB from its
-     * per-thread cache. Well below the 64 KiB an IP packet may carry.
+     * Bytes one group holds at most, the size of each lent group buffer: several 1,452-byte
+     * WireGuard datagrams, well below the 64 KiB an IP packet may carry, and a buffer Netty's
+     * pooled allocator serves from its per-thread cache when a new one is needed.
      */
     static final int MAX_GROUP_BYTES = 32 * 1024;
 
@@ -192,7 +193,7 @@ public final class SegmentBatcher {
         Group g = groups[i];
         ctx.write(
                 g.count == 1
-                        ? pool.take(g.takeFirst(), g.recipient, 0)
+                        ? pool.take(g.takeFirst(), g.recipient)
                         : pool.take(g.takeJoined(), g.recipient, g.segmentSize, this),
                 ctx.voidPromise());
         g.recipient = null;

@@ -63,8 +63,8 @@ class OutboundDatagramTest {
         // NativeDatagramPacketArray (Netty 4.2.18) adds a DatagramPacket, or a ByteBuf on a
         // connected channel, to the sendmmsg vector; any other AddressedEnvelope is written
         // alone with sendto. Measured: 10 B/pkt more allocated and one syscall per datagram.
-        OutboundDatagram d =
-                new OutboundDatagram.Pool().take(Unpooled.directBuffer(8).writeLong(7), BOB, 0);
+        OutboundDatagram d = (OutboundDatagram)
+                new OutboundDatagram.Pool().take(Unpooled.directBuffer(8).writeLong(7), BOB);
         DatagramPacket asNettySeesIt = d;
         assertSame(d.content(), asNettySeesIt.content(), "Netty reads this envelope's content");
         assertEquals(BOB, asNettySeesIt.recipient());
@@ -80,7 +80,7 @@ class OutboundDatagramTest {
     void releaseReleasesTheContentOnceAndASecondReleaseThrows() {
         OutboundDatagram.Pool pool = new OutboundDatagram.Pool();
         ByteBuf content = Unpooled.directBuffer(16).writeZero(16);
-        OutboundDatagram d = pool.take(content, BOB, 0);
+        OutboundDatagram d = (OutboundDatagram) pool.take(content, BOB);
         d.retain();
         assertEquals(2, d.refCnt());
         assertEquals(2, content.refCnt());
